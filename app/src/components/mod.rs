@@ -1,0 +1,5 @@
+//! Reusable view pieces: props in, view out.
+
+pub mod bytes_chart;
+pub mod error_panel;
+pub mod hypertable_table;

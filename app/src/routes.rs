@@ -1,0 +1,52 @@
+//! The HTML shell and the route table.
+
+use crate::pages::dashboard::DashboardPage;
+use crate::pages::not_found::NotFoundPage;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+/// The document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // ECharts is served by the console itself (from npm), never from a CDN.
+                <script src="/vendor/echarts.min.js"></script>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: navigation and pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/ms5-console.css"/>
+        <Title text="MS5.0 TimescaleDB Console"/>
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"MS5.0 TimescaleDB Console"</A>
+                <nav>
+                    <A href="/">"Dashboard"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=DashboardPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

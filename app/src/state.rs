@@ -1,0 +1,90 @@
+//! The state every handler and server function reads: one value, handed to axum as its
+//! state and to Leptos as context, so it reaches code one way.
+
+use crate::error::AppError;
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use sqlx::PgPool;
+use std::sync::{Arc, RwLock};
+use tsdb::capabilities::Capabilities;
+
+/// Where start-up stands; health and pages read it instead of guessing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartupPhase {
+    /// Waiting for the database to answer.
+    Connecting,
+    /// Connected; applying migrations.
+    Migrating,
+    /// Migrated; generating demo data in the background (pages already work).
+    LoadingDemoData,
+    /// All start-up work finished.
+    Ready,
+    /// A start-up step failed; the console serves what it can.
+    Failed(String),
+}
+
+/// The database side of the state, filled in by the start-up task.
+#[derive(Debug, Default)]
+pub struct DatabaseSlot {
+    /// The pool, once connected.
+    pub pool: Option<PgPool>,
+    /// What the server can do, probed at connect time.
+    pub capabilities: Option<Capabilities>,
+}
+
+/// Shared application state.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos' site options (addresses, asset paths).
+    pub leptos_options: LeptosOptions,
+    /// The pool and capabilities, empty until connected.
+    pub database: Arc<RwLock<DatabaseSlot>>,
+    /// Start-up progress.
+    pub phase: Arc<RwLock<StartupPhase>>,
+}
+
+impl AppState {
+    /// A state with no database yet.
+    pub fn new(leptos_options: LeptosOptions) -> Self {
+        Self {
+            leptos_options,
+            database: Arc::default(),
+            phase: Arc::new(RwLock::new(StartupPhase::Connecting)),
+        }
+    }
+
+    /// The pool, or `DatabaseUnavailable` while start-up has not connected.
+    pub fn pool(&self) -> Result<PgPool, AppError> {
+        self.database
+            .read()
+            .map_err(|_| AppError::Internal)?
+            .pool
+            .clone()
+            .ok_or(AppError::DatabaseUnavailable)
+    }
+
+    /// The probed capabilities, if connected.
+    pub fn capabilities(&self) -> Option<Capabilities> {
+        self.database.read().ok()?.capabilities.clone()
+    }
+
+    /// The current start-up phase.
+    pub fn phase(&self) -> StartupPhase {
+        self.phase
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_else(|_| StartupPhase::Failed("start-up state poisoned".into()))
+    }
+
+    /// Moves start-up to `phase`.
+    pub fn set_phase(&self, phase: StartupPhase) {
+        if let Ok(mut current) = self.phase.write() {
+            *current = phase;
+        }
+    }
+}
+
+/// The state inside a server function; provided as context by the server.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or(AppError::Internal)
+}

@@ -1,0 +1,41 @@
+//! Command-line arguments: `main` parses them and nothing else.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// MS5.0 TimescaleDB Console.
+#[derive(Debug, Parser)]
+#[command(name = "ms5-console", version, about)]
+pub struct Cli {
+    /// TOML configuration file (environment variables override it).
+    #[arg(long, global = true, env = crate::config::CONFIG_FILE_ENV, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the console (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load demo data into empty demo tables and exit (refused in production).
+    DemoData,
+    /// Configuration tools.
+    Config {
+        /// Configuration subcommand.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration, print the effective values, exit non-zero on errors.
+    Check,
+}

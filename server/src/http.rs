@@ -1,0 +1,43 @@
+//! The HTTP application: REST API, server functions, pages and static files in one router.
+
+use crate::api;
+use crate::api::error::ApiError;
+use app::state::AppState;
+use app::{shell, App};
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+
+/// Builds the whole router around `state`.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let page_state = state.clone();
+    let fallback_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .merge(api::router())
+        // Unknown API paths get the API's JSON error, not an HTML page.
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(|| async { ApiError::not_found() }),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(page_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        // Static files (WASM, CSS, ECharts) from the site root; anything else renders the
+        // app's "not found" page.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(fallback_state.clone()),
+            shell,
+        ))
+        // Handlers log their own failures with context; the trace layer only adds timing.
+        .layer(
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
+        .with_state(state)
+}

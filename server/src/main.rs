@@ -1,0 +1,110 @@
+//! The console binary: parses arguments, loads configuration, runs one command and
+//! prints its error once.
+
+mod api;
+mod cli;
+mod config;
+mod database;
+mod http;
+mod logging;
+mod serve;
+mod shutdown;
+mod startup;
+
+use clap::Parser;
+use cli::{Cli, Command, ConfigCommand};
+use config::Settings;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Config {
+        command: ConfigCommand::Check,
+    } = command
+    {
+        println!("configuration is valid; effective values:");
+        for (name, value) in settings.describe() {
+            println!("  {name} = {value}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    logging::init(settings.log_level);
+    let outcome = match command {
+        Command::Serve => serve::run(settings).await.map_err(|e| e.to_string()),
+        Command::Migrate => migrate(&settings).await,
+        Command::DemoData => demo_data(&settings).await,
+        Command::Config { .. } => Ok(()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One-shot commands give up after a few attempts instead of waiting forever.
+const CLI_RETRY: database::RetryPolicy = database::RetryPolicy {
+    max_attempts: Some(5),
+    max_backoff: Duration::from_secs(4),
+};
+
+async fn connect_once(settings: &Settings) -> Result<database::Connected, String> {
+    let url = settings
+        .database_url
+        .as_deref()
+        .ok_or("DATABASE_URL is not set: expected a PostgreSQL URL such as postgres://user:password@host:5432/database")?;
+    database::connect(url, settings.db_max_connections, CLI_RETRY)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn migrate(settings: &Settings) -> Result<(), String> {
+    let connected = connect_once(settings).await?;
+    database::migrate(&connected.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn demo_data(settings: &Settings) -> Result<(), String> {
+    if settings.profile == config::Profile::Production {
+        return Err("demo data is never loaded in the production profile (MS5_ENV=production)".into());
+    }
+    let connected = connect_once(settings).await?;
+    database::migrate(&connected.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let volume = tsdb::demo::DemoVolume {
+        days: settings.demo.days,
+        equipment: settings.demo.equipment,
+        sample_seconds: settings.demo.sample_seconds,
+    };
+    let report = tsdb::demo::load(&connected.pool, volume, settings.timescaledb.compression_after)
+        .await
+        .map_err(|e| e.to_string())?;
+    for (table, rows) in &report.loaded {
+        println!("loaded {rows} rows into factory_telemetry.{table}");
+    }
+    for table in &report.skipped {
+        println!("kept factory_telemetry.{table}: it already holds data");
+    }
+    println!(
+        "compressed {} chunk(s) in {:.1} s",
+        report.compressed_chunks,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! `serve`: bind, start the background start-up work, serve until a signal.
+
+use crate::config::Settings;
+use crate::{http, shutdown, startup};
+use app::state::AppState;
+use leptos::prelude::LeptosOptions;
+use tokio::task::JoinSet;
+
+/// Errors that stop the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen address is taken or not allowed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Leptos' options from the console's own configuration (not from Cargo metadata, so the
+/// binary runs the same with or without cargo-leptos).
+pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("ms5-console")
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.listen_addr)
+        .build()
+}
+
+/// Serves until SIGINT/SIGTERM; start-up work runs beside it and never delays it.
+pub async fn run(settings: Settings) -> Result<(), ServeError> {
+    let state = AppState::new(leptos_options(&settings));
+    let listener = tokio::net::TcpListener::bind(settings.listen_addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: settings.listen_addr,
+            source,
+        })?;
+    let (stop, stopped) = shutdown::channel();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(startup::run(state.clone(), settings.clone(), stopped.clone()));
+
+    tracing::info!(
+        addr = %settings.listen_addr,
+        profile = %settings.profile,
+        "serving on http://{}",
+        settings.listen_addr
+    );
+    let mut stopped_for_server = stopped.clone();
+    let server = axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(async move {
+            let _ = stopped_for_server.changed().await;
+        });
+    tokio::spawn(async move {
+        shutdown::signal().await;
+        let _ = stop.send(true);
+    });
+    let result = server.await;
+    tasks.shutdown().await;
+    tracing::info!("stopped");
+    Ok(result?)
+}

@@ -1,0 +1,95 @@
+//! The start-up work that runs beside the HTTP server and never blocks it: connect,
+//! probe, migrate, then load demo data. Each step's outcome is published in the state
+//! so health and pages tell the truth while it runs.
+
+use crate::config::Settings;
+use crate::database::{self, RetryPolicy};
+use app::state::{AppState, StartupPhase};
+use std::time::Duration;
+
+/// Runs start-up to completion or until `shutdown` resolves.
+pub async fn run(state: AppState, settings: Settings, shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut shutdown = shutdown;
+    tokio::select! {
+        _ = steps(&state, &settings) => {}
+        _ = shutdown.changed() => tracing::info!("start-up interrupted by shutdown"),
+    }
+}
+
+async fn steps(state: &AppState, settings: &Settings) {
+    let Some(url) = settings.database_url.as_deref() else {
+        state.set_phase(StartupPhase::Failed("DATABASE_URL is not set".into()));
+        return;
+    };
+    state.set_phase(StartupPhase::Connecting);
+    let retry = RetryPolicy {
+        max_attempts: None,
+        max_backoff: Duration::from_secs(30),
+    };
+    let connected = match database::connect(url, settings.db_max_connections, retry).await {
+        Ok(connected) => connected,
+        Err(error) => {
+            tracing::error!(%error, "cannot connect to the database");
+            state.set_phase(StartupPhase::Failed(format!("cannot connect: {error}")));
+            return;
+        }
+    };
+    let caps = &connected.capabilities;
+    tracing::info!(
+        postgres = %caps.server_version,
+        timescaledb = caps.timescaledb_reported.as_deref().unwrap_or("not installed"),
+        pool_size = connected.pool.options().get_max_connections(),
+        single_connection = connected.single_connection,
+        "connected"
+    );
+    let pool = connected.pool.clone();
+    state.set_phase(StartupPhase::Migrating);
+    if let Err(error) = database::migrate(&pool).await {
+        tracing::error!(%error, "migrations failed");
+        state.set_phase(StartupPhase::Failed(format!("migrations failed: {error}")));
+        return;
+    }
+    // Probe again: the first migration may just have installed the extension.
+    let capabilities = match tsdb::capabilities::Capabilities::probe(&pool).await {
+        Ok(capabilities) => capabilities,
+        Err(error) => {
+            tracing::error!(%error, "probing the database failed");
+            state.set_phase(StartupPhase::Failed(format!("probe failed: {error}")));
+            return;
+        }
+    };
+    if let Err(error) = capabilities.require_timescaledb() {
+        tracing::warn!(%error, "TimescaleDB features are unavailable");
+    }
+    let timescaledb_ready = capabilities.require_timescaledb().is_ok();
+    if let Ok(mut slot) = state.database.write() {
+        slot.pool = Some(pool.clone());
+        slot.capabilities = Some(capabilities);
+    }
+    if settings.demo.enabled && timescaledb_ready {
+        state.set_phase(StartupPhase::LoadingDemoData);
+        let volume = tsdb::demo::DemoVolume {
+            days: settings.demo.days,
+            equipment: settings.demo.equipment,
+            sample_seconds: settings.demo.sample_seconds,
+        };
+        match tsdb::demo::load(&pool, volume, settings.timescaledb.compression_after).await {
+            Ok(report) => tracing::info!(
+                loaded = ?report.loaded,
+                skipped = ?report.skipped,
+                compressed_chunks = report.compressed_chunks,
+                elapsed = ?report.elapsed,
+                "demo data ready"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "loading demo data failed");
+                state.set_phase(StartupPhase::Failed(format!("demo data failed: {error}")));
+                return;
+            }
+        }
+    }
+    if settings.timescaledb.apply_on_startup {
+        tracing::info!("policy reconciliation at start-up is not built yet: policies are left as they are");
+    }
+    state.set_phase(StartupPhase::Ready);
+}

@@ -1,0 +1,24 @@
+//! The engine's error type; the web layers map it once to a user-facing message.
+
+/// Errors from the TimescaleDB engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database refused or failed a statement, or the connection broke.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The TimescaleDB extension is not installed in this database.
+    #[error("the TimescaleDB extension is not installed in this database")]
+    ExtensionMissing,
+    /// The installed TimescaleDB is older than the console supports.
+    #[error("TimescaleDB {found} is not supported: version 2.13 or later is required")]
+    UnsupportedVersion {
+        /// The version string the database reported.
+        found: String,
+    },
+    /// The database reported something the engine cannot interpret.
+    #[error("unexpected answer from the database: {0}")]
+    Unexpected(String),
+}
+
+/// Result alias for engine operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

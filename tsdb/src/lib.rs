@@ -1,0 +1,22 @@
+//! The TimescaleDB engine of the MS5.0 console.
+//!
+//! Wire types (`types`, `interval`) compile everywhere, wasm32 included, so the browser
+//! and the server share one definition. Everything that talks to the database sits
+//! behind the `db` feature and knows nothing of HTTP or Leptos.
+
+pub mod interval;
+pub mod types;
+
+#[cfg(feature = "db")]
+pub mod capabilities;
+#[cfg(feature = "db")]
+pub mod demo;
+#[cfg(feature = "db")]
+mod error;
+#[cfg(feature = "db")]
+pub mod hypertables;
+#[cfg(feature = "db")]
+pub mod ident;
+
+#[cfg(feature = "db")]
+pub use error::{Error, Result};

@@ -43,6 +43,7 @@ if (!['127.0.0.1', 'localhost', '::1'].includes(args.host)) {
 }
 
 mkdirSync(args.data, { recursive: true });
+console.log(`devdb: opening ${args.data}`);
 const db = await PGlite.create({ dataDir: args.data, extensions: { timescaledb } });
 // PGlite starts its backend with `search_path = pg_catalog` on its command line; a real
 // server's default is `"$user", public`, where extensions (TimescaleDB among them) live.

@@ -20,9 +20,6 @@ pub enum DatabaseError {
         /// The last failure.
         source: sqlx::Error,
     },
-    /// A migration failed.
-    #[error("migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
     /// Any other database failure.
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
@@ -156,30 +153,4 @@ async fn accepts_second_connection(options: &PgConnectOptions) -> bool {
         }
         Err(_) => false,
     }
-}
-
-/// Applies the console's migrations. The console's schema is created first because the
-/// migrator keeps its own bookkeeping table there (never in `public`).
-pub async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
-    let mut conn = pool.acquire().await?;
-    sqlx::query("CREATE SCHEMA IF NOT EXISTS console")
-        .execute(&mut *conn)
-        .await?;
-    let previous: String = sqlx::query_scalar("SELECT current_setting('search_path')")
-        .fetch_one(&mut *conn)
-        .await?;
-    sqlx::query("SELECT set_config('search_path', 'console, ' || $1, false)")
-        .bind(&previous)
-        .execute(&mut *conn)
-        .await?;
-    // `run_direct` on the connection: `run` over `&mut PgConnection` is not provably
-    // `Send` inside a spawned task (sqlx's higher-ranked `Acquire` bound).
-    let result = sqlx::migrate!("../migrations").run_direct(&mut *conn).await;
-    // The connection returns to the pool: give it back the path it had, either way.
-    sqlx::query("SELECT set_config('search_path', $1, false)")
-        .bind(&previous)
-        .execute(&mut *conn)
-        .await?;
-    result?;
-    Ok(())
 }

@@ -72,7 +72,7 @@ async fn connect_once(settings: &Settings) -> Result<database::Connected, String
 
 async fn migrate(settings: &Settings) -> Result<(), String> {
     let connected = connect_once(settings).await?;
-    database::migrate(&connected.pool)
+    tsdb::migrations::run(&connected.pool)
         .await
         .map_err(|e| e.to_string())?;
     println!("migrations applied");
@@ -84,7 +84,7 @@ async fn demo_data(settings: &Settings) -> Result<(), String> {
         return Err("demo data is never loaded in the production profile (MS5_ENV=production)".into());
     }
     let connected = connect_once(settings).await?;
-    database::migrate(&connected.pool)
+    tsdb::migrations::run(&connected.pool)
         .await
         .map_err(|e| e.to_string())?;
     let volume = tsdb::demo::DemoVolume {

@@ -44,7 +44,7 @@ async fn steps(state: &AppState, settings: &Settings) {
     );
     let pool = connected.pool.clone();
     state.set_phase(StartupPhase::Migrating);
-    if let Err(error) = database::migrate(&pool).await {
+    if let Err(error) = tsdb::migrations::run(&pool).await {
         tracing::error!(%error, "migrations failed");
         state.set_phase(StartupPhase::Failed(format!("migrations failed: {error}")));
         return;

@@ -6,6 +6,9 @@ pub enum Error {
     /// The database refused or failed a statement, or the connection broke.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A schema migration failed.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
     /// The TimescaleDB extension is not installed in this database.
     #[error("the TimescaleDB extension is not installed in this database")]
     ExtensionMissing,

@@ -17,6 +17,10 @@ mod error;
 pub mod hypertables;
 #[cfg(feature = "db")]
 pub mod ident;
+#[cfg(feature = "db")]
+pub mod migrations;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 #[cfg(feature = "db")]
 pub use error::{Error, Result};

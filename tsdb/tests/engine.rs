@@ -1,0 +1,128 @@
+//! The engine's queries against a real TimescaleDB (a private devdb instance).
+
+use tsdb::capabilities::{Capabilities, MIN_SUPPORTED};
+use tsdb::ident::{quote_ident, QualifiedName};
+use tsdb::testing::TestDb;
+
+#[tokio::test]
+async fn probe_reports_a_supported_timescaledb() {
+    let db = TestDb::acquire("probe").await;
+    let caps = Capabilities::probe(&db.pool).await.unwrap();
+    let version = caps.require_timescaledb().unwrap();
+    assert!(version >= MIN_SUPPORTED, "{version}");
+    assert!(caps.server_version_num >= 150000, "{}", caps.server_version_num);
+    assert!(caps.timescaledb_available);
+    // devdb runs 2.23: the columnstore names are the current ones.
+    assert!(caps.uses_columnstore_names());
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn hypertables_with_names_that_need_quoting_are_listed_with_true_sizes() {
+    let db = TestDb::acquire("Odd Schema \"q\"").await;
+    let table = QualifiedName::new(&db.schema, "Line 1 \"Metrics\"");
+    sqlx::raw_sql(&format!(
+        "CREATE TABLE {table} (ts timestamptz NOT NULL, machine text NOT NULL, value double precision);
+         SELECT create_hypertable('{regclass}', 'ts', chunk_time_interval => interval '1 day');
+         INSERT INTO {table} SELECT t, 'M' || (i % 3), i
+           FROM generate_series(1, 2000) AS i,
+                LATERAL (SELECT timestamptz '2026-01-01' + i * interval '5 minutes' AS t) AS s;
+         ALTER TABLE {table} SET (timescaledb.compress, timescaledb.compress_segmentby = 'machine');",
+        regclass = table.to_string().replace('\'', "''"),
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let first_chunk: String = sqlx::query_scalar(
+        "SELECT format('%I.%I', chunk_schema, chunk_name) FROM timescaledb_information.chunks
+          WHERE hypertable_schema = $1 ORDER BY range_start LIMIT 1",
+    )
+    .bind(&db.schema)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    sqlx::query("SELECT compress_chunk($1::regclass)")
+        .bind(&first_chunk)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
+    let all = tsdb::hypertables::list(&db.pool).await.unwrap();
+    let ours: Vec<_> = all.iter().filter(|h| h.schema == db.schema).collect();
+    assert_eq!(ours.len(), 1, "{all:?}");
+    let row = ours[0];
+    assert_eq!(row.name, "Line 1 \"Metrics\"");
+    assert!(row.compression_enabled);
+    // 2000 samples 5 minutes apart from 00:05 on 1 January end on 7 January: 7 chunks.
+    assert_eq!(row.chunk_count, 7);
+    assert_eq!(row.compressed_chunk_count, 1);
+    let expected: i64 = sqlx::query_scalar("SELECT hypertable_size($1::regclass)")
+        .bind(table.to_string())
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(row.total_bytes, expected);
+    assert!(row.total_bytes > 0);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn quote_ident_matches_postgres() {
+    let db = TestDb::acquire("quoting").await;
+    for name in ["plain", "Mixed Case", "with \"quotes\"", "semi;colon", "ünï"] {
+        let theirs: String = sqlx::query_scalar("SELECT format('%I', $1::text)")
+            .bind(name)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        // PostgreSQL leaves simple lower-case names bare; ours always quotes. Both must
+        // denote the same identifier.
+        let same: bool = sqlx::query_scalar(&format!(
+            "SELECT {} = {}::text",
+            quote_literal_of_ident(&quote_ident(name)),
+            quote_literal_of_ident(&theirs)
+        ))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert!(same, "{name}: ours {} vs {theirs}", quote_ident(name));
+    }
+    db.finish().await;
+}
+
+/// `parse_ident`-style comparison: turn an identifier into its text value on the server.
+fn quote_literal_of_ident(ident: &str) -> String {
+    format!("(parse_ident('{}'))[1]", ident.replace('\'', "''"))
+}
+
+#[tokio::test]
+async fn each_client_gets_a_clean_session() {
+    // devdb shares one PostgreSQL session between clients; it must reset it between them,
+    // or sqlx's prepared statements collide ("sqlx_s_1 already exists").
+    let db = TestDb::acquire("session").await;
+    sqlx::raw_sql("SET statement_timeout = '123s'; PREPARE leftover AS SELECT 1")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let url = tsdb::testing::shared().url();
+    db.finish().await;
+
+    let db = TestDb::acquire("session").await;
+    let timeout: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(timeout, "0");
+    let leftovers: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_prepared_statements WHERE name = 'leftover'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(leftovers, 0);
+    let path: String = sqlx::query_scalar("SHOW search_path")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(path.contains("public"), "{path}");
+    assert!(url.contains("sslmode=disable"));
+    db.finish().await;
+}

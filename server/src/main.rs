@@ -1,19 +1,10 @@
 //! The console binary: parses arguments, loads configuration, runs one command and
 //! prints its error once.
 
-mod api;
-mod cli;
-mod config;
-mod database;
-mod http;
-mod logging;
-mod serve;
-mod shutdown;
-mod startup;
-
 use clap::Parser;
-use cli::{Cli, Command, ConfigCommand};
-use config::Settings;
+use server::cli::{Cli, Command, ConfigCommand};
+use server::config::{self, Settings};
+use server::{database, logging, serve};
 use std::process::ExitCode;
 use std::time::Duration;
 

@@ -1,0 +1,12 @@
+//! The console server: configuration, database connection, start-up work, the HTTP
+//! application (REST API, server functions, pages) and graceful shutdown.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod logging;
+pub mod serve;
+pub mod shutdown;
+pub mod startup;

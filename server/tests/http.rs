@@ -1,0 +1,123 @@
+//! The HTTP application against a real devdb: health, server functions, pages, errors.
+
+use app::state::{AppState, StartupPhase};
+use axum::body::Body;
+use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use server::config::Settings;
+use std::collections::HashMap;
+use tower::ServiceExt;
+
+fn settings(url: Option<&str>) -> Settings {
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("MS5_ENV", "development".to_string()),
+        ("MS5_DEMO_DAYS", "10".to_string()),
+        ("MS5_DEMO_EQUIPMENT", "2".to_string()),
+        ("MS5_DEMO_SAMPLE_SECONDS", "3600".to_string()),
+    ]);
+    if let Some(url) = url {
+        vars.insert("DATABASE_URL", url.to_string());
+    }
+    Settings::load(None, |name| vars.get(name).cloned()).expect("valid test settings")
+}
+
+async fn call(state: &AppState, method: &str, uri: &str) -> (StatusCode, String) {
+    let response = server::http::router(state.clone())
+        .oneshot(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn without_a_database_health_is_down_and_pages_explain() {
+    let settings = settings(None);
+    let state = AppState::new(server::serve::leptos_options(&settings));
+    let (status, body) = call(&state, "GET", "/api/v1/monitoring/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body, r#"{"status":"down"}"#);
+
+    let (status, body) = call(&state, "POST", "/api/fn/hypertables").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("DatabaseUnavailable"), "{body}");
+
+    let (status, body) = call(&state, "GET", "/api/v1/no-such-thing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, r#"{"error":{"code":"not_found","message":"no such endpoint"}}"#);
+}
+
+#[tokio::test]
+async fn with_devdb_the_slice_works_end_to_end() {
+    let devdb = tokio::task::spawn_blocking(tsdb::testing::DevDb::start)
+        .await
+        .unwrap();
+    let settings = settings(Some(&devdb.url()));
+    let state = AppState::new(server::serve::leptos_options(&settings));
+    let (_stop, stopped) = server::shutdown::channel();
+    server::startup::run(state.clone(), settings.clone(), stopped).await;
+    assert_eq!(state.phase(), StartupPhase::Ready);
+
+    let (status, body) = call(&state, "GET", "/api/v1/monitoring/health").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+
+    let (status, body) = call(&state, "POST", "/api/fn/hypertables").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows: Vec<tsdb::types::HypertableSummary> = serde_json::from_str(&body).unwrap();
+    let names: Vec<String> = rows.iter().map(|r| r.display_name()).collect();
+    for expected in [
+        "factory_telemetry.metric_hist",
+        "factory_telemetry.energy_consumption",
+        "factory_telemetry.oee_calculations",
+        "factory_telemetry.production_events",
+        "factory_telemetry.fault_event",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    let metric = rows.iter().find(|r| r.name == "metric_hist").unwrap();
+    assert!(metric.compressed_chunk_count > 0 && metric.compression_enabled);
+
+    // The page is rendered on the server with the data already in it.
+    let (status, html) = call(&state, "GET", "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("factory_telemetry.metric_hist"), "{html}");
+    assert!(html.contains("/vendor/echarts.min.js"));
+
+    let (status, html) = call(&state, "GET", "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+    drop(devdb);
+}
+
+#[tokio::test]
+async fn health_is_served_over_a_real_socket_while_start_up_runs() {
+    let settings = settings(Some("postgres://postgres@127.0.0.1:9/none?sslmode=disable"));
+    let state = AppState::new(server::serve::leptos_options(&settings));
+    let (_stop, stopped) = server::shutdown::channel();
+    // Port 9 (discard) refuses connections: start-up keeps retrying in the background.
+    let startup = tokio::spawn(server::startup::run(state.clone(), settings, stopped));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, server::http::router(state)).await.unwrap();
+    });
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /api/v1/monitoring/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(response.ends_with(r#"{"status":"down"}"#), "{response}");
+    startup.abort();
+}

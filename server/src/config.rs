@@ -198,24 +198,96 @@ struct Key {
 }
 
 const KEYS: &[Key] = &[
-    Key { env: "DATABASE_URL", section: "console", name: "database_url" },
-    Key { env: "MS5_LISTEN_ADDR", section: "console", name: "listen_addr" },
-    Key { env: "MS5_ENV", section: "console", name: "env" },
-    Key { env: "MS5_LOG_LEVEL", section: "console", name: "log_level" },
-    Key { env: "MS5_DB_MAX_CONNECTIONS", section: "console", name: "db_max_connections" },
-    Key { env: "MS5_SITE_ROOT", section: "console", name: "site_root" },
-    Key { env: "MS5_DEMO_DATA", section: "demo", name: "enabled" },
-    Key { env: "MS5_DEMO_DAYS", section: "demo", name: "days" },
-    Key { env: "MS5_DEMO_EQUIPMENT", section: "demo", name: "equipment" },
-    Key { env: "MS5_DEMO_SAMPLE_SECONDS", section: "demo", name: "sample_seconds" },
-    Key { env: "TIMESCALEDB_COMPRESSION_ENABLED", section: "timescaledb", name: "compression_enabled" },
-    Key { env: "TIMESCALEDB_COMPRESSION_AFTER", section: "timescaledb", name: "compression_after" },
-    Key { env: "TIMESCALEDB_RETENTION_POLICY", section: "timescaledb", name: "retention_policy" },
-    Key { env: "TIMESCALEDB_CHUNK_TIME_INTERVAL", section: "timescaledb", name: "chunk_time_interval" },
-    Key { env: "TIMESCALEDB_COMPRESSION_SEGMENT_BY", section: "timescaledb", name: "segment_by" },
-    Key { env: "TIMESCALEDB_COMPRESSION_ORDER_BY", section: "timescaledb", name: "order_by" },
-    Key { env: "TIMESCALEDB_POLICY_SCHEDULE_INTERVAL", section: "timescaledb", name: "schedule_interval" },
-    Key { env: "TIMESCALEDB_APPLY_POLICIES_ON_STARTUP", section: "timescaledb", name: "apply_on_startup" },
+    Key {
+        env: "DATABASE_URL",
+        section: "console",
+        name: "database_url",
+    },
+    Key {
+        env: "MS5_LISTEN_ADDR",
+        section: "console",
+        name: "listen_addr",
+    },
+    Key {
+        env: "MS5_ENV",
+        section: "console",
+        name: "env",
+    },
+    Key {
+        env: "MS5_LOG_LEVEL",
+        section: "console",
+        name: "log_level",
+    },
+    Key {
+        env: "MS5_DB_MAX_CONNECTIONS",
+        section: "console",
+        name: "db_max_connections",
+    },
+    Key {
+        env: "MS5_SITE_ROOT",
+        section: "console",
+        name: "site_root",
+    },
+    Key {
+        env: "MS5_DEMO_DATA",
+        section: "demo",
+        name: "enabled",
+    },
+    Key {
+        env: "MS5_DEMO_DAYS",
+        section: "demo",
+        name: "days",
+    },
+    Key {
+        env: "MS5_DEMO_EQUIPMENT",
+        section: "demo",
+        name: "equipment",
+    },
+    Key {
+        env: "MS5_DEMO_SAMPLE_SECONDS",
+        section: "demo",
+        name: "sample_seconds",
+    },
+    Key {
+        env: "TIMESCALEDB_COMPRESSION_ENABLED",
+        section: "timescaledb",
+        name: "compression_enabled",
+    },
+    Key {
+        env: "TIMESCALEDB_COMPRESSION_AFTER",
+        section: "timescaledb",
+        name: "compression_after",
+    },
+    Key {
+        env: "TIMESCALEDB_RETENTION_POLICY",
+        section: "timescaledb",
+        name: "retention_policy",
+    },
+    Key {
+        env: "TIMESCALEDB_CHUNK_TIME_INTERVAL",
+        section: "timescaledb",
+        name: "chunk_time_interval",
+    },
+    Key {
+        env: "TIMESCALEDB_COMPRESSION_SEGMENT_BY",
+        section: "timescaledb",
+        name: "segment_by",
+    },
+    Key {
+        env: "TIMESCALEDB_COMPRESSION_ORDER_BY",
+        section: "timescaledb",
+        name: "order_by",
+    },
+    Key {
+        env: "TIMESCALEDB_POLICY_SCHEDULE_INTERVAL",
+        section: "timescaledb",
+        name: "schedule_interval",
+    },
+    Key {
+        env: "TIMESCALEDB_APPLY_POLICIES_ON_STARTUP",
+        section: "timescaledb",
+        name: "apply_on_startup",
+    },
 ];
 
 /// The keys a `[timescaledb.tables."schema.table"]` section accepts.
@@ -285,20 +357,47 @@ impl Settings {
             ("MS5_LISTEN_ADDR".into(), self.listen_addr.to_string()),
             ("MS5_ENV".into(), self.profile.to_string()),
             ("MS5_LOG_LEVEL".into(), self.log_level.as_str().into()),
-            ("MS5_DB_MAX_CONNECTIONS".into(), self.db_max_connections.to_string()),
+            (
+                "MS5_DB_MAX_CONNECTIONS".into(),
+                self.db_max_connections.to_string(),
+            ),
             ("MS5_SITE_ROOT".into(), self.site_root.display().to_string()),
             ("MS5_DEMO_DATA".into(), self.demo.enabled.to_string()),
             ("MS5_DEMO_DAYS".into(), self.demo.days.to_string()),
             ("MS5_DEMO_EQUIPMENT".into(), self.demo.equipment.to_string()),
-            ("MS5_DEMO_SAMPLE_SECONDS".into(), self.demo.sample_seconds.to_string()),
-            ("TIMESCALEDB_COMPRESSION_ENABLED".into(), t.compression_enabled.to_string()),
-            ("TIMESCALEDB_COMPRESSION_AFTER".into(), t.compression_after.to_string()),
-            ("TIMESCALEDB_RETENTION_POLICY".into(), retention(t.retention)),
-            ("TIMESCALEDB_CHUNK_TIME_INTERVAL".into(), t.chunk_time_interval.to_string()),
-            ("TIMESCALEDB_COMPRESSION_SEGMENT_BY".into(), list(&t.segment_by)),
+            (
+                "MS5_DEMO_SAMPLE_SECONDS".into(),
+                self.demo.sample_seconds.to_string(),
+            ),
+            (
+                "TIMESCALEDB_COMPRESSION_ENABLED".into(),
+                t.compression_enabled.to_string(),
+            ),
+            (
+                "TIMESCALEDB_COMPRESSION_AFTER".into(),
+                t.compression_after.to_string(),
+            ),
+            (
+                "TIMESCALEDB_RETENTION_POLICY".into(),
+                retention(t.retention),
+            ),
+            (
+                "TIMESCALEDB_CHUNK_TIME_INTERVAL".into(),
+                t.chunk_time_interval.to_string(),
+            ),
+            (
+                "TIMESCALEDB_COMPRESSION_SEGMENT_BY".into(),
+                list(&t.segment_by),
+            ),
             ("TIMESCALEDB_COMPRESSION_ORDER_BY".into(), list(&t.order_by)),
-            ("TIMESCALEDB_POLICY_SCHEDULE_INTERVAL".into(), t.schedule_interval.to_string()),
-            ("TIMESCALEDB_APPLY_POLICIES_ON_STARTUP".into(), t.apply_on_startup.to_string()),
+            (
+                "TIMESCALEDB_POLICY_SCHEDULE_INTERVAL".into(),
+                t.schedule_interval.to_string(),
+            ),
+            (
+                "TIMESCALEDB_APPLY_POLICIES_ON_STARTUP".into(),
+                t.apply_on_startup.to_string(),
+            ),
         ];
         for (table, o) in &self.tables {
             let prefix = format!("timescaledb.tables.\"{table}\"");
@@ -419,7 +518,11 @@ impl Builder {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) => {
-                self.refuse(&source, "", format!("cannot read the configuration file: {error}"));
+                self.refuse(
+                    &source,
+                    "",
+                    format!("cannot read the configuration file: {error}"),
+                );
                 return;
             }
         };
@@ -448,14 +551,25 @@ impl Builder {
                 match KEYS.iter().find(|k| k.section == section && k.name == name) {
                     Some(key) => match toml_scalar(value) {
                         Some(raw) => self.apply(key.env, &at, &raw),
-                        None => self.refuse(&at, &value.to_string(), "expected a string, number or boolean"),
+                        None => self.refuse(
+                            &at,
+                            &value.to_string(),
+                            "expected a string, number or boolean",
+                        ),
                     },
                     None => {
                         let known: Vec<String> = KEYS
                             .iter()
                             .map(|k| format!("{}.{}", k.section, k.name))
                             .collect();
-                        self.refuse(&at, &value.to_string(), format!("unknown setting; known settings: {}, timescaledb.tables", known.join(", ")));
+                        self.refuse(
+                            &at,
+                            &value.to_string(),
+                            format!(
+                                "unknown setting; known settings: {}, timescaledb.tables",
+                                known.join(", ")
+                            ),
+                        );
                     }
                 }
             }
@@ -464,7 +578,11 @@ impl Builder {
 
     fn apply_table_overrides(&mut self, at: &str, value: &toml::Value) {
         let Some(tables) = value.as_table() else {
-            self.refuse(at, &value.to_string(), "expected sections such as [timescaledb.tables.\"factory_telemetry.metric_hist\"]");
+            self.refuse(
+                at,
+                &value.to_string(),
+                "expected sections such as [timescaledb.tables.\"factory_telemetry.metric_hist\"]",
+            );
             return;
         };
         for (table_name, settings) in tables {
@@ -474,24 +592,40 @@ impl Builder {
                 continue;
             }
             let Some(settings) = settings.as_table() else {
-                self.refuse(&table_at, &settings.to_string(), "expected a section of policy settings");
+                self.refuse(
+                    &table_at,
+                    &settings.to_string(),
+                    "expected a section of policy settings",
+                );
                 continue;
             };
             let mut over = PolicyOverride::default();
             for (name, value) in settings {
                 let key_at = format!("{table_at}.{name}");
                 let Some(raw) = toml_scalar(value) else {
-                    self.refuse(&key_at, &value.to_string(), "expected a string, number or boolean");
+                    self.refuse(
+                        &key_at,
+                        &value.to_string(),
+                        "expected a string, number or boolean",
+                    );
                     continue;
                 };
                 let parsed = match name.as_str() {
-                    "compression_enabled" => parse_bool(&raw).map(|v| over.compression_enabled = Some(v)),
-                    "compression_after" => parse_interval(&raw).map(|v| over.compression_after = Some(v)),
+                    "compression_enabled" => {
+                        parse_bool(&raw).map(|v| over.compression_enabled = Some(v))
+                    }
+                    "compression_after" => {
+                        parse_interval(&raw).map(|v| over.compression_after = Some(v))
+                    }
                     "retention_policy" => parse_retention(&raw).map(|v| over.retention = Some(v)),
-                    "chunk_time_interval" => parse_interval(&raw).map(|v| over.chunk_time_interval = Some(v)),
+                    "chunk_time_interval" => {
+                        parse_interval(&raw).map(|v| over.chunk_time_interval = Some(v))
+                    }
                     "segment_by" => parse_columns(&raw).map(|v| over.segment_by = Some(v)),
                     "order_by" => parse_order_by(&raw).map(|v| over.order_by = Some(v)),
-                    "schedule_interval" => parse_interval(&raw).map(|v| over.schedule_interval = Some(v)),
+                    "schedule_interval" => {
+                        parse_interval(&raw).map(|v| over.schedule_interval = Some(v))
+                    }
                     _ => Err(format!("one of {}", TABLE_KEYS.join(", "))),
                 };
                 if let Err(problem) = parsed {
@@ -504,9 +638,7 @@ impl Builder {
 
     fn finish(mut self) -> Result<Settings, ConfigErrors> {
         let profile = self.settings.profile;
-        self.settings.demo.enabled = self
-            .demo_enabled
-            .unwrap_or(profile == Profile::Development);
+        self.settings.demo.enabled = self.demo_enabled.unwrap_or(profile == Profile::Development);
         if self.settings.demo.enabled && profile == Profile::Production {
             self.refuse(
                 "MS5_DEMO_DATA",
@@ -526,7 +658,8 @@ impl Builder {
             self.check_retention(
                 &format!("timescaledb.tables.\"{table}\".retention_policy"),
                 &format!("timescaledb.tables.\"{table}\".compression_after"),
-                over.compression_enabled.unwrap_or(defaults.compression_enabled),
+                over.compression_enabled
+                    .unwrap_or(defaults.compression_enabled),
                 over.retention.unwrap_or(defaults.retention),
                 over.compression_after.unwrap_or(defaults.compression_after),
             );
@@ -548,7 +681,8 @@ impl Builder {
         compress_after: PolicyInterval,
     ) {
         if let Some(retention) = retention {
-            if compression_enabled && retention.approx_seconds() <= compress_after.approx_seconds() {
+            if compression_enabled && retention.approx_seconds() <= compress_after.approx_seconds()
+            {
                 self.refuse(
                     retention_source,
                     &retention.to_string(),
@@ -590,11 +724,8 @@ fn parse_count(raw: &str, min: u32, max: u32) -> Result<u32, String> {
 }
 
 fn parse_interval(raw: &str) -> Result<PolicyInterval, String> {
-    raw.parse::<PolicyInterval>().map_err(|e| {
-        e.to_string()
-            .trim_start_matches("expected ")
-            .to_string()
-    })
+    raw.parse::<PolicyInterval>()
+        .map_err(|e| e.to_string().trim_start_matches("expected ").to_string())
 }
 
 fn parse_retention(raw: &str) -> Result<Option<PolicyInterval>, String> {
@@ -620,7 +751,9 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
 fn parse_column(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
-        return Err("column names separated by commas, such as \"equipment_id, metric_name\"".into());
+        return Err(
+            "column names separated by commas, such as \"equipment_id, metric_name\"".into(),
+        );
     }
     Ok(name.to_string())
 }
@@ -644,8 +777,13 @@ fn parse_order_by(raw: &str) -> Result<Vec<String>, String> {
             let column = parse_column(column).map_err(|_| accepted)?;
             let modifiers: Vec<String> = modifiers.iter().map(|w| w.to_ascii_uppercase()).collect();
             let valid = matches!(
-                modifiers.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-                [] | ["ASC"] | ["DESC"]
+                modifiers
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                [] | ["ASC"]
+                    | ["DESC"]
                     | ["NULLS", "FIRST" | "LAST"]
                     | ["ASC" | "DESC", "NULLS", "FIRST" | "LAST"]
             );
@@ -677,7 +815,11 @@ pub fn redact_url(url: &str) -> String {
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or("");
-            let redacted = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+            let redacted = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
             format!("{scheme}://{redacted}@{host}{tail}")
         }
         None => url.to_string(),
@@ -697,8 +839,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load_env(vars: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::load(None, |name| map.get(name).cloned())
     }
 
@@ -711,8 +855,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("console.toml");
         std::fs::write(&path, text).unwrap();
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let result = Settings::load(Some(&path), |name| map.get(name).cloned());
         std::fs::remove_dir_all(&dir).ok();
         result
@@ -750,7 +896,12 @@ mod tests {
         let sources: Vec<&str> = errors.0.iter().map(|e| e.source.as_str()).collect();
         assert_eq!(
             sources,
-            ["DATABASE_URL", "MS5_LISTEN_ADDR", "MS5_DB_MAX_CONNECTIONS", "TIMESCALEDB_COMPRESSION_ENABLED"]
+            [
+                "DATABASE_URL",
+                "MS5_LISTEN_ADDR",
+                "MS5_DB_MAX_CONNECTIONS",
+                "TIMESCALEDB_COMPRESSION_ENABLED"
+            ]
         );
     }
 
@@ -761,7 +912,13 @@ mod tests {
             ("TIMESCALEDB_COMPRESSION_AFTER", "7 days"),
         ])
         .unwrap_err();
-        assert!(errors.0[0].to_string().contains("retention must be longer than TIMESCALEDB_COMPRESSION_AFTER=\"7 days\""), "{}", errors);
+        assert!(
+            errors.0[0]
+                .to_string()
+                .contains("retention must be longer than TIMESCALEDB_COMPRESSION_AFTER=\"7 days\""),
+            "{}",
+            errors
+        );
         // Without compression there is nothing to contradict.
         assert!(load_env(&[
             ("TIMESCALEDB_RETENTION_POLICY", "3 days"),
@@ -772,7 +929,12 @@ mod tests {
 
     #[test]
     fn demo_data_follows_the_profile_and_is_refused_in_production() {
-        assert!(load_env(&[("MS5_ENV", "development")]).unwrap().demo.enabled);
+        assert!(
+            load_env(&[("MS5_ENV", "development")])
+                .unwrap()
+                .demo
+                .enabled
+        );
         assert!(!load_env(&[("MS5_ENV", "staging")]).unwrap().demo.enabled);
         let errors = load_env(&[("MS5_DEMO_DATA", "true")]).unwrap_err();
         assert!(errors.to_string().contains("production profile"));
@@ -797,7 +959,11 @@ mod tests {
             &[("MS5_LISTEN_ADDR", "127.0.0.1:4000")],
         )
         .unwrap();
-        assert_eq!(s.listen_addr.to_string(), "127.0.0.1:4000", "environment wins over file");
+        assert_eq!(
+            s.listen_addr.to_string(),
+            "127.0.0.1:4000",
+            "environment wins over file"
+        );
         assert_eq!(s.profile, Profile::Staging);
         assert_eq!(s.timescaledb.compression_after.to_string(), "3 days");
         assert_eq!(s.timescaledb.segment_by, ["equipment_id", "metric_name"]);
@@ -824,15 +990,29 @@ mod tests {
         )
         .unwrap_err();
         let text = errors.to_string();
-        assert!(text.contains("timescaledb.retention=\"\\\"90 days\\\"\": unknown setting"), "{text}");
-        assert!(text.contains("timescaledb.tables.\"metric_hist\"=\"metric_hist\": expected a schema-qualified"), "{text}");
-        assert!(text.contains("timescaledb.tables.\"a.b\".retention_policy=\"10 days\": retention must be longer"), "{text}");
+        assert!(
+            text.contains("timescaledb.retention=\"\\\"90 days\\\"\": unknown setting"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "timescaledb.tables.\"metric_hist\"=\"metric_hist\": expected a schema-qualified"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "timescaledb.tables.\"a.b\".retention_policy=\"10 days\": retention must be longer"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
     fn order_by_and_segment_by_are_checked() {
         assert!(load_env(&[("TIMESCALEDB_COMPRESSION_ORDER_BY", "ts sideways")]).is_err());
-        let s = load_env(&[("TIMESCALEDB_COMPRESSION_ORDER_BY", "ts DESC NULLS LAST, id")]).unwrap();
+        let s =
+            load_env(&[("TIMESCALEDB_COMPRESSION_ORDER_BY", "ts DESC NULLS LAST, id")]).unwrap();
         assert_eq!(s.timescaledb.order_by, ["ts DESC NULLS LAST", "id"]);
         assert!(load_env(&[("TIMESCALEDB_COMPRESSION_SEGMENT_BY", "a,,b")]).is_err());
     }
@@ -845,9 +1025,18 @@ mod tests {
 
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact_url("postgres://u@h/db?sslmode=disable"), "postgres://u@h/db?sslmode=disable");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=disable"),
+            "postgres://u@h/db?sslmode=disable"
+        );
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
-        assert_eq!(redact_url("postgres://h/db?user=u&password=s"), "postgres://h/db?user=u&password=***");
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=s"),
+            "postgres://h/db?user=u&password=***"
+        );
     }
 }

@@ -61,7 +61,11 @@ pub async fn connect(
     let capabilities = Capabilities::probe(&mut first).await?;
     let single_connection = !accepts_second_connection(&options).await;
     first.close().await.ok();
-    let size = if single_connection { 1 } else { max_connections };
+    let size = if single_connection {
+        1
+    } else {
+        max_connections
+    };
     if single_connection {
         tracing::info!("the database accepts one connection at a time: pool size 1");
     }

@@ -30,9 +30,11 @@ pub fn router(state: AppState) -> Router {
         )
         // Static files (WASM, CSS, ECharts) from the site root; anything else renders the
         // app's "not found" page.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            move || provide_context(fallback_state.clone()),
-            shell,
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || provide_context(fallback_state.clone()), shell
         ))
         // Handlers log their own failures with context; the trace layer only adds timing.
         .layer(

@@ -72,7 +72,9 @@ async fn migrate(settings: &Settings) -> Result<(), String> {
 
 async fn demo_data(settings: &Settings) -> Result<(), String> {
     if settings.profile == config::Profile::Production {
-        return Err("demo data is never loaded in the production profile (MS5_ENV=production)".into());
+        return Err(
+            "demo data is never loaded in the production profile (MS5_ENV=production)".into(),
+        );
     }
     let connected = connect_once(settings).await?;
     tsdb::migrations::run(&connected.pool)
@@ -83,9 +85,13 @@ async fn demo_data(settings: &Settings) -> Result<(), String> {
         equipment: settings.demo.equipment,
         sample_seconds: settings.demo.sample_seconds,
     };
-    let report = tsdb::demo::load(&connected.pool, volume, settings.timescaledb.compression_after)
-        .await
-        .map_err(|e| e.to_string())?;
+    let report = tsdb::demo::load(
+        &connected.pool,
+        volume,
+        settings.timescaledb.compression_after,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     for (table, rows) in &report.loaded {
         println!("loaded {rows} rows into factory_telemetry.{table}");
     }

@@ -44,7 +44,11 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         })?;
     let (stop, stopped) = shutdown::channel();
     let mut tasks = JoinSet::new();
-    tasks.spawn(startup::run(state.clone(), settings.clone(), stopped.clone()));
+    tasks.spawn(startup::run(
+        state.clone(),
+        settings.clone(),
+        stopped.clone(),
+    ));
 
     tracing::info!(
         addr = %settings.listen_addr,
@@ -53,10 +57,9 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         settings.listen_addr
     );
     let mut stopped_for_server = stopped.clone();
-    let server = axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(async move {
-            let _ = stopped_for_server.changed().await;
-        });
+    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+        let _ = stopped_for_server.changed().await;
+    });
     tokio::spawn(async move {
         shutdown::signal().await;
         let _ = stop.send(true);

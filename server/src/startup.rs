@@ -8,7 +8,11 @@ use app::state::{AppState, StartupPhase};
 use std::time::Duration;
 
 /// Runs start-up to completion or until `shutdown` resolves.
-pub async fn run(state: AppState, settings: Settings, shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    state: AppState,
+    settings: Settings,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut shutdown = shutdown;
     tokio::select! {
         _ = steps(&state, &settings) => {}
@@ -89,7 +93,9 @@ async fn steps(state: &AppState, settings: &Settings) {
         }
     }
     if settings.timescaledb.apply_on_startup {
-        tracing::info!("policy reconciliation at start-up is not built yet: policies are left as they are");
+        tracing::info!(
+            "policy reconciliation at start-up is not built yet: policies are left as they are"
+        );
     }
     state.set_phase(StartupPhase::Ready);
 }

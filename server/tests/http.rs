@@ -52,7 +52,10 @@ async fn without_a_database_health_is_down_and_pages_explain() {
 
     let (status, body) = call(&state, "GET", "/api/v1/no-such-thing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, r#"{"error":{"code":"not_found","message":"no such endpoint"}}"#);
+    assert_eq!(
+        body,
+        r#"{"error":{"code":"not_found","message":"no such endpoint"}}"#
+    );
 }
 
 #[tokio::test]
@@ -67,7 +70,10 @@ async fn with_devdb_the_slice_works_end_to_end() {
     assert_eq!(state.phase(), StartupPhase::Ready);
 
     let (status, body) = call(&state, "GET", "/api/v1/monitoring/health").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, r#"{"status":"ok"}"#)
+    );
 
     let (status, body) = call(&state, "POST", "/api/fn/hypertables").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -80,7 +86,10 @@ async fn with_devdb_the_slice_works_end_to_end() {
         "factory_telemetry.production_events",
         "factory_telemetry.fault_event",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
     }
     let metric = rows.iter().find(|r| r.name == "metric_hist").unwrap();
     assert!(metric.compressed_chunk_count > 0 && metric.compression_enabled);
@@ -107,12 +116,16 @@ async fn health_is_served_over_a_real_socket_while_start_up_runs() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, server::http::router(state)).await.unwrap();
+        axum::serve(listener, server::http::router(state))
+            .await
+            .unwrap();
     });
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     stream
-        .write_all(b"GET /api/v1/monitoring/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .write_all(
+            b"GET /api/v1/monitoring/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
         .await
         .unwrap();
     let mut response = String::new();

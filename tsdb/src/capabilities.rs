@@ -131,7 +131,10 @@ mod tests {
     fn parses_release_and_dev_versions() {
         let v = TimescaleVersion::parse("2.23.0-dev").unwrap();
         assert_eq!((v.major, v.minor, v.patch), (2, 23, 0));
-        assert_eq!(TimescaleVersion::parse("2.14").unwrap().to_string(), "2.14.0");
+        assert_eq!(
+            TimescaleVersion::parse("2.14").unwrap().to_string(),
+            "2.14.0"
+        );
         assert!(TimescaleVersion::parse("two").is_none());
     }
 

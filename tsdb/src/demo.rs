@@ -141,11 +141,10 @@ pub async fn load(
         sqlx::query(&format!("LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE"))
             .execute(&mut *tx)
             .await?;
-        let empty: bool = sqlx::query_scalar(&format!(
-            "SELECT NOT EXISTS (SELECT 1 FROM {name} LIMIT 1)"
-        ))
-        .fetch_one(&mut *tx)
-        .await?;
+        let empty: bool =
+            sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {name} LIMIT 1)"))
+                .fetch_one(&mut *tx)
+                .await?;
         if !empty {
             report.skipped.push(table.to_string());
             continue;
@@ -156,19 +155,18 @@ pub async fn load(
         if insert.contains("$3") {
             query = query.bind(volume.sample_seconds as i32);
         }
-        let rows = query
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let rows = query.execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         tracing::info!(table = %name, rows, "demo data loaded");
         report.loaded.push((table.to_string(), rows));
     }
     if !report.loaded.is_empty() {
         report.compressed_chunks = compress_old_chunks(pool, compress_after).await?;
-        sqlx::query("CALL refresh_continuous_aggregate('factory_telemetry.metric_hist_hourly', NULL, NULL)")
-            .execute(pool)
-            .await?;
+        sqlx::query(
+            "CALL refresh_continuous_aggregate('factory_telemetry.metric_hist_hourly', NULL, NULL)",
+        )
+        .execute(pool)
+        .await?;
         sqlx::query("ANALYZE factory_telemetry.metric_hist, factory_telemetry.energy_consumption, factory_telemetry.oee_calculations, factory_telemetry.production_events, factory_telemetry.fault_event")
             .execute(pool)
             .await?;

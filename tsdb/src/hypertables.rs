@@ -27,7 +27,14 @@ pub async fn list(executor: impl PgExecutor<'_>) -> Result<Vec<HypertableSummary
     Ok(rows
         .into_iter()
         .map(
-            |(schema, name, total_bytes, chunk_count, compressed_chunk_count, compression_enabled)| {
+            |(
+                schema,
+                name,
+                total_bytes,
+                chunk_count,
+                compressed_chunk_count,
+                compression_enabled,
+            )| {
                 HypertableSummary {
                     schema,
                     name,

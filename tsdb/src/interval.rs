@@ -161,7 +161,9 @@ mod tests {
 
     #[test]
     fn refuses_typos_zero_and_fractions() {
-        for text in ["90 dayz", "", "days", "0 days", "-1 day", "1.5 days", "7", "7 days 3"] {
+        for text in [
+            "90 dayz", "", "days", "0 days", "-1 day", "1.5 days", "7", "7 days 3",
+        ] {
             assert!(text.parse::<PolicyInterval>().is_err(), "{text:?} accepted");
         }
     }

@@ -1,7 +1,7 @@
 //! Migrations and demo data on a private devdb instance, including a crash and restart.
 
 use std::str::FromStr;
-use tsdb::demo::{DemoVolume, DemoReport};
+use tsdb::demo::{DemoReport, DemoVolume};
 use tsdb::interval::PolicyInterval;
 use tsdb::testing::{connect, DevDb};
 
@@ -13,7 +13,13 @@ const SMALL: DemoVolume = DemoVolume {
 
 async fn counts(pool: &sqlx::PgPool) -> Vec<(String, i64)> {
     let mut out = Vec::new();
-    for table in ["metric_hist", "energy_consumption", "oee_calculations", "production_events", "fault_event"] {
+    for table in [
+        "metric_hist",
+        "energy_consumption",
+        "oee_calculations",
+        "production_events",
+        "fault_event",
+    ] {
         let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM factory_telemetry.{table}"))
             .fetch_one(pool)
             .await
@@ -37,7 +43,9 @@ async fn migrations_and_demo_data_are_idempotent_and_survive_a_crash() {
     let mut devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
     let pool = connect(&devdb.url()).await;
     tsdb::migrations::run(&pool).await.unwrap();
-    tsdb::migrations::run(&pool).await.expect("a second run is a no-op");
+    tsdb::migrations::run(&pool)
+        .await
+        .expect("a second run is a no-op");
 
     let hypertables: Vec<(String, String)> = sqlx::query_as(
         "SELECT hypertable_name::text, (SELECT (time_interval)::text FROM timescaledb_information.dimensions d
@@ -63,21 +71,32 @@ async fn migrations_and_demo_data_are_idempotent_and_survive_a_crash() {
     assert_eq!(first.loaded.len(), 5, "{first:?}");
     // 30 days + the current partial hour, hourly, 4 machines, 4 metrics.
     let samples = loaded(&first, "metric_hist");
-    assert!((30 * 24 * 16..=31 * 24 * 16).contains(&samples), "{samples}");
+    assert!(
+        (30 * 24 * 16..=31 * 24 * 16).contains(&samples),
+        "{samples}"
+    );
     assert!(first.compressed_chunks >= 20, "{first:?}");
 
     let before = counts(&pool).await;
-    assert_eq!(before[0].1 as u64, samples, "compressed rows must still be counted");
+    assert_eq!(
+        before[0].1 as u64, samples,
+        "compressed rows must still be counted"
+    );
 
     let second = tsdb::demo::load(&pool, SMALL, week).await.unwrap();
     assert!(second.loaded.is_empty(), "{second:?}");
     assert_eq!(second.skipped.len(), 5);
-    assert_eq!(counts(&pool).await, before, "a second load must not duplicate rows");
+    assert_eq!(
+        counts(&pool).await,
+        before,
+        "a second load must not duplicate rows"
+    );
 
-    let hourly: i64 = sqlx::query_scalar("SELECT count(*) FROM factory_telemetry.metric_hist_hourly")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let hourly: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM factory_telemetry.metric_hist_hourly")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(hourly > 0, "the continuous aggregate was refreshed");
 
     // A WASM trap kills devdb without warning; the data and every compressed row must be

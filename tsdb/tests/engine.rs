@@ -10,7 +10,11 @@ async fn probe_reports_a_supported_timescaledb() {
     let caps = Capabilities::probe(&db.pool).await.unwrap();
     let version = caps.require_timescaledb().unwrap();
     assert!(version >= MIN_SUPPORTED, "{version}");
-    assert!(caps.server_version_num >= 150000, "{}", caps.server_version_num);
+    assert!(
+        caps.server_version_num >= 150000,
+        "{}",
+        caps.server_version_num
+    );
     assert!(caps.timescaledb_available);
     // devdb runs 2.23: the columnstore names are the current ones.
     assert!(caps.uses_columnstore_names());
@@ -69,7 +73,13 @@ async fn hypertables_with_names_that_need_quoting_are_listed_with_true_sizes() {
 #[tokio::test]
 async fn quote_ident_matches_postgres() {
     let db = TestDb::acquire("quoting").await;
-    for name in ["plain", "Mixed Case", "with \"quotes\"", "semi;colon", "ünï"] {
+    for name in [
+        "plain",
+        "Mixed Case",
+        "with \"quotes\"",
+        "semi;colon",
+        "ünï",
+    ] {
         let theirs: String = sqlx::query_scalar("SELECT format('%I', $1::text)")
             .bind(name)
             .fetch_one(&db.pool)
@@ -113,10 +123,11 @@ async fn each_client_gets_a_clean_session() {
         .await
         .unwrap();
     assert_eq!(timeout, "0");
-    let leftovers: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_prepared_statements WHERE name = 'leftover'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let leftovers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_prepared_statements WHERE name = 'leftover'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(leftovers, 0);
     let path: String = sqlx::query_scalar("SHOW search_path")
         .fetch_one(&db.pool)

@@ -20,7 +20,14 @@ pub fn build(rows: &[HypertableSummary]) -> Chart {
         .collect();
     Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .grid(Grid::new().left("2%").right("4%").top("4%").bottom("4%").contain_label(true))
+        .grid(
+            Grid::new()
+                .left("2%")
+                .right("4%")
+                .top("4%")
+                .bottom("4%")
+                .contain_label(true),
+        )
         .x_axis(Axis::new().type_(AxisType::Value).name("MiB"))
         .y_axis(Axis::new().type_(AxisType::Category).data(names))
         .series(Bar::new().name("Total size (MiB)").data(mib))

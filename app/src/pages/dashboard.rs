@@ -1,9 +1,9 @@
 //! The dashboard: every hypertable with its size, chunks and compression, and a chart of
 //! where the bytes are.
 
+use crate::components::bytes_chart::BytesChart;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::hypertable_table::HypertableTable;
-use crate::components::bytes_chart::BytesChart;
 use crate::hypertables::list_hypertables;
 use leptos::prelude::*;
 use tsdb::types::{format_bytes, HypertableSummary};

@@ -1,0 +1,93 @@
+# MS5.0 TimescaleDB Console. The two commands that matter:
+#   make run    install what is missing, start the embedded TimescaleDB (unless
+#               DATABASE_URL is set), load demo data and serve http://127.0.0.1:3000
+#   make test   install what is missing and run every test (lint, unit, integration, browser)
+# Every step installs its own prerequisites idempotently: a second run reinstalls nothing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+DEVDB_PORT ?= 5433
+DEVDB_DATA ?= .devdb/data
+CARGO_LEPTOS_VERSION := 0.3.8
+# The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disable
+
+.PHONY: help run test deps deps-system deps-rust deps-node build build-release lint unit e2e stop clean-devdb
+
+help:
+	@echo "make run    - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
+	@echo "make test   - every test: fmt, clippy, unit, integration (devdb), browser (Chromium)"
+	@echo "make stop   - stop the embedded TimescaleDB started by make run"
+
+## Prerequisites ----------------------------------------------------------------------
+
+deps: deps-system deps-rust deps-node public/vendor/echarts.min.js
+
+# Debian packages: Chromium for the browser tests, binaryen for wasm-opt.
+deps-system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v wasm-opt >/dev/null || missing="$$missing binaryen"; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+deps-rust:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q ' $(CARGO_LEPTOS_VERSION)' || \
+	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+	@wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$' || \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+deps-node: devdb/node_modules/.stamp vendor/node_modules/.stamp end2end/node_modules/.stamp
+
+%/node_modules/.stamp: %/package-lock.json %/package.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# ECharts is served by the console itself from the npm copy, never from a CDN.
+public/vendor/echarts.min.js: vendor/node_modules/.stamp
+	mkdir -p public/vendor
+	cp vendor/node_modules/echarts/dist/echarts.min.js $@
+
+## Build and run ------------------------------------------------------------------------
+
+build: deps
+	cargo leptos build
+
+build-release: deps
+	cargo leptos build --release
+
+run: build-release
+	@if [ -z "$${DATABASE_URL:-}" ]; then devdb/ensure.sh $(DEVDB_DATA) $(DEVDB_PORT); fi
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+	  export DATABASE_URL='$(DEVDB_URL)' MS5_ENV="$${MS5_ENV:-development}"; \
+	fi; \
+	echo "console: http://127.0.0.1:3000 (Ctrl-C stops it; 'make stop' stops the embedded database)"; \
+	exec target/release/ms5-console serve
+
+stop:
+	@devdb/stop.sh $(DEVDB_DATA)
+
+## Tests --------------------------------------------------------------------------------
+
+test: deps lint unit e2e
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+# Unit tests and integration tests against private devdb instances.
+unit:
+	cargo test
+
+# Browser tests: Playwright drives Debian's Chromium against a freshly built console.
+e2e: build
+	cd end2end && npx playwright test

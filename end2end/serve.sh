@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Starts the console for the browser tests: a private devdb (copied from the test
+# template, on a free port) with demo data, then the debug build of the console.
+# Usage: bash serve.sh PORT
+set -euo pipefail
+port=${1:?usage: serve.sh PORT}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work="$root/target/e2e"
+rm -rf "$work" && mkdir -p "$work"
+db_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# devdb exits by itself when this script (which becomes the console) exits.
+node "$root/devdb/server.js" --data "$work/devdb" --port "$db_port" --parent-pid $$ >"$work/devdb.log" 2>&1 &
+for _ in $(seq 1 600); do
+  grep -q "listening on" "$work/devdb.log" 2>/dev/null && break
+  sleep 0.2
+done
+grep -q "listening on" "$work/devdb.log" || { cat "$work/devdb.log" >&2; exit 1; }
+
+export DATABASE_URL="postgres://postgres@127.0.0.1:$db_port/postgres?sslmode=disable"
+export MS5_ENV=development MS5_LISTEN_ADDR="127.0.0.1:$port" MS5_SITE_ROOT="$root/target/site"
+export MS5_DEMO_DAYS=120 MS5_DEMO_EQUIPMENT=4 MS5_DEMO_SAMPLE_SECONDS=3600
+# Demo data first, so every test sees the finished demo.
+"$root/target/debug/ms5-console" demo-data >"$work/demo.log"
+exec "$root/target/debug/ms5-console" serve

@@ -15,6 +15,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // ECharts is served by the console itself (from npm), never from a CDN.
                 <script src="/vendor/echarts.min.js"></script>
                 <AutoReload options=options.clone()/>

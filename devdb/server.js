@@ -65,12 +65,32 @@ async function resetSession(why) {
 
 /** Resets the shared session around every client; refuses a second concurrent client. */
 class ResettingServer extends PGLiteSocketServer {
+  // pglite-socket can forget a handler whose socket ended in an error (its close
+  // listener is removed before the close arrives): it would count as connected forever
+  // and every later client would be refused ("Too many connections"). Handlers that are
+  // detached, or whose socket is gone, are pruned before each new client is judged.
+  pruneDetached() {
+    for (const handler of this.handlers) {
+      if (!handler.isAttached) {
+        this.handlers.delete(handler);
+      } else if (handler.socket?.destroyed) {
+        handler.detach(true).catch(() => {});
+        this.handlers.delete(handler);
+      }
+    }
+  }
+
   async handleConnection(socket) {
+    this.pruneDetached();
     if (this.handlers.size >= this.maxConnections) {
       return super.handleConnection(socket);
     }
+    socket.once('close', () => {
+      // The handler detaches on the same event; prune once it has.
+      setImmediate(() => this.pruneDetached());
+      resetSession('detach');
+    });
     // The socket is not read until the handler attaches, so no query can overtake this.
-    socket.once('close', () => resetSession('detach'));
     await resetSession('attach');
     return super.handleConnection(socket);
   }

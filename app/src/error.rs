@@ -12,6 +12,9 @@ pub enum AppError {
     /// The console has not reached its database (yet).
     #[error("The database cannot be reached right now. The console keeps retrying; check that PostgreSQL is running and DATABASE_URL is right.")]
     DatabaseUnavailable,
+    /// The single-connection database is busy with start-up work (demo data).
+    #[error("The console is still loading demo data into the development database, which serves one request at a time. Reload in a few seconds.")]
+    StartingUp,
     /// The database has no TimescaleDB extension.
     #[error("TimescaleDB is not installed in this database. Install the timescaledb package for your PostgreSQL, add it to shared_preload_libraries, restart PostgreSQL and run CREATE EXTENSION timescaledb.")]
     ExtensionMissing,

@@ -13,5 +13,7 @@ pub async fn list_hypertables() -> Result<Vec<HypertableSummary>, AppError> {
     if let Some(capabilities) = state.capabilities() {
         capabilities.require_timescaledb()?;
     }
-    Ok(tsdb::hypertables::list(&pool).await?)
+    tsdb::hypertables::list(&pool)
+        .await
+        .map_err(|error| state.explain(error))
 }

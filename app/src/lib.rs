@@ -9,5 +9,6 @@ pub mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod status;
 
 pub use routes::{shell, App};

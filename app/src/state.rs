@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use sqlx::PgPool;
 use std::sync::{Arc, RwLock};
 use tsdb::capabilities::Capabilities;
+use tsdb::types::StartupStatus;
 
 /// Where start-up stands; health and pages read it instead of guessing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,19 @@ pub enum StartupPhase {
     Ready,
     /// A start-up step failed; the console serves what it can.
     Failed(String),
+}
+
+impl StartupPhase {
+    /// What pages may show: the phase without the failure's details.
+    pub fn status(&self) -> StartupStatus {
+        match self {
+            StartupPhase::Connecting => StartupStatus::Connecting,
+            StartupPhase::Migrating => StartupStatus::Migrating,
+            StartupPhase::LoadingDemoData => StartupStatus::LoadingDemoData,
+            StartupPhase::Ready => StartupStatus::Ready,
+            StartupPhase::Failed(_) => StartupStatus::Failed,
+        }
+    }
 }
 
 /// The database side of the state, filled in by the start-up task.
@@ -74,6 +88,16 @@ impl AppState {
             .read()
             .map(|p| p.clone())
             .unwrap_or_else(|_| StartupPhase::Failed("start-up state poisoned".into()))
+    }
+
+    /// Maps an engine error to what the user sees, knowing what start-up is doing: a pool
+    /// time-out while demo data loads is a busy database, not a missing one.
+    pub fn explain(&self, error: tsdb::Error) -> AppError {
+        let busy = matches!(error, tsdb::Error::Database(sqlx::Error::PoolTimedOut));
+        if busy && self.phase() == StartupPhase::LoadingDemoData {
+            return AppError::StartingUp;
+        }
+        AppError::from(error)
     }
 
     /// Moves start-up to `phase`.

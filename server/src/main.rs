@@ -63,9 +63,11 @@ async fn connect_once(settings: &Settings) -> Result<database::Connected, String
 
 async fn migrate(settings: &Settings) -> Result<(), String> {
     let connected = connect_once(settings).await?;
-    tsdb::migrations::run(&connected.pool)
+    let outcome = tsdb::migrations::run(&connected.pool)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string());
+    connected.pool.close().await;
+    outcome?;
     println!("migrations applied");
     Ok(())
 }
@@ -91,7 +93,10 @@ async fn demo_data(settings: &Settings) -> Result<(), String> {
         settings.timescaledb.compression_after,
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string());
+    // Say goodbye properly: a single-connection server otherwise sees a reset.
+    connected.pool.close().await;
+    let report = report?;
     for (table, rows) in &report.loaded {
         println!("loaded {rows} rows into factory_telemetry.{table}");
     }

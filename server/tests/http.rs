@@ -49,6 +49,8 @@ async fn without_a_database_health_is_down_and_pages_explain() {
     let (status, body) = call(&state, "POST", "/api/fn/hypertables").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("DatabaseUnavailable"), "{body}");
+    let (status, body) = call(&state, "POST", "/api/fn/startup-status").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, r#""connecting""#));
 
     let (status, body) = call(&state, "GET", "/api/v1/no-such-thing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);

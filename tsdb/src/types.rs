@@ -38,6 +38,22 @@ pub enum HealthStatus {
     Down,
 }
 
+/// Where the console's start-up work stands, as pages show it (no internals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartupStatus {
+    /// Waiting for the database to answer.
+    Connecting,
+    /// Applying schema migrations.
+    Migrating,
+    /// Generating demo data; figures are still growing.
+    LoadingDemoData,
+    /// Start-up finished.
+    Ready,
+    /// A start-up step failed; the reason is in the server log.
+    Failed,
+}
+
 /// Formats a byte count for people: `1.5 MiB`.
 pub fn format_bytes(bytes: i64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];

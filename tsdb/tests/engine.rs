@@ -137,3 +137,36 @@ async fn each_client_gets_a_clean_session() {
     assert!(url.contains("sslmode=disable"));
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_client_that_vanishes_mid_session_does_not_lock_others_out() {
+    // A client that exits with unread replies makes the kernel reset the connection.
+    // pglite-socket then forgets the handler; devdb must prune it or refuse everyone after.
+    let db = TestDb::acquire("vanish").await;
+    let url = tsdb::testing::shared().url();
+    db.finish().await;
+    let port: u16 = url
+        .split(['@', '/'])
+        .find_map(|part| part.strip_prefix("127.0.0.1:"))
+        .and_then(|port| port.parse().ok())
+        .expect("port in the devdb url");
+    {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let params = b"user\0postgres\0database\0postgres\0\0";
+        let mut startup = Vec::new();
+        startup.extend_from_slice(&((8 + params.len()) as i32).to_be_bytes());
+        startup.extend_from_slice(&196_608_i32.to_be_bytes());
+        startup.extend_from_slice(params);
+        stream.write_all(&startup).unwrap();
+        // Let the reply arrive and stay unread, then drop: the close becomes a reset.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let db = TestDb::acquire("vanish").await;
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    db.finish().await;
+}

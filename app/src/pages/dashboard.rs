@@ -4,6 +4,7 @@
 use crate::components::bytes_chart::BytesChart;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::hypertable_table::HypertableTable;
+use crate::components::startup_banner::StartupBanner;
 use crate::hypertables::list_hypertables;
 use leptos::prelude::*;
 use tsdb::types::{format_bytes, HypertableSummary};
@@ -13,6 +14,7 @@ use tsdb::types::{format_bytes, HypertableSummary};
 pub fn DashboardPage() -> impl IntoView {
     let hypertables = Resource::new(|| (), |_| list_hypertables());
     view! {
+        <StartupBanner/>
         <section class="panel">
             <h1>"Hypertables"</h1>
             <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Loading hypertables…"</p> }>

@@ -9,6 +9,10 @@ work="$root/target/e2e"
 rm -rf "$work" && mkdir -p "$work"
 db_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
+# The integration tests' template (initdb and extension done) makes start-up fast.
+if [[ -f "$root/target/devdb-template/PG_VERSION" ]]; then
+  cp -a "$root/target/devdb-template" "$work/devdb"
+fi
 # devdb exits by itself when this script (which becomes the console) exits.
 node "$root/devdb/server.js" --data "$work/devdb" --port "$db_port" --parent-pid $$ >"$work/devdb.log" 2>&1 &
 for _ in $(seq 1 600); do

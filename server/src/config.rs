@@ -15,7 +15,7 @@ use tsdb::interval::PolicyInterval;
 /// Where the console runs; decides defaults and what is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
-    /// Real data: no demo data, quieter logs.
+    /// Real data: demo data is refused.
     Production,
     /// A rehearsal of production.
     Staging,

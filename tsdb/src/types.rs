@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One hypertable as the dashboard lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "db", derive(sqlx::FromRow))]
 pub struct HypertableSummary {
     /// Schema holding the hypertable.
     pub schema: String,

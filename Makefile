@@ -15,8 +15,12 @@ CARGO_LEPTOS_VERSION := 0.3.8
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disable
+# cargo-leptos (built with no_downloads) takes wasm-opt from PATH. Debian's binaryen (108)
+# corrupts the reference-types table Rust's wasm32 output uses (hydration then fails with
+# "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
+LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
-.PHONY: help run test deps deps-system deps-rust deps-node build build-release lint unit e2e stop clean-devdb
+.PHONY: help run test deps deps-system deps-rust deps-node build-release lint unit e2e stop
 
 help:
 	@echo "make run    - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
@@ -27,11 +31,10 @@ help:
 
 deps: deps-system deps-rust deps-node public/vendor/echarts.min.js
 
-# Debian packages: Chromium for the browser tests, binaryen for wasm-opt.
+# Debian packages: Chromium for the browser tests (and Node.js where it is missing).
 deps-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v wasm-opt >/dev/null || missing="$$missing binaryen"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -58,11 +61,8 @@ public/vendor/echarts.min.js: vendor/node_modules/.stamp
 
 ## Build and run ------------------------------------------------------------------------
 
-build: deps
-	cargo leptos build
-
 build-release: deps
-	cargo leptos build --release
+	$(LEPTOS) build --release
 
 run: build-release
 	@if [ -z "$${DATABASE_URL:-}" ]; then devdb/ensure.sh $(DEVDB_DATA) $(DEVDB_PORT); fi
@@ -88,6 +88,7 @@ lint:
 unit:
 	cargo test
 
-# Browser tests: Playwright drives Debian's Chromium against a freshly built console.
-e2e: build
+# Browser tests: Playwright drives Debian's Chromium against the release build, the one
+# `make run` serves (optimised WASM has failed where the debug build worked).
+e2e: build-release
 	cd end2end && npx playwright test

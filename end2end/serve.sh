@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the console for the browser tests: a private devdb (copied from the test
-# template, on a free port) with demo data, then the debug build of the console.
+# template, on a free port) with demo data, then the release build of the console (what `make run` serves).
 # Usage: bash serve.sh PORT
 set -euo pipefail
 port=${1:?usage: serve.sh PORT}
@@ -25,5 +25,5 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$db_port/postgres?sslmode=dis
 export MS5_ENV=development MS5_LISTEN_ADDR="127.0.0.1:$port" MS5_SITE_ROOT="$root/target/site"
 export MS5_DEMO_DAYS=120 MS5_DEMO_EQUIPMENT=4 MS5_DEMO_SAMPLE_SECONDS=3600
 # Demo data first, so every test sees the finished demo.
-"$root/target/debug/ms5-console" demo-data >"$work/demo.log"
-exec "$root/target/debug/ms5-console" serve
+"$root/target/release/ms5-console" demo-data >"$work/demo.log"
+exec "$root/target/release/ms5-console" serve

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use tsdb::types::Role;
 
 /// MS5.0 TimescaleDB Console.
 #[derive(Debug, Parser)]
@@ -25,12 +26,35 @@ pub enum Command {
     Migrate,
     /// Load demo data into empty demo tables and exit (refused in production).
     DemoData,
+    /// Account administration.
+    Users {
+        /// Users subcommand.
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Configuration tools.
     Config {
         /// Configuration subcommand.
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+/// `users` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account; the password is read from standard input, never from arguments.
+    Add {
+        /// What the account may do: viewer, operator or admin.
+        #[arg(long, default_value = "viewer", value_parser = parse_role)]
+        role: Role,
+        /// Login name: letters, digits and . _ @ -, starting with a letter or digit.
+        username: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
 }
 
 /// `config` subcommands.

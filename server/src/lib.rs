@@ -1,6 +1,7 @@
 //! The console server: configuration, database connection, start-up work, the HTTP
 //! application (REST API, server functions, pages) and graceful shutdown.
 
+pub mod accounts;
 pub mod api;
 pub mod cli;
 pub mod config;

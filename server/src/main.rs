@@ -2,7 +2,7 @@
 //! prints its error once.
 
 use clap::Parser;
-use server::cli::{Cli, Command, ConfigCommand};
+use server::cli::{Cli, Command, ConfigCommand, UsersCommand};
 use server::config::{self, Settings};
 use server::{database, logging, serve};
 use std::process::ExitCode;
@@ -34,6 +34,9 @@ async fn main() -> ExitCode {
         Command::Serve => serve::run(settings).await.map_err(|e| e.to_string()),
         Command::Migrate => migrate(&settings).await,
         Command::DemoData => demo_data(&settings).await,
+        Command::Users {
+            command: UsersCommand::Add { role, username },
+        } => add_user(&settings, &username, role).await,
         Command::Config { .. } => Ok(()),
     };
     match outcome {
@@ -69,6 +72,24 @@ async fn migrate(settings: &Settings) -> Result<(), String> {
     connected.pool.close().await;
     outcome?;
     println!("migrations applied");
+    Ok(())
+}
+
+async fn add_user(
+    settings: &Settings,
+    username: &str,
+    role: tsdb::types::Role,
+) -> Result<(), String> {
+    // Read the password before connecting: a wrong one should not cost a connection.
+    let password = server::accounts::cli::read_password()?;
+    let connected = connect_once(settings).await?;
+    let outcome = match tsdb::migrations::run(&connected.pool).await {
+        Ok(()) => server::accounts::cli::add(&connected.pool, username, role, &password).await,
+        Err(error) => Err(error.to_string()),
+    };
+    connected.pool.close().await;
+    let user = outcome?;
+    println!("created {} {:?} (id {})", user.role, user.username, user.id);
     Ok(())
 }
 

@@ -18,6 +18,12 @@ pub enum Error {
         /// The version string the database reported.
         found: String,
     },
+    /// A value was refused; the message names it and the accepted form.
+    #[error("{0}")]
+    Invalid(String),
+    /// The change contradicts existing data (a name already taken).
+    #[error("{0}")]
+    Conflict(String),
     /// The database reported something the engine cannot interpret.
     #[error("unexpected answer from the database: {0}")]
     Unexpected(String),

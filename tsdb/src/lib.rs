@@ -8,6 +8,10 @@ pub mod interval;
 pub mod types;
 
 #[cfg(feature = "db")]
+pub mod accounts;
+#[cfg(feature = "db")]
+pub mod audit;
+#[cfg(feature = "db")]
 pub mod capabilities;
 #[cfg(feature = "db")]
 pub mod demo;

@@ -55,6 +55,56 @@ pub enum StartupStatus {
     Failed,
 }
 
+/// What a person or token may do (see the role matrix in the design).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads dashboards, storage trends, statistics and job history.
+    Viewer,
+    /// A viewer who also runs, pauses and resumes jobs and compresses single chunks.
+    Operator,
+    /// An operator who also edits policies, users, tokens and sees the configuration.
+    Admin,
+}
+
+impl Role {
+    /// Every role, least privileged first.
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
+
+    /// The lowercase name used in the database, URLs and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role includes everything `required` may do.
+    pub fn includes(self, required: Role) -> bool {
+        self >= required
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "viewer" => Ok(Role::Viewer),
+            "operator" => Ok(Role::Operator),
+            "admin" => Ok(Role::Admin),
+            _ => Err("expected one of viewer, operator, admin".into()),
+        }
+    }
+}
+
 /// Formats a byte count for people: `1.5 MiB`.
 pub fn format_bytes(bytes: i64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -81,6 +131,15 @@ mod tests {
         assert_eq!(format_bytes(1023), "1023 B");
         assert_eq!(format_bytes(1536), "1.5 KiB");
         assert_eq!(format_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+
+    #[test]
+    fn roles_are_ordered_by_privilege() {
+        assert!(Role::Admin.includes(Role::Operator));
+        assert!(Role::Operator.includes(Role::Viewer));
+        assert!(!Role::Viewer.includes(Role::Operator));
+        assert_eq!("Admin".parse::<Role>(), Ok(Role::Admin));
+        assert!("root".parse::<Role>().is_err());
     }
 
     #[test]

@@ -1,0 +1,144 @@
+//! The audit trail is append-only, enforced by the database itself.
+
+use serde_json::json;
+use tsdb::audit::{record, Actor, Entry, Outcome};
+use tsdb::testing::{connect, DevDb};
+
+fn entry<'a>(actor: &'a Actor, action: &'a str) -> Entry<'a> {
+    Entry {
+        actor,
+        client_addr: Some("127.0.0.1"),
+        action,
+        object_type: Some("user"),
+        object_id: Some("42"),
+        before: Some(json!({"role": "viewer"})),
+        after: Some(json!({"role": "operator"})),
+        outcome: Outcome::Success,
+        detail: None,
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_update_delete_and_truncate() {
+    let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+    let pool = connect(&devdb.url()).await;
+    tsdb::migrations::run(&pool).await.unwrap();
+
+    let admin = Actor::User {
+        id: 1,
+        name: "ada".into(),
+    };
+    let id = record(&pool, &entry(&admin, "user.change_role"))
+        .await
+        .unwrap();
+    assert!(id > 0);
+
+    for statement in [
+        "UPDATE console.audit_log SET actor_name = 'mallory'",
+        "DELETE FROM console.audit_log",
+        "TRUNCATE console.audit_log",
+    ] {
+        let error = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("append-only"), "{statement}: {message}");
+    }
+    let (name, after): (String, serde_json::Value) =
+        sqlx::query_as("SELECT actor_name, after FROM console.audit_log WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(name, "ada");
+    assert_eq!(after, json!({"role": "operator"}));
+
+    // An entry shares the fate of the change it describes.
+    let mut tx = pool.begin().await.unwrap();
+    let rolled_back = record(&mut *tx, &entry(&Actor::System, "policy.apply"))
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM console.audit_log WHERE id = $1)")
+            .bind(rolled_back)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(!exists);
+    pool.close().await;
+    drop(devdb);
+}
+
+#[tokio::test]
+async fn creating_a_user_is_audited_in_the_same_transaction() {
+    let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+    let pool = connect(&devdb.url()).await;
+    tsdb::migrations::run(&pool).await.unwrap();
+    // A real Argon2id PHC string shape; hashing itself is the server's job.
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    let new = tsdb::accounts::NewUser {
+        username: "Ada",
+        role: tsdb::types::Role::Admin,
+        password_hash: hash,
+    };
+    let user = tsdb::accounts::create(&pool, &Actor::System, None, new.clone())
+        .await
+        .unwrap();
+    assert_eq!(user.role, tsdb::types::Role::Admin);
+
+    let found = tsdb::accounts::find_by_username(&pool, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, user.id, "usernames match regardless of case");
+
+    let error = tsdb::accounts::create(
+        &pool,
+        &Actor::System,
+        None,
+        tsdb::accounts::NewUser {
+            username: "ADA",
+            ..new.clone()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("already exists"), "{error}");
+    let error = tsdb::accounts::create(
+        &pool,
+        &Actor::System,
+        None,
+        tsdb::accounts::NewUser {
+            username: "bad name",
+            ..new
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("expected 1 to 63 letters"),
+        "{error}"
+    );
+
+    let audited: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT action, outcome, after FROM console.audit_log WHERE object_type = 'user' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited.len(),
+        1,
+        "failed creations leave no success entry: {audited:?}"
+    );
+    assert_eq!(audited[0].0, "user.create");
+    assert_eq!(
+        audited[0].2,
+        json!({"username": "Ada", "role": "admin", "disabled": false})
+    );
+    assert!(
+        !audited[0].2.to_string().contains("argon2"),
+        "the hash is never audited"
+    );
+    pool.close().await;
+    drop(devdb);
+}

@@ -25,6 +25,8 @@ pub mod ident;
 pub mod migrations;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(feature = "db")]
+pub mod tokens;
 
 #[cfg(feature = "db")]
 pub use error::{Error, Result};

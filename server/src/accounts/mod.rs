@@ -1,4 +1,5 @@
-//! Accounts on the server side: password hashing and policy, and the CLI's user commands.
+//! Accounts on the server side: password hashing and policy, API token secrets, and the CLI's user commands.
 
 pub mod cli;
 pub mod password;
+pub mod token;

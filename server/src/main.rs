@@ -31,6 +31,7 @@ async fn main() -> ExitCode {
     }
     logging::init(settings.log_level);
     let outcome = match command {
+        Command::Serve if settings.database_url.is_none() => Err(MISSING_DATABASE_URL.into()),
         Command::Serve => serve::run(settings).await.map_err(|e| e.to_string()),
         Command::Migrate => migrate(&settings).await,
         Command::DemoData => demo_data(&settings).await,
@@ -54,11 +55,13 @@ const CLI_RETRY: database::RetryPolicy = database::RetryPolicy {
     max_backoff: Duration::from_secs(4),
 };
 
+const MISSING_DATABASE_URL: &str = "DATABASE_URL is not set: expected a PostgreSQL URL such as postgres://user:password@host:5432/database (make run starts an embedded database and sets it)";
+
 async fn connect_once(settings: &Settings) -> Result<database::Connected, String> {
     let url = settings
         .database_url
         .as_deref()
-        .ok_or("DATABASE_URL is not set: expected a PostgreSQL URL such as postgres://user:password@host:5432/database")?;
+        .ok_or(MISSING_DATABASE_URL)?;
     database::connect(url, settings.db_max_connections, CLI_RETRY)
         .await
         .map_err(|e| e.to_string())

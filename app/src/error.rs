@@ -24,9 +24,83 @@ pub enum AppError {
     /// A failure whose details are only in the server log.
     #[error("Something went wrong on the server; the details are in the console's log.")]
     Internal,
+    /// No signed-in user or valid token.
+    #[error("You are not signed in, or your session has ended. Sign in again.")]
+    Unauthenticated,
+    /// Signed in, but the role does not include this.
+    #[error("Your role does not allow this. Ask an admin if you need it.")]
+    Forbidden,
+    /// An `Authorization` header that is not a live API token.
+    #[error("The API token is malformed, unknown, expired or revoked.")]
+    BadToken,
+    /// A state-changing request that did not come from the console's own pages.
+    #[error(
+        "Refused: this request did not come from the console's own pages (cross-site request)."
+    )]
+    CrossSite,
+    /// Wrong username or password (deliberately not saying which).
+    #[error("Wrong username or password.")]
+    BadCredentials,
+    /// The account exists and the password was right, but it is disabled.
+    #[error("This account is disabled. Ask an admin to enable it.")]
+    AccountDisabled,
+    /// Too many failed sign-ins; seconds until the next try.
+    #[error("Too many failed sign-ins for this account or from this address. Try again in {0} s.")]
+    Throttled(i64),
+    /// A value was refused; the message names the field and the accepted form.
+    #[error("{0}")]
+    Invalid(String),
+    /// The change contradicts existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// The object asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// The request itself failed (network, encoding).
     #[error("The request failed: {0}")]
     Request(String),
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials | AppError::BadToken => 401,
+            AppError::Forbidden | AppError::AccountDisabled | AppError::CrossSite => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Throttled(_) => 429,
+            AppError::Invalid(_) | AppError::Request(_) => 400,
+            AppError::DatabaseUnavailable | AppError::StartingUp => 503,
+            AppError::ExtensionMissing | AppError::UnsupportedVersion(_) | AppError::Internal => {
+                500
+            }
+        }
+    }
+}
+
+impl AppError {
+    /// A stable machine-readable code for REST error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::DatabaseUnavailable => "database_unavailable",
+            AppError::StartingUp => "starting_up",
+            AppError::ExtensionMissing => "extension_missing",
+            AppError::UnsupportedVersion(_) => "unsupported_version",
+            AppError::Internal => "internal",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::BadToken => "invalid_token",
+            AppError::CrossSite => "cross_site_refused",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::AccountDisabled => "account_disabled",
+            AppError::Throttled(_) => "throttled",
+            AppError::Invalid(_) => "invalid",
+            AppError::Conflict(_) => "conflict",
+            AppError::NotFound(_) => "not_found",
+            AppError::Request(_) => "bad_request",
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -44,6 +118,9 @@ impl From<tsdb::Error> for AppError {
         match error {
             tsdb::Error::ExtensionMissing => AppError::ExtensionMissing,
             tsdb::Error::UnsupportedVersion { found } => AppError::UnsupportedVersion(found),
+            tsdb::Error::Invalid(message) => AppError::Invalid(message),
+            tsdb::Error::Conflict(message) => AppError::Conflict(message),
+            tsdb::Error::NotFound(message) => AppError::NotFound(message),
             tsdb::Error::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
             ) => {

@@ -7,7 +7,7 @@ use tsdb::types::HypertableSummary;
 /// Every hypertable with its size, chunks and compression state, biggest first.
 #[server(prefix = "/api/fn", endpoint = "hypertables")]
 pub async fn list_hypertables() -> Result<Vec<HypertableSummary>, AppError> {
-    // Dashboards are readable by every role; the accounts work adds the session check here.
+    crate::auth::require(tsdb::types::Role::Viewer).await?;
     let state = crate::state::app_state()?;
     let pool = state.pool()?;
     if let Some(capabilities) = state.capabilities() {

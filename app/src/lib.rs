@@ -1,6 +1,11 @@
 //! The console's user interface: pages, components, charts and the server functions
 //! they call. Compiled twice: with `ssr` into the server, with `hydrate` into the WASM.
 
+pub mod account;
+pub mod api_tokens;
+pub mod audit_trail;
+#[cfg(feature = "ssr")]
+pub mod auth;
 pub mod charts;
 pub mod components;
 pub mod error;
@@ -10,5 +15,6 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod status;
+pub mod users;
 
 pub use routes::{shell, App};

@@ -1,7 +1,13 @@
 //! The HTML shell and the route table.
 
+use crate::components::user_menu::{provide_user, UserMenu};
+use crate::pages::account::AccountPage;
+use crate::pages::audit::AuditPage;
 use crate::pages::dashboard::DashboardPage;
+use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
+use crate::pages::tokens::TokensPage;
+use crate::pages::users::UsersPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -33,19 +39,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_user();
     view! {
         <Stylesheet id="leptos" href="/pkg/ms5-console.css"/>
         <Title text="MS5.0 TimescaleDB Console"/>
         <Router>
             <header class="topbar">
                 <A href="/" attr:class="brand">"MS5.0 TimescaleDB Console"</A>
-                <nav>
-                    <A href="/">"Dashboard"</A>
-                </nav>
+                <UserMenu/>
             </header>
             <main>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=DashboardPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/admin/users") view=UsersPage/>
+                    <Route path=path!("/admin/tokens") view=TokensPage/>
+                    <Route path=path!("/admin/audit") view=AuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,6 +1,7 @@
 //! The state every handler and server function reads: one value, handed to axum as its
 //! state and to Leptos as context, so it reaches code one way.
 
+use crate::auth::resolve::AuthSettings;
 use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub database: Arc<RwLock<DatabaseSlot>>,
     /// Start-up progress.
     pub phase: Arc<RwLock<StartupPhase>>,
+    /// Session time-outs and cookie policy.
+    pub auth: AuthSettings,
 }
 
 impl AppState {
@@ -64,7 +67,14 @@ impl AppState {
             leptos_options,
             database: Arc::default(),
             phase: Arc::new(RwLock::new(StartupPhase::Connecting)),
+            auth: AuthSettings::default(),
         }
+    }
+
+    /// The same state with these session settings.
+    pub fn with_auth(mut self, auth: AuthSettings) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// The pool, or `DatabaseUnavailable` while start-up has not connected.

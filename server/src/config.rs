@@ -112,6 +112,10 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// `MS5_SITE_ROOT`: the built site (WASM, CSS, assets).
     pub site_root: PathBuf,
+    /// Sign-out after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// Sign-out this many hours after signing in.
+    pub session_absolute_hours: u32,
     /// Demo data.
     pub demo: DemoSettings,
     /// Policy defaults.
@@ -227,6 +231,16 @@ const KEYS: &[Key] = &[
         env: "MS5_SITE_ROOT",
         section: "console",
         name: "site_root",
+    },
+    Key {
+        env: "MS5_SESSION_IDLE_MINUTES",
+        section: "session",
+        name: "idle_minutes",
+    },
+    Key {
+        env: "MS5_SESSION_ABSOLUTE_HOURS",
+        section: "session",
+        name: "absolute_hours",
     },
     Key {
         env: "MS5_DEMO_DATA",
@@ -362,6 +376,14 @@ impl Settings {
                 self.db_max_connections.to_string(),
             ),
             ("MS5_SITE_ROOT".into(), self.site_root.display().to_string()),
+            (
+                "MS5_SESSION_IDLE_MINUTES".into(),
+                self.session_idle_minutes.to_string(),
+            ),
+            (
+                "MS5_SESSION_ABSOLUTE_HOURS".into(),
+                self.session_absolute_hours.to_string(),
+            ),
             ("MS5_DEMO_DATA".into(), self.demo.enabled.to_string()),
             ("MS5_DEMO_DAYS".into(), self.demo.days.to_string()),
             ("MS5_DEMO_EQUIPMENT".into(), self.demo.equipment.to_string()),
@@ -438,6 +460,8 @@ impl Builder {
                 log_level: LogLevel::Info,
                 db_max_connections: 10,
                 site_root: PathBuf::from("target/site"),
+                session_idle_minutes: 30,
+                session_absolute_hours: 12,
                 demo: DemoSettings {
                     enabled: false,
                     days: 120,
@@ -496,6 +520,8 @@ impl Builder {
                 }
                 s.site_root = PathBuf::from(raw.trim());
             }
+            "MS5_SESSION_IDLE_MINUTES" => s.session_idle_minutes = parse_count(raw, 1, 1440)?,
+            "MS5_SESSION_ABSOLUTE_HOURS" => s.session_absolute_hours = parse_count(raw, 1, 720)?,
             "MS5_DEMO_DATA" => self.demo_enabled = Some(parse_bool(raw)?),
             "MS5_DEMO_DAYS" => s.demo.days = parse_count(raw, 1, 3650)?,
             "MS5_DEMO_EQUIPMENT" => s.demo.equipment = parse_count(raw, 1, 1000)?,

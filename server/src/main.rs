@@ -111,6 +111,7 @@ async fn demo_data(settings: &Settings) -> Result<(), String> {
         equipment: settings.demo.equipment,
         sample_seconds: settings.demo.sample_seconds,
     };
+    let accounts = server::accounts::demo::ensure(&connected.pool).await;
     let report = tsdb::demo::load(
         &connected.pool,
         volume,
@@ -121,6 +122,7 @@ async fn demo_data(settings: &Settings) -> Result<(), String> {
     // Say goodbye properly: a single-connection server otherwise sees a reset.
     connected.pool.close().await;
     let report = report?;
+    server::accounts::demo::print(&accounts?);
     for (table, rows) in &report.loaded {
         println!("loaded {rows} rows into factory_telemetry.{table}");
     }

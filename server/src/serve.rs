@@ -1,9 +1,11 @@
 //! `serve`: bind, start the background start-up work, serve until a signal.
 
-use crate::config::Settings;
+use crate::config::{Profile, Settings};
 use crate::{http, shutdown, startup};
+use app::auth::resolve::AuthSettings;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
+use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Errors that stop the server.
@@ -33,9 +35,22 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .build()
 }
 
+/// Session time-outs and cookie policy from the configuration.
+pub fn auth_settings(settings: &Settings) -> AuthSettings {
+    AuthSettings {
+        timeouts: tsdb::sessions::Timeouts {
+            idle: Duration::from_secs(u64::from(settings.session_idle_minutes) * 60),
+            absolute: Duration::from_secs(u64::from(settings.session_absolute_hours) * 3600),
+        },
+        // Browsers refuse Secure cookies over plain HTTP except on localhost; the
+        // development profile may run on a LAN address without TLS.
+        secure_cookie: settings.profile != Profile::Development,
+    }
+}
+
 /// Serves until SIGINT/SIGTERM; start-up work runs beside it and never delays it.
 pub async fn run(settings: Settings) -> Result<(), ServeError> {
-    let state = AppState::new(leptos_options(&settings));
+    let state = AppState::new(leptos_options(&settings)).with_auth(auth_settings(&settings));
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await
         .map_err(|source| ServeError::Bind {
@@ -50,6 +65,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         stopped.clone(),
     ));
 
+    tasks.spawn(startup::session_janitor(state.clone(), stopped.clone()));
     tracing::info!(
         addr = %settings.listen_addr,
         profile = %settings.profile,
@@ -57,7 +73,8 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         settings.listen_addr
     );
     let mut stopped_for_server = stopped.clone();
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stopped_for_server.changed().await;
     });
     tokio::spawn(async move {

@@ -2,7 +2,7 @@
 //! probe, migrate, then load demo data. Each step's outcome is published in the state
 //! so health and pages tell the truth while it runs.
 
-use crate::config::Settings;
+use crate::config::{Profile, Settings};
 use crate::database::{self, RetryPolicy};
 use app::state::{AppState, StartupPhase};
 use std::time::Duration;
@@ -70,6 +70,12 @@ async fn steps(state: &AppState, settings: &Settings) {
         slot.pool = Some(pool.clone());
         slot.capabilities = Some(capabilities);
     }
+    if settings.demo.enabled && settings.profile != Profile::Production {
+        match crate::accounts::demo::ensure(&pool).await {
+            Ok(created) => crate::accounts::demo::print(&created),
+            Err(error) => tracing::error!(%error, "cannot create the demo accounts"),
+        }
+    }
     if settings.demo.enabled && timescaledb_ready {
         state.set_phase(StartupPhase::LoadingDemoData);
         let volume = tsdb::demo::DemoVolume {
@@ -98,4 +104,24 @@ async fn steps(state: &AppState, settings: &Settings) {
         );
     }
     state.set_phase(StartupPhase::Ready);
+}
+
+/// How often timed-out sessions and expired session records are deleted.
+const JANITOR_PERIOD: Duration = Duration::from_secs(600);
+
+/// Deletes timed-out sessions every few minutes until shutdown.
+pub async fn session_janitor(state: AppState, shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut shutdown = shutdown;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(JANITOR_PERIOD) => {}
+            _ = shutdown.changed() => return,
+        }
+        let Ok(pool) = state.pool() else { continue };
+        match tsdb::sessions::purge_expired(&pool, state.auth.timeouts).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired sessions deleted"),
+            Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+        }
+    }
 }

@@ -1,25 +1,14 @@
 //! The HTTP application against a real devdb: health, server functions, pages, errors.
 
-use app::state::{AppState, StartupPhase};
+use app::state::AppState;
 use axum::body::Body;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use server::config::Settings;
-use std::collections::HashMap;
+use support::{settings, Console};
 use tower::ServiceExt;
+use tsdb::types::Role;
 
-fn settings(url: Option<&str>) -> Settings {
-    let mut vars: HashMap<&str, String> = HashMap::from([
-        ("MS5_ENV", "development".to_string()),
-        ("MS5_DEMO_DAYS", "10".to_string()),
-        ("MS5_DEMO_EQUIPMENT", "2".to_string()),
-        ("MS5_DEMO_SAMPLE_SECONDS", "3600".to_string()),
-    ]);
-    if let Some(url) = url {
-        vars.insert("DATABASE_URL", url.to_string());
-    }
-    Settings::load(None, |name| vars.get(name).cloned()).expect("valid test settings")
-}
+mod support;
 
 async fn call(state: &AppState, method: &str, uri: &str) -> (StatusCode, String) {
     let response = server::http::router(state.clone())
@@ -27,6 +16,8 @@ async fn call(state: &AppState, method: &str, uri: &str) -> (StatusCode, String)
             Request::builder()
                 .method(method)
                 .uri(uri)
+                .header("host", "console.test")
+                .header("origin", "http://console.test")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Body::empty())
                 .unwrap(),
@@ -40,15 +31,24 @@ async fn call(state: &AppState, method: &str, uri: &str) -> (StatusCode, String)
 
 #[tokio::test]
 async fn without_a_database_health_is_down_and_pages_explain() {
-    let settings = settings(None);
+    let settings = settings(None, false);
     let state = AppState::new(server::serve::leptos_options(&settings));
     let (status, body) = call(&state, "GET", "/api/v1/monitoring/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body, r#"{"status":"down"}"#);
 
+    // Without a database nobody can be signed in: protected calls are refused, and the
+    // pages send the browser to the login page.
     let (status, body) = call(&state, "POST", "/api/fn/hypertables").await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body.contains("DatabaseUnavailable"), "{body}");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, r#""Unauthenticated""#);
+    let (status, body) = call(&state, "POST", "/api/fn/login").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = call(&state, "GET", "/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, html) = call(&state, "GET", "/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sign in"), "{html}");
     let (status, body) = call(&state, "POST", "/api/fn/startup-status").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, r#""connecting""#));
 
@@ -62,24 +62,35 @@ async fn without_a_database_health_is_down_and_pages_explain() {
 
 #[tokio::test]
 async fn with_devdb_the_slice_works_end_to_end() {
-    let devdb = tokio::task::spawn_blocking(tsdb::testing::DevDb::start)
-        .await
-        .unwrap();
-    let settings = settings(Some(&devdb.url()));
-    let state = AppState::new(server::serve::leptos_options(&settings));
-    let (_stop, stopped) = server::shutdown::channel();
-    server::startup::run(state.clone(), settings.clone(), stopped).await;
-    assert_eq!(state.phase(), StartupPhase::Ready);
-
-    let (status, body) = call(&state, "GET", "/api/v1/monitoring/health").await;
+    let console = Console::start(true).await;
+    let state = &console.state;
+    let (status, body) = call(state, "GET", "/api/v1/monitoring/health").await;
     assert_eq!(
         (status, body.as_str()),
         (StatusCode::OK, r#"{"status":"ok"}"#)
     );
+    // Demo mode created one account of each role.
+    for role in Role::ALL {
+        let user = tsdb::accounts::find_by_username(&console.pool(), role.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.role, role);
+    }
+    console
+        .add_user("reader", Role::Viewer, "correct horse battery staple")
+        .await;
+    let cookie = console
+        .login("reader", "correct horse battery staple")
+        .await;
 
-    let (status, body) = call(&state, "POST", "/api/fn/hypertables").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let rows: Vec<tsdb::types::HypertableSummary> = serde_json::from_str(&body).unwrap();
+    let reply = console
+        .request("POST", "/api/fn/hypertables")
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let rows: Vec<tsdb::types::HypertableSummary> = serde_json::from_str(&reply.body).unwrap();
     let names: Vec<String> = rows.iter().map(|r| r.display_name()).collect();
     for expected in [
         "factory_telemetry.metric_hist",
@@ -97,20 +108,31 @@ async fn with_devdb_the_slice_works_end_to_end() {
     assert!(metric.compressed_chunk_count > 0 && metric.compression_enabled);
 
     // The page is rendered on the server with the data already in it.
-    let (status, html) = call(&state, "GET", "/").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("factory_telemetry.metric_hist"), "{html}");
-    assert!(html.contains("/vendor/echarts.min.js"));
+    let page = console.request("GET", "/").cookie(&cookie).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("factory_telemetry.metric_hist"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("/vendor/echarts.min.js"));
+    assert!(page.body.contains("reader"), "the top bar names the user");
 
-    let (status, html) = call(&state, "GET", "/no/such/page").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(html.contains("Page not found"));
-    drop(devdb);
+    let page = console
+        .request("GET", "/no/such/page")
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("Page not found"));
 }
 
 #[tokio::test]
 async fn health_is_served_over_a_real_socket_while_start_up_runs() {
-    let settings = settings(Some("postgres://postgres@127.0.0.1:9/none?sslmode=disable"));
+    let settings = settings(
+        Some("postgres://postgres@127.0.0.1:9/none?sslmode=disable"),
+        false,
+    );
     let state = AppState::new(server::serve::leptos_options(&settings));
     let (_stop, stopped) = server::shutdown::channel();
     // Port 9 (discard) refuses connections: start-up keeps retrying in the background.

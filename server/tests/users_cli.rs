@@ -89,13 +89,11 @@ async fn users_add_reads_the_password_from_stdin_and_audits() {
         .unwrap()
         .unwrap();
     assert_eq!(ada.role, tsdb::types::Role::Admin);
-    assert!(server::accounts::password::verify(
+    assert!(app::auth::password::verify(
         "violet kettle under rain",
         &ada.password_hash
     ));
-    assert!(!server::accounts::password::needs_rehash(
-        &ada.password_hash
-    ));
+    assert!(!app::auth::password::needs_rehash(&ada.password_hash));
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM console.users")
         .fetch_one(&pool)
         .await

@@ -1,8 +1,9 @@
 //! The append-only audit trail (`console.audit_log`).
 
-use crate::Result;
+use crate::access_types::{AuditPage, AuditQuery, AuditRecord};
+use crate::{Error, Result};
 use serde_json::Value;
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
 
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,4 +110,84 @@ pub async fn record(executor: impl PgExecutor<'_>, entry: &Entry<'_>) -> Result<
     .fetch_one(executor)
     .await?;
     Ok(id)
+}
+
+/// The default and largest audit page sizes.
+pub const PAGE_SIZE: i64 = 50;
+/// See [`PAGE_SIZE`].
+pub const MAX_PAGE_SIZE: i64 = 200;
+
+/// One page of the trail matching `query`, newest first. Every filter is a bound value.
+pub async fn search(pool: &PgPool, query: &AuditQuery) -> Result<AuditPage> {
+    let limit = query.limit.unwrap_or(PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+        return Err(Error::Invalid(format!(
+            "limit {limit}: expected a whole number from 1 to {MAX_PAGE_SIZE}"
+        )));
+    }
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from >= to {
+            return Err(Error::Invalid(format!(
+                "from {} must be earlier than to {}",
+                from.to_rfc3339(),
+                to.to_rfc3339()
+            )));
+        }
+    }
+    let blank = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    const FILTER: &str = "($1::text IS NULL OR lower(actor_name) = lower($1))
+          AND ($2::text IS NULL OR starts_with(action, $2))
+          AND ($3::text IS NULL OR object_type = $3)
+          AND ($4::text IS NULL OR object_id = $4)
+          AND ($5::timestamptz IS NULL OR at >= $5)
+          AND ($6::timestamptz IS NULL OR at < $6)";
+    let (actor, action, object_type, object_id) = (
+        blank(&query.actor),
+        blank(&query.action),
+        blank(&query.object_type),
+        blank(&query.object_id),
+    );
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM console.audit_log WHERE {FILTER}"
+    ))
+    .bind(&actor)
+    .bind(&action)
+    .bind(&object_type)
+    .bind(&object_id)
+    .bind(query.from)
+    .bind(query.to)
+    .fetch_one(pool)
+    .await?;
+    let mut records: Vec<AuditRecord> = sqlx::query_as(&format!(
+        "SELECT id, at, actor_kind, actor_name, client_addr, action, object_type, object_id,
+                jsonb_pretty(before) AS before, jsonb_pretty(after) AS after, outcome, detail
+           FROM console.audit_log
+          WHERE {FILTER} AND ($7::bigint IS NULL OR id < $7)
+          ORDER BY id DESC
+          LIMIT $8"
+    ))
+    .bind(&actor)
+    .bind(&action)
+    .bind(&object_type)
+    .bind(&object_id)
+    .bind(query.from)
+    .bind(query.to)
+    .bind(query.before)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?;
+    let more = records.len() as i64 > limit;
+    records.truncate(limit as usize);
+    let next_before = more.then(|| records.last().map(|r| r.id)).flatten();
+    Ok(AuditPage {
+        records,
+        total,
+        next_before,
+    })
 }

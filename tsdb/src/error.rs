@@ -21,6 +21,9 @@ pub enum Error {
     /// A value was refused; the message names it and the accepted form.
     #[error("{0}")]
     Invalid(String),
+    /// The object asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// The change contradicts existing data (a name already taken).
     #[error("{0}")]
     Conflict(String),

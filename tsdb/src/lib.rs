@@ -4,6 +4,7 @@
 //! and the server share one definition. Everything that talks to the database sits
 //! behind the `db` feature and knows nothing of HTTP or Leptos.
 
+pub mod access_types;
 pub mod interval;
 pub mod types;
 
@@ -23,8 +24,12 @@ pub mod hypertables;
 pub mod ident;
 #[cfg(feature = "db")]
 pub mod migrations;
+#[cfg(feature = "db")]
+pub mod sessions;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(feature = "db")]
+pub mod throttle;
 #[cfg(feature = "db")]
 pub mod tokens;
 

@@ -8,24 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 
-/// A token as listed (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiToken {
-    /// Database id.
-    pub id: i64,
-    /// What it is for, e.g. "prometheus".
-    pub name: String,
-    /// What it may do.
-    pub role: Role,
-    /// The token's first characters.
-    pub prefix: String,
-    /// When it stops working.
-    pub expires_at: DateTime<Utc>,
-    /// When it was revoked, if it was.
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// When it was last accepted.
-    pub last_used_at: Option<DateTime<Utc>>,
-}
+/// A token as listed (never its secret); the same type crosses the wire.
+pub type ApiToken = crate::access_types::TokenSummary;
 
 /// What a new token is made of.
 #[derive(Debug, Clone)]

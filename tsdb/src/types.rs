@@ -121,6 +121,11 @@ pub fn format_bytes(bytes: i64) -> String {
     }
 }
 
+/// Formats a time for people, in UTC to the second: `2026-11-25 10:04:05 UTC`.
+pub fn format_time(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

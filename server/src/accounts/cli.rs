@@ -2,7 +2,7 @@
 //! read from standard input (never from the arguments, which other users can see in the
 //! process list): typed twice without echo on a terminal, or one line from a pipe.
 
-use super::password;
+use app::auth::password;
 use std::io::{BufRead, IsTerminal};
 use tsdb::accounts::NewUser;
 use tsdb::audit::Actor;

@@ -1,5 +1,5 @@
-//! Accounts on the server side: password hashing and policy, API token secrets, and the CLI's user commands.
+//! Accounts on the server side: the CLI's user commands and demo accounts. Hashing and
+//! token secrets live in `app::auth`, shared with the server functions.
 
 pub mod cli;
-pub mod password;
-pub mod token;
+pub mod demo;

@@ -38,6 +38,17 @@ impl ApiError {
     }
 }
 
+impl From<app::error::AppError> for ApiError {
+    fn from(error: app::error::AppError) -> Self {
+        Self {
+            status: StatusCode::from_u16(error.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body {

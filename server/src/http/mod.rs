@@ -1,13 +1,19 @@
 //! The HTTP application: REST API, server functions, pages and static files in one router.
 
+mod csrf;
+mod guard;
+
 use crate::api;
 use crate::api::error::ApiError;
+use app::auth::store::ConsoleSessionStore;
 use app::state::AppState;
 use app::{shell, App};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// Builds the whole router around `state`.
 pub fn router(state: AppState) -> Router {
@@ -36,6 +42,12 @@ pub fn router(state: AppState) -> Router {
         >(
             move || provide_context(fallback_state.clone()), shell
         ))
+        // Layers run bottom-up: the session is attached before the guard reads it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
+        .layer(session_layer(&state))
         // Handlers log their own failures with context; the trace layer only adds timing.
         .layer(
             TraceLayer::new_for_http()
@@ -43,3 +55,21 @@ pub fn router(state: AppState) -> Router {
         )
         .with_state(state)
 }
+
+/// The session cookie: `HttpOnly`, `SameSite=Lax`, `Secure` outside development, and
+/// expiring after the idle time-out without requests.
+fn session_layer(state: &AppState) -> SessionManagerLayer<ConsoleSessionStore> {
+    let idle = time::Duration::seconds(
+        i64::try_from(state.auth.timeouts.idle.as_secs()).unwrap_or(i64::MAX),
+    );
+    SessionManagerLayer::new(ConsoleSessionStore::new(state.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.auth.secure_cookie)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "ms5_session";

@@ -1,0 +1,54 @@
+//! Who may call what: the one table the server's guard enforces before any server
+//! function or page runs. Anything not listed is refused, so a new server function
+//! without an entry fails closed (and fails the route-by-role test).
+
+use tsdb::types::Role;
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// A caller holding at least this role.
+    Role(Role),
+}
+
+/// Every server function, by path, with the access it requires.
+pub const SERVER_FNS: &[(&str, Access)] = &[
+    ("/api/fn/current-user", Access::Public),
+    ("/api/fn/login", Access::Public),
+    ("/api/fn/logout", Access::Public),
+    ("/api/fn/startup-status", Access::Public),
+    ("/api/fn/hypertables", Access::Role(Role::Viewer)),
+    ("/api/fn/my-sessions", Access::Role(Role::Viewer)),
+    ("/api/fn/end-session", Access::Role(Role::Viewer)),
+    ("/api/fn/change-password", Access::Role(Role::Viewer)),
+    ("/api/fn/users", Access::Role(Role::Admin)),
+    ("/api/fn/create-user", Access::Role(Role::Admin)),
+    ("/api/fn/update-user", Access::Role(Role::Admin)),
+    ("/api/fn/reset-password", Access::Role(Role::Admin)),
+    ("/api/fn/tokens", Access::Role(Role::Admin)),
+    ("/api/fn/create-token", Access::Role(Role::Admin)),
+    ("/api/fn/revoke-token", Access::Role(Role::Admin)),
+    ("/api/fn/audit-log", Access::Role(Role::Admin)),
+];
+
+/// The access a server function requires; `None` when it is not in the table.
+pub fn server_fn_access(path: &str) -> Option<Access> {
+    SERVER_FNS
+        .iter()
+        .find(|(listed, _)| *listed == path)
+        .map(|(_, access)| *access)
+}
+
+/// The access a page requires: the login page is public, `/admin` pages are for admins,
+/// every other page for any signed-in user.
+pub fn page_access(path: &str) -> Access {
+    if path == "/login" {
+        Access::Public
+    } else if path == "/admin" || path.starts_with("/admin/") {
+        Access::Role(Role::Admin)
+    } else {
+        Access::Role(Role::Viewer)
+    }
+}

@@ -1,0 +1,118 @@
+//! Finding the caller of a request: an `Authorization: Bearer` API token, or else the
+//! session cookie's signed-in user. Both are checked against the database on every
+//! request, so revocations, role changes and disabled accounts take effect at once.
+
+use super::principal::Principal;
+use super::token;
+use crate::state::AppState;
+use http::HeaderMap;
+use std::time::Duration;
+use tower_sessions::Session;
+use tsdb::audit::Actor;
+
+/// The session record's field naming the `console.user_sessions` row.
+pub const SESSION_KEY: &str = "console.session_key";
+/// Touched when the session is used, so the record's inactivity expiry moves too.
+pub const SEEN_KEY: &str = "console.seen";
+
+/// Why a request's credentials could not be accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// An `Authorization` header that is not a valid, live token.
+    #[error("the API token is malformed, unknown, expired or revoked")]
+    BadToken,
+    /// The database could not be asked.
+    #[error("cannot check credentials: {0}")]
+    Unavailable(String),
+}
+
+/// The authenticated caller, `None` for an anonymous request.
+pub async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: Option<&Session>,
+) -> Result<Option<Principal>, ResolveError> {
+    if let Some(header) = headers.get(http::header::AUTHORIZATION) {
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(token::from_bearer)
+            .ok_or(ResolveError::BadToken)?;
+        let pool = state
+            .pool()
+            .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+        let found = tsdb::tokens::authenticate(&pool, &token::digest(secret))
+            .await
+            .map_err(|e| ResolveError::Unavailable(e.to_string()))?
+            .ok_or(ResolveError::BadToken)?;
+        return Ok(Some(Principal {
+            actor: Actor::Token {
+                id: found.id,
+                name: found.name,
+            },
+            role: found.role,
+            session_id: None,
+        }));
+    }
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    // A cookie whose record cannot be read (expired, or the database is away) is treated
+    // as no session at all.
+    let key = match session.get::<String>(SESSION_KEY).await {
+        Ok(Some(key)) => key,
+        Ok(None) => return Ok(None),
+        Err(error) => {
+            tracing::debug!(%error, "session record unreadable");
+            return Ok(None);
+        }
+    };
+    let pool = state
+        .pool()
+        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+    let resolved = tsdb::sessions::resolve(&pool, &key, state.auth.timeouts)
+        .await
+        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+    let Some(resolved) = resolved else {
+        // Ended elsewhere or timed out: drop the record so the cookie goes too.
+        if let Err(error) = session.flush().await {
+            tracing::warn!(%error, "cannot delete an ended session record");
+        }
+        return Ok(None);
+    };
+    if resolved.refreshed {
+        let now = chrono::Utc::now().timestamp();
+        if let Err(error) = session.insert(SEEN_KEY, now).await {
+            tracing::warn!(%error, "cannot extend the session record");
+        }
+    }
+    Ok(Some(Principal {
+        actor: Actor::User {
+            id: resolved.user.id,
+            name: resolved.user.username,
+        },
+        role: resolved.user.role,
+        session_id: Some(resolved.session_id),
+    }))
+}
+
+/// Session settings the server reads from its configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// Idle and absolute time-outs.
+    pub timeouts: tsdb::sessions::Timeouts,
+    /// Whether the session cookie is marked `Secure` (all profiles but development).
+    pub secure_cookie: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            timeouts: tsdb::sessions::Timeouts {
+                idle: Duration::from_secs(30 * 60),
+                absolute: Duration::from_secs(12 * 3600),
+            },
+            secure_cookie: true,
+        }
+    }
+}

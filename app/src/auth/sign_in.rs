@@ -1,0 +1,259 @@
+//! Signing in and out: throttling, constant-time answers for unknown accounts, hash
+//! upgrades, session id cycling, and the audit entries of each outcome.
+
+use super::password;
+use super::principal::{Principal, RequestAuth};
+use super::resolve::SESSION_KEY;
+use crate::error::AppError;
+use crate::state::AppState;
+use std::sync::OnceLock;
+use tower_sessions::Session;
+use tsdb::audit::{self, Actor, Entry, Outcome};
+use tsdb::throttle::{self, Scope};
+
+/// A hash of a random password, verified against when the account does not exist, so
+/// an unknown name costs the same Argon2 time as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        let mut bytes = [0u8; 24];
+        let _ = getrandom::getrandom(&mut bytes);
+        let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        password::hash(&random).unwrap_or_default()
+    })
+}
+
+/// A new session key: 256 random bits as 64 hex characters.
+fn new_session_key() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|error| {
+        tracing::error!(%error, "no random source for a session key");
+        AppError::Internal
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+async fn audit_login(
+    state: &AppState,
+    actor: &Actor,
+    auth: &RequestAuth,
+    outcome: Outcome,
+    detail: &str,
+) -> Result<(), AppError> {
+    let pool = state.pool()?;
+    audit::record(
+        &pool,
+        &Entry {
+            actor,
+            client_addr: auth.addr(),
+            action: "login",
+            object_type: Some("session"),
+            object_id: None,
+            before: None,
+            after: None,
+            outcome,
+            detail: Some(detail),
+        },
+    )
+    .await
+    .map_err(|e| state.explain(e))?;
+    Ok(())
+}
+
+/// Checks the credentials and, when they are right, starts a fresh session.
+pub async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    auth: &RequestAuth,
+    username: &str,
+    password_text: &str,
+) -> Result<Principal, AppError> {
+    let username = username.trim();
+    if username.is_empty() {
+        return Err(AppError::Invalid("username: enter your username".into()));
+    }
+    if password_text.is_empty() {
+        return Err(AppError::Invalid("password: enter your password".into()));
+    }
+    if password_text.len() > password::MAX_LENGTH {
+        return Err(AppError::BadCredentials);
+    }
+    let pool = state.pool()?;
+    let address = auth.client_addr.clone().unwrap_or_else(|| "unknown".into());
+    let keys = [
+        (Scope::Account, username),
+        (Scope::Address, address.as_str()),
+    ];
+    if let Some(seconds) = throttle::blocked_for(&pool, &keys)
+        .await
+        .map_err(|e| state.explain(e))?
+    {
+        let actor = Actor::Anonymous {
+            name: username.to_string(),
+        };
+        audit_login(state, &actor, auth, Outcome::Denied, "throttled").await?;
+        return Err(AppError::Throttled(seconds));
+    }
+    let user = tsdb::accounts::find_by_username(&pool, username)
+        .await
+        .map_err(|e| state.explain(e))?;
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_string());
+    let attempt = password_text.to_string();
+    // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || password::verify(&attempt, &stored))
+        .await
+        .map_err(|_| AppError::Internal)?;
+    let user = match user {
+        Some(user) if matches => user,
+        found => {
+            let actor = match &found {
+                Some(u) => Actor::User {
+                    id: u.id,
+                    name: u.username.clone(),
+                },
+                None => Actor::Anonymous {
+                    name: username.to_string(),
+                },
+            };
+            let mut conn = pool.acquire().await.map_err(|e| state.explain(e.into()))?;
+            let mut blocked = None;
+            for (scope, key) in keys {
+                let seconds = throttle::record_failure(&mut conn, scope, key)
+                    .await
+                    .map_err(|e| state.explain(e))?;
+                blocked = blocked.max(seconds);
+            }
+            drop(conn);
+            audit_login(
+                state,
+                &actor,
+                auth,
+                Outcome::Failure,
+                "wrong username or password",
+            )
+            .await?;
+            return Err(match blocked {
+                Some(seconds) => AppError::Throttled(seconds),
+                None => AppError::BadCredentials,
+            });
+        }
+    };
+    let actor = Actor::User {
+        id: user.id,
+        name: user.username.clone(),
+    };
+    if user.disabled {
+        audit_login(state, &actor, auth, Outcome::Denied, "account disabled").await?;
+        return Err(AppError::AccountDisabled);
+    }
+    let upgraded = if password::needs_rehash(&user.password_hash) {
+        let attempt = password_text.to_string();
+        tokio::task::spawn_blocking(move || password::hash(&attempt).ok())
+            .await
+            .map_err(|_| AppError::Internal)?
+    } else {
+        None
+    };
+    let key = new_session_key()?;
+    // Signing in again from the same browser replaces that browser's earlier session.
+    let previous = session.get::<String>(SESSION_KEY).await.ok().flatten();
+    let mut tx = pool.begin().await.map_err(|e| state.explain(e.into()))?;
+    if let Some(previous) = previous {
+        tsdb::sessions::end_by_key(&mut *tx, &previous)
+            .await
+            .map_err(|e| state.explain(e))?;
+    }
+    throttle::clear(&mut *tx, Scope::Account, username)
+        .await
+        .map_err(|e| state.explain(e))?;
+    tsdb::accounts::record_login(&mut *tx, user.id, upgraded.as_deref())
+        .await
+        .map_err(|e| state.explain(e))?;
+    let session_id = tsdb::sessions::create(
+        &mut *tx,
+        user.id,
+        &key,
+        auth.addr(),
+        auth.user_agent.as_deref(),
+    )
+    .await
+    .map_err(|e| state.explain(e))?;
+    let detail = if upgraded.is_some() {
+        "signed in; password hash upgraded"
+    } else {
+        "signed in"
+    };
+    audit::record(
+        &mut *tx,
+        &Entry {
+            actor: &actor,
+            client_addr: auth.addr(),
+            action: "login",
+            object_type: Some("session"),
+            object_id: Some(&session_id.to_string()),
+            before: None,
+            after: None,
+            outcome: Outcome::Success,
+            detail: Some(detail),
+        },
+    )
+    .await
+    .map_err(|e| state.explain(e))?;
+    tx.commit().await.map_err(|e| state.explain(e.into()))?;
+    // A new id for the signed-in session: an id planted before login (fixation) is
+    // worthless afterwards.
+    session.cycle_id().await.map_err(session_error)?;
+    session.clear().await;
+    session
+        .insert(SESSION_KEY, &key)
+        .await
+        .map_err(session_error)?;
+    Ok(Principal {
+        actor,
+        role: user.role,
+        session_id: Some(session_id),
+    })
+}
+
+/// Ends the caller's session: the row, the record and the cookie.
+pub async fn sign_out(
+    state: &AppState,
+    session: &Session,
+    auth: &RequestAuth,
+) -> Result<(), AppError> {
+    let key = session.get::<String>(SESSION_KEY).await.ok().flatten();
+    if let (Some(key), Some(principal)) = (key, auth.principal.as_ref()) {
+        let pool = state.pool()?;
+        let mut tx = pool.begin().await.map_err(|e| state.explain(e.into()))?;
+        tsdb::sessions::end_by_key(&mut *tx, &key)
+            .await
+            .map_err(|e| state.explain(e))?;
+        audit::record(
+            &mut *tx,
+            &Entry {
+                actor: &principal.actor,
+                client_addr: auth.addr(),
+                action: "logout",
+                object_type: Some("session"),
+                object_id: principal.session_id.map(|id| id.to_string()).as_deref(),
+                before: None,
+                after: None,
+                outcome: Outcome::Success,
+                detail: None,
+            },
+        )
+        .await
+        .map_err(|e| state.explain(e))?;
+        tx.commit().await.map_err(|e| state.explain(e.into()))?;
+    }
+    session.flush().await.map_err(session_error)?;
+    Ok(())
+}
+
+fn session_error(error: tower_sessions::session::Error) -> AppError {
+    tracing::error!(%error, "session store failed");
+    AppError::Internal
+}

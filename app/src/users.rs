@@ -1,0 +1,112 @@
+//! Server functions of user management (admins only).
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use tsdb::access_types::UserSummary;
+
+#[cfg(feature = "ssr")]
+fn parse_role(text: &str) -> Result<tsdb::types::Role, AppError> {
+    text.parse()
+        .map_err(|e: String| AppError::Invalid(format!("role {text:?}: {e}")))
+}
+
+/// Every account.
+#[server(prefix = "/api/fn", endpoint = "users")]
+pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+    crate::auth::require(tsdb::types::Role::Admin).await?;
+    let state = crate::state::app_state()?;
+    tsdb::accounts::list(&state.pool()?, state.auth.timeouts.idle)
+        .await
+        .map_err(|e| state.explain(e))
+}
+
+/// Creates an account with an initial password.
+#[server(prefix = "/api/fn", endpoint = "create-user")]
+pub async fn create_user(username: String, role: String, password: String) -> Result<(), AppError> {
+    use crate::auth::password as pw;
+    let (principal, auth) = crate::auth::require(tsdb::types::Role::Admin).await?;
+    let username = username.trim().to_string();
+    tsdb::accounts::validate_username(&username)?;
+    let role = parse_role(&role)?;
+    pw::check_policy(&username, &password)
+        .map_err(|e| AppError::Invalid(format!("password: {e}")))?;
+    let hash = tokio::task::spawn_blocking(move || pw::hash(&password))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|_| AppError::Internal)?;
+    let state = crate::state::app_state()?;
+    tsdb::accounts::create(
+        &state.pool()?,
+        &principal.actor,
+        auth.addr(),
+        tsdb::accounts::NewUser {
+            username: &username,
+            role,
+            password_hash: &hash,
+        },
+    )
+    .await
+    .map_err(|e| state.explain(e))?;
+    Ok(())
+}
+
+/// Changes an account's role, or disables / enables it.
+#[server(prefix = "/api/fn", endpoint = "update-user")]
+pub async fn update_user(
+    id: i64,
+    role: Option<String>,
+    disabled: Option<bool>,
+) -> Result<(), AppError> {
+    let (principal, auth) = crate::auth::require(tsdb::types::Role::Admin).await?;
+    let role = role
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(parse_role)
+        .transpose()?;
+    if role.is_none() && disabled.is_none() {
+        return Err(AppError::Invalid(
+            "role or disabled: give at least one change".into(),
+        ));
+    }
+    let state = crate::state::app_state()?;
+    tsdb::accounts::update(
+        &state.pool()?,
+        &principal.actor,
+        auth.addr(),
+        id,
+        tsdb::accounts::Change { role, disabled },
+    )
+    .await
+    .map_err(|e| state.explain(e))?;
+    Ok(())
+}
+
+/// Sets a new password for an account and signs all its sessions out.
+#[server(prefix = "/api/fn", endpoint = "reset-password")]
+pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
+    use crate::auth::password as pw;
+    let (principal, auth) = crate::auth::require(tsdb::types::Role::Admin).await?;
+    let state = crate::state::app_state()?;
+    let pool = state.pool()?;
+    let user = tsdb::accounts::find_by_id(&pool, id)
+        .await
+        .map_err(|e| state.explain(e))?
+        .ok_or_else(|| AppError::NotFound(format!("no user with id {id}")))?;
+    pw::check_policy(&user.username, &password)
+        .map_err(|e| AppError::Invalid(format!("password: {e}")))?;
+    let hash = tokio::task::spawn_blocking(move || pw::hash(&password))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|_| AppError::Internal)?;
+    tsdb::accounts::set_password(
+        &pool,
+        &principal.actor,
+        auth.addr(),
+        id,
+        &hash,
+        tsdb::accounts::PasswordChange::Reset,
+    )
+    .await
+    .map_err(|e| state.explain(e))?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The guard in front of every request: refuses cross-site writes, finds the caller
+//! (API token or session), enforces the access table of server functions, REST routes
+//! and pages, and hands the caller to the handler. Handlers check the role again
+//! themselves; this layer makes a route without an access rule unreachable.
+
+use super::csrf;
+use crate::api;
+use crate::api::error::ApiError;
+use app::auth::access::{self, Access};
+use app::auth::resolve::{resolve, ResolveError};
+use app::auth::{Principal, RequestAuth};
+use app::error::AppError;
+use app::state::AppState;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// What kind of route a request is for; each answers refusals in its own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    ServerFn,
+    Rest,
+    Page,
+    Asset,
+}
+
+fn kind(method: &Method, path: &str) -> Kind {
+    if path.starts_with("/api/fn/") {
+        Kind::ServerFn
+    } else if path.starts_with("/api/") {
+        Kind::Rest
+    } else if (method == Method::GET || method == Method::HEAD)
+        && !path.starts_with("/pkg/")
+        && !path.starts_with("/vendor/")
+        && !path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+    {
+        Kind::Page
+    } else {
+        Kind::Asset
+    }
+}
+
+/// A refusal in the format the route kind speaks.
+fn refuse(kind: Kind, error: AppError) -> Response {
+    match kind {
+        Kind::ServerFn => {
+            let status =
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = serde_json::to_string(&error).unwrap_or_default();
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        _ => ApiError::from(error).into_response(),
+    }
+}
+
+/// Runs before every request.
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let method = request.method().clone();
+    let kind = kind(&method, &path);
+    if kind == Kind::Asset {
+        return next.run(request).await;
+    }
+    let required = match kind {
+        Kind::ServerFn => access::server_fn_access(&path),
+        Kind::Rest => api::access(&method, &path),
+        Kind::Page => Some(access::page_access(&path)),
+        Kind::Asset => Some(Access::Public),
+    };
+    let Some(required) = required else {
+        // Not in the access table: unknown, or added without a rule. Either way, closed.
+        if kind == Kind::ServerFn {
+            tracing::warn!(%path, "server function without an access rule refused");
+            return refuse(kind, AppError::NotFound("no such server function".into()));
+        }
+        return ApiError::not_found().into_response();
+    };
+    let headers = request.headers();
+    let bearer = headers.contains_key(header::AUTHORIZATION);
+    let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !bearer {
+        if let Err(reason) = csrf::check(headers) {
+            tracing::warn!(%path, %reason, "cross-site request refused");
+            return refuse(kind, AppError::CrossSite);
+        }
+    }
+    let client_addr = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    // Public REST (health) answers without touching the database.
+    let principal = if kind == Kind::Rest && required == Access::Public && !bearer {
+        None
+    } else {
+        let session = request.extensions().get::<Session>().cloned();
+        match resolve(&state, request.headers(), session.as_ref()).await {
+            Ok(principal) => principal,
+            Err(ResolveError::BadToken) => return refuse(kind, AppError::BadToken),
+            Err(ResolveError::Unavailable(reason)) if required != Access::Public => {
+                tracing::warn!(%reason, "cannot check credentials");
+                return refuse(kind, AppError::DatabaseUnavailable);
+            }
+            Err(ResolveError::Unavailable(_)) => None,
+        }
+    };
+    let mut allowed = true;
+    if let Access::Role(role) = required {
+        match &principal {
+            None if kind == Kind::Page => return login_redirect(&request),
+            None => return refuse(kind, AppError::Unauthenticated),
+            Some(Principal { role: held, .. }) if !held.includes(role) => {
+                if kind != Kind::Page {
+                    return refuse(kind, AppError::Forbidden);
+                }
+                // Pages render their own "not allowed" explanation.
+                allowed = false;
+            }
+            Some(_) => {}
+        }
+    }
+    request.extensions_mut().insert(RequestAuth {
+        principal,
+        client_addr,
+        user_agent,
+    });
+    let response = next.run(request).await;
+    match kind {
+        Kind::ServerFn => with_error_status(response).await,
+        Kind::Page if !allowed => {
+            let mut response = response;
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            response
+        }
+        _ => response,
+    }
+}
+
+/// Sends a signed-out browser to the login page, remembering where it was going.
+fn login_redirect(request: &Request) -> Response {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let next: String = target
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    Redirect::to(&format!("/login?next={next}")).into_response()
+}
+
+/// Server functions answer every error with 500; give each error its own status, read
+/// from the error itself, so clients and logs see 400, 404, 409, 429…
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(error.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

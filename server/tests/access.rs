@@ -1,0 +1,230 @@
+//! Every route, for every kind of caller: the table-driven authorization test. Server
+//! functions are enumerated from the registry the server itself serves, pages from the
+//! app's route list, REST routes from the API's table; a route missing from the access
+//! table, or one that lets the wrong caller through, fails here.
+
+mod support;
+
+use app::auth::access::{self, Access};
+use http::StatusCode;
+use support::Console;
+use tsdb::types::Role;
+
+/// Who calls: nobody, a signed-in user, or an API token, with a role.
+#[derive(Debug, Clone)]
+enum Caller {
+    Anonymous,
+    Session(Role, String),
+    Token(Role, String),
+}
+
+impl Caller {
+    fn role(&self) -> Option<Role> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Session(role, _) | Caller::Token(role, _) => Some(*role),
+        }
+    }
+
+    fn apply(&self, call: support::Call) -> support::Call {
+        match self {
+            Caller::Anonymous => call,
+            Caller::Session(_, cookie) => call.cookie(cookie),
+            Caller::Token(_, token) => call.bearer(token),
+        }
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[tokio::test]
+async fn every_route_enforces_its_access_for_every_caller() {
+    let console = Console::start(false).await;
+    let mut callers = vec![Caller::Anonymous];
+    for role in Role::ALL {
+        let name = format!("walk-{role}");
+        console.add_user(&name, role, PASSWORD).await;
+        callers.push(Caller::Session(role, console.login(&name, PASSWORD).await));
+        callers.push(Caller::Token(
+            role,
+            console.add_token(&format!("walk-{role}"), role).await,
+        ));
+    }
+
+    // The access table and the served server functions are the same set.
+    let served: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    for path in &served {
+        assert!(
+            access::server_fn_access(path).is_some(),
+            "server function {path} has no access rule"
+        );
+    }
+    for (path, _) in access::SERVER_FNS {
+        assert!(
+            served.iter().any(|s| s == path),
+            "access rule for {path}, which is not served"
+        );
+    }
+
+    let mut checked = 0;
+    for (path, required) in access::SERVER_FNS {
+        for caller in &callers {
+            // Signing in and out changes the callers themselves; they have their own tests.
+            if matches!(*path, "/api/fn/logout" | "/api/fn/login") {
+                continue;
+            }
+            let reply = caller.apply(console.request("POST", path)).send().await;
+            let expected = expected_status(*required, caller.role());
+            assert_outcome(&format!("POST {path} as {caller:?}"), expected, &reply);
+            checked += 1;
+        }
+    }
+    for (method, path, required) in server::api::ROUTES {
+        for caller in &callers {
+            let reply = caller
+                .apply(console.request(method.as_str(), path))
+                .send()
+                .await;
+            let expected = expected_status(*required, caller.role());
+            assert_outcome(&format!("{method} {path} as {caller:?}"), expected, &reply);
+            if let Some(status) = expected {
+                assert!(
+                    reply.body.starts_with(r#"{"error":{"code":"#),
+                    "REST refusals are JSON: {}",
+                    reply.body
+                );
+                assert_eq!(reply.status, status);
+            }
+            checked += 1;
+        }
+    }
+    let pages = leptos_axum::generate_route_list(app::App);
+    assert!(pages.len() >= 6, "{pages:?}");
+    for route in &pages {
+        let path = route.path();
+        for caller in &callers {
+            let reply = caller.apply(console.request("GET", path)).send().await;
+            let what = format!("GET {path} as {caller:?}");
+            match (access::page_access(path), caller.role()) {
+                (Access::Public, _) => assert_eq!(reply.status, StatusCode::OK, "{what}"),
+                (Access::Role(_), None) => {
+                    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{what}");
+                    let location = reply.headers.get("location").unwrap().to_str().unwrap();
+                    assert_eq!(location, format!("/login?next={path}"), "{what}");
+                }
+                (Access::Role(required), Some(held)) if !held.includes(required) => {
+                    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}");
+                    assert!(reply.body.contains("Not allowed"), "{what}: {}", reply.body);
+                }
+                (Access::Role(_), Some(_)) => {
+                    assert_eq!(reply.status, StatusCode::OK, "{what}");
+                    assert!(!reply.body.contains("Not allowed"), "{what}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    println!("checked {checked} route × caller combinations");
+
+    // Closed by default: unknown server functions and REST paths are not reachable.
+    let admin = &callers[5];
+    let reply = admin
+        .apply(console.request("POST", "/api/fn/no-such"))
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let reply = admin
+        .apply(console.request("GET", "/api/v1/no-such"))
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.body.contains(r#""code":"not_found""#));
+}
+
+/// `Some(401 or 403)` when the caller must be refused, `None` when it must get through.
+fn expected_status(required: Access, held: Option<Role>) -> Option<StatusCode> {
+    match (required, held) {
+        (Access::Public, _) => None,
+        (Access::Role(_), None) => Some(StatusCode::UNAUTHORIZED),
+        (Access::Role(required), Some(held)) if !held.includes(required) => {
+            Some(StatusCode::FORBIDDEN)
+        }
+        (Access::Role(_), Some(_)) => None,
+    }
+}
+
+fn assert_outcome(what: &str, expected: Option<StatusCode>, reply: &support::Reply) {
+    match expected {
+        Some(status) => assert_eq!(reply.status, status, "{what}: {}", reply.body),
+        None => assert!(
+            reply.status != StatusCode::UNAUTHORIZED && reply.status != StatusCode::FORBIDDEN,
+            "{what} was refused: {} {}",
+            reply.status,
+            reply.body
+        ),
+    }
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused_and_tokens_need_no_origin() {
+    let console = Console::start(false).await;
+    console.add_user("csrf-admin", Role::Admin, PASSWORD).await;
+    let cookie = console.login("csrf-admin", PASSWORD).await;
+    for (header, value) in [
+        ("origin", "http://evil.example"),
+        ("origin", "null"),
+        ("referer", "http://evil.example/page"),
+    ] {
+        let reply = console
+            .request("POST", "/api/fn/users")
+            .without("origin")
+            .header(header, value)
+            .cookie(&cookie)
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{header}: {value}");
+        assert!(reply.body.contains("CrossSite"), "{}", reply.body);
+    }
+    let reply = console
+        .request("POST", "/api/fn/users")
+        .without("origin")
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "no Origin nor Referer");
+    let reply = console
+        .request("POST", "/api/fn/users")
+        .without("origin")
+        .header("referer", "http://console.test/admin/users")
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "same-site Referer: {}",
+        reply.body
+    );
+
+    let token = console.add_token("script", Role::Admin).await;
+    let reply = console
+        .request("POST", "/api/fn/users")
+        .without("origin")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = console
+        .request("GET", "/api/v1/me")
+        .bearer("ms5_not-a-real-token-at-all-000000000000000000")
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        reply.body.contains(r#""code":"invalid_token""#),
+        "{}",
+        reply.body
+    );
+}

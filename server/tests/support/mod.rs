@@ -1,0 +1,247 @@
+//! A console on a private devdb and an HTTP client for it: cookies, tokens, forms and
+//! client addresses, sent through the real router.
+
+#![allow(dead_code)]
+
+use app::state::{AppState, StartupPhase};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use server::config::Settings;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+use tsdb::testing::DevDb;
+use tsdb::types::Role;
+
+/// Test settings: development profile, small demo volume, `url` as the database.
+pub fn settings(url: Option<&str>, demo: bool) -> Settings {
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("MS5_ENV", "development".to_string()),
+        ("MS5_DEMO_DATA", demo.to_string()),
+        ("MS5_DEMO_DAYS", "10".to_string()),
+        ("MS5_DEMO_EQUIPMENT", "2".to_string()),
+        ("MS5_DEMO_SAMPLE_SECONDS", "3600".to_string()),
+    ]);
+    if let Some(url) = url {
+        vars.insert("DATABASE_URL", url.to_string());
+    }
+    Settings::load(None, |name| vars.get(name).cloned()).expect("valid test settings")
+}
+
+/// A started console (start-up finished) on its own devdb.
+pub struct Console {
+    /// The state handed to the router.
+    pub state: AppState,
+    /// Keeps the database alive.
+    pub devdb: DevDb,
+}
+
+impl Console {
+    /// Starts devdb and runs start-up to the end.
+    pub async fn start(demo: bool) -> Console {
+        let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+        let settings = settings(Some(&devdb.url()), demo);
+        let mut auth = server::serve::auth_settings(&settings);
+        // The cookie attributes of production are what the tests check.
+        auth.secure_cookie = true;
+        let state = AppState::new(server::serve::leptos_options(&settings)).with_auth(auth);
+        let (_stop, stopped) = server::shutdown::channel();
+        server::startup::run(state.clone(), settings, stopped).await;
+        assert_eq!(state.phase(), StartupPhase::Ready);
+        Console { state, devdb }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> sqlx::PgPool {
+        self.state.pool().unwrap()
+    }
+
+    /// Creates a user through the engine (as the CLI does).
+    pub async fn add_user(&self, username: &str, role: Role, password: &str) -> i64 {
+        let hash = app::auth::password::hash(password).unwrap();
+        tsdb::accounts::create(
+            &self.pool(),
+            &tsdb::audit::Actor::System,
+            Some("test"),
+            tsdb::accounts::NewUser {
+                username,
+                role,
+                password_hash: &hash,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// Creates a token for `role`; returns its secret.
+    pub async fn add_token(&self, name: &str, role: Role) -> String {
+        let generated = app::auth::token::generate().unwrap();
+        tsdb::tokens::create(
+            &self.pool(),
+            &tsdb::audit::Actor::System,
+            None,
+            tsdb::tokens::NewToken {
+                name,
+                role,
+                prefix: &generated.prefix,
+                sha256: generated.sha256,
+                expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+                created_by: None,
+            },
+        )
+        .await
+        .unwrap();
+        generated.secret
+    }
+
+    /// Starts a request.
+    pub fn request(&self, method: &str, uri: &str) -> Call {
+        Call {
+            state: self.state.clone(),
+            method: method.to_string(),
+            uri: uri.to_string(),
+            headers: vec![
+                ("host".into(), "console.test".into()),
+                ("origin".into(), "http://console.test".into()),
+            ],
+            body: String::new(),
+            addr: SocketAddr::from(([192, 0, 2, 1], 40000)),
+        }
+    }
+
+    /// Signs in through the login server function; returns the session cookie.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response = self
+            .request("POST", "/api/fn/login")
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        response.session_cookie().expect("a session cookie")
+    }
+}
+
+/// One request being built.
+pub struct Call {
+    state: AppState,
+    method: String,
+    uri: String,
+    headers: Vec<(String, String)>,
+    body: String,
+    addr: SocketAddr,
+}
+
+/// Percent-encodes a form value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Call {
+    /// Adds or replaces a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| n != name);
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Removes a header.
+    pub fn without(mut self, name: &str) -> Self {
+        self.headers.retain(|(n, _)| n != name);
+        self
+    }
+
+    /// Sends the session cookie.
+    pub fn cookie(self, cookie: &str) -> Self {
+        let value = format!("{}={cookie}", server::http::SESSION_COOKIE);
+        self.header("cookie", &value)
+    }
+
+    /// Sends an API token.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    /// Sends a URL-encoded form.
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        self.body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self
+    }
+
+    /// Comes from this client address.
+    pub fn client_at(mut self, addr: [u8; 4]) -> Self {
+        self.addr = SocketAddr::from((addr, 40000));
+        self
+    }
+
+    /// Sends it through the router.
+    pub async fn send(self) -> Reply {
+        let mut builder = Request::builder()
+            .method(self.method.as_str())
+            .uri(&self.uri);
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
+        }
+        if self.method == "POST" {
+            builder = builder.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let mut request = builder.body(Body::from(self.body)).unwrap();
+        request.extensions_mut().insert(ConnectInfo(self.addr));
+        let response = server::http::router(self.state)
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
+
+/// A response.
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body as text.
+    pub body: String,
+}
+
+impl Reply {
+    /// The `Set-Cookie` header of the session cookie, whole.
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{}=", server::http::SESSION_COOKIE)))
+            .map(str::to_string)
+    }
+
+    /// The session cookie's value, when one was set.
+    pub fn session_cookie(&self) -> Option<String> {
+        let header = self.set_cookie()?;
+        let first = header.split(';').next()?;
+        let value = first.split_once('=')?.1;
+        (!value.is_empty()).then(|| value.to_string())
+    }
+}

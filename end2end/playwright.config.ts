@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { PASSWORD } from './tests/fixtures/accounts';
 
 // The console under test runs on its own port with its own devdb (see serve.sh), so a
 // `make run` console on 3000 is never touched.
@@ -35,6 +36,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/v1/monitoring/health`,
     timeout: 180_000,
     reuseExistingServer: false,
+    env: { E2E_PASSWORD: PASSWORD },
     stdout: 'pipe',
     stderr: 'pipe',
   },

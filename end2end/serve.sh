@@ -26,4 +26,10 @@ export MS5_ENV=development MS5_LISTEN_ADDR="127.0.0.1:$port" MS5_SITE_ROOT="$roo
 export MS5_DEMO_DAYS=120 MS5_DEMO_EQUIPMENT=4 MS5_DEMO_SAMPLE_SECONDS=3600
 # Demo data first, so every test sees the finished demo.
 "$root/target/release/ms5-console" demo-data >"$work/demo.log"
+# One account per role with a known password (tests/fixtures/accounts.ts), created the
+# way an operator creates the first admin: the password on standard input.
+for role in viewer operator admin; do
+  printf '%s\n' "${E2E_PASSWORD:?}" |
+    "$root/target/release/ms5-console" users add --role "$role" "e2e-$role" >>"$work/demo.log"
+done
 exec "$root/target/release/ms5-console" serve

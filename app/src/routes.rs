@@ -40,6 +40,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_user();
+    // Marks the page as interactive once the WASM has taken over; browser tests wait for
+    // it before they type into forms.
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/ms5-console.css"/>
         <Title text="MS5.0 TimescaleDB Console"/>

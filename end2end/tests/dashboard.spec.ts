@@ -36,6 +36,7 @@ test('the dashboard lists the demo hypertables and draws the bytes chart', async
 });
 
 test('an unknown address shows a clear not-found page', async ({ page }) => {
+  await new DashboardPage(page).open();
   const errors = watchErrors(page);
   const response = await page.goto('/no/such/page');
   expect(response?.status()).toBe(404);

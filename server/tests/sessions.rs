@@ -355,3 +355,46 @@ async fn an_admin_creates_uses_and_revokes_a_token() {
     assert_eq!(actions, ["token.revoke", "token.create"], "{trail:?}");
     assert!(trail.records.iter().all(|r| r.actor_name == "dora"));
 }
+
+#[tokio::test]
+async fn a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let console = Console::start(false).await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8192, 1, 1, None).unwrap(),
+    )
+    .hash_password(
+        PASSWORD.as_bytes(),
+        &SaltString::generate(&mut password_hash::rand_core::OsRng),
+    )
+    .unwrap()
+    .to_string();
+    tsdb::accounts::create(
+        &console.pool(),
+        &tsdb::audit::Actor::System,
+        None,
+        tsdb::accounts::NewUser {
+            username: "old-timer",
+            role: Role::Viewer,
+            password_hash: &weak,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(app::auth::password::needs_rehash(&weak));
+    console.login("old-timer", PASSWORD).await;
+    let stored = tsdb::accounts::find_by_username(&console.pool(), "old-timer")
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert_ne!(stored, weak);
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+    assert!(app::auth::password::verify(PASSWORD, &stored));
+    console.login("old-timer", PASSWORD).await;
+}

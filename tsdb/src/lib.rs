@@ -5,6 +5,7 @@
 //! behind the `db` feature and knows nothing of HTTP or Leptos.
 
 pub mod access_types;
+pub mod facts;
 pub mod interval;
 pub mod types;
 
@@ -24,6 +25,8 @@ pub mod hypertables;
 pub mod ident;
 #[cfg(feature = "db")]
 pub mod migrations;
+#[cfg(feature = "db")]
+pub mod monitoring;
 #[cfg(feature = "db")]
 pub mod sessions;
 #[cfg(feature = "test-support")]

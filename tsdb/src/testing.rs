@@ -97,7 +97,10 @@ impl DevDb {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("devdb exited with {status} before it was ready:\n{text}");
+                panic!(
+                    "devdb exited with {status} before it was ready:\n{}",
+                    tail(&self.log)
+                );
             }
             assert!(
                 Instant::now() < deadline,
@@ -148,17 +151,47 @@ fn spawn(script: &Path, data_dir: &Path, port: u16, log: &Path) -> Child {
         .expect("start node (is Node.js installed?)")
 }
 
+/// Serialises template building inside one test binary: tests run on parallel threads,
+/// and two PGlite instances initialising one directory crash each other.
+static TEMPLATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The last lines of a devdb log (its crash reports include whole minified scripts).
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| l.len() < 500).collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
 /// The template: a data directory whose first start (initdb, extension) already happened.
 fn ensure_template(root: &Path, script: &Path) -> PathBuf {
     let template = std::env::var_os("DEVDB_TEMPLATE")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/devdb-template"));
-    if template.join("PG_VERSION").is_file() {
-        return template;
+    let _guard = TEMPLATE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // PGlite's first start occasionally aborts inside initdb; a fresh attempt succeeds.
+    let mut failures = Vec::new();
+    for _attempt in 0..3 {
+        if template.join("PG_VERSION").is_file() {
+            return template;
+        }
+        match build_template(script, &template) {
+            Ok(()) => return template,
+            Err(report) => failures.push(report),
+        }
     }
+    panic!(
+        "devdb could not build its template in 3 attempts:\n{}",
+        failures.join("\n---\n")
+    );
+}
+
+fn build_template(script: &Path, template: &Path) -> Result<(), String> {
     let building = template.with_extension(format!("building-{}", std::process::id()));
     std::fs::remove_dir_all(&building).ok();
     let log = building.with_extension("log");
+    std::fs::remove_file(&log).ok();
     let port = free_port();
     let mut child = spawn(script, &building, port, &log);
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -166,12 +199,25 @@ fn ensure_template(root: &Path, script: &Path) -> PathBuf {
         .unwrap_or_default()
         .contains("listening on")
     {
-        assert!(Instant::now() < deadline, "devdb template start timed out");
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "devdb exited with {status} while building the template:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
+        let failed = if Instant::now() > deadline {
+            Some("timed out after 120 s".to_string())
+        } else {
+            child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|status| format!("exited with {status}"))
+        };
+        if let Some(reason) = failed {
+            child.kill().ok();
+            child.wait().ok();
+            let report = format!(
+                "devdb {reason} while building the template:\n{}",
+                tail(&log)
             );
+            std::fs::remove_dir_all(&building).ok();
+            std::fs::remove_file(&log).ok();
+            return Err(report);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -183,11 +229,11 @@ fn ensure_template(root: &Path, script: &Path) -> PathBuf {
         .ok();
     child.wait().ok();
     std::fs::remove_file(&log).ok();
-    if std::fs::rename(&building, &template).is_err() {
-        // Another binary won the race; its template is as good as ours.
+    if std::fs::rename(&building, template).is_err() {
+        // Another test binary won the race; its template is as good as ours.
         std::fs::remove_dir_all(&building).ok();
     }
-    template
+    Ok(())
 }
 
 fn free_port() -> u16 {

@@ -1,0 +1,91 @@
+//! The published monitoring snapshot: one background refresher writes it, every page,
+//! REST handler, Prometheus scrape and live stream reads it. Reading never touches the
+//! database, so a hundred viewers cost one query loop.
+
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{watch, Notify};
+use tsdb::facts::Snapshot;
+
+/// The outcome of the refresher's latest attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PassOutcome {
+    /// No pass has finished yet.
+    Pending,
+    /// The latest pass succeeded at this time.
+    Succeeded(DateTime<Utc>),
+    /// The latest pass failed at this time, for this reason (already logged).
+    Failed(DateTime<Utc>, String),
+}
+
+/// The snapshot and the refresher's state, shared by clones.
+#[derive(Clone)]
+pub struct Monitor {
+    snapshot: watch::Sender<Option<Arc<Snapshot>>>,
+    outcome: Arc<RwLock<PassOutcome>>,
+    wake: Arc<Notify>,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Self {
+            snapshot: watch::Sender::new(None),
+            outcome: Arc::new(RwLock::new(PassOutcome::Pending)),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+}
+
+impl Monitor {
+    /// The latest snapshot, if any pass has succeeded.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.borrow().clone()
+    }
+
+    /// Seconds since the latest snapshot was taken.
+    pub fn age_seconds(&self) -> Option<f64> {
+        self.snapshot()
+            .map(|s| ((Utc::now() - s.taken_at).num_milliseconds() as f64 / 1000.0).max(0.0))
+    }
+
+    /// Publishes a new snapshot and wakes every subscriber.
+    pub fn publish(&self, snapshot: Snapshot) {
+        let at = snapshot.taken_at;
+        self.snapshot.send_replace(Some(Arc::new(snapshot)));
+        self.set_outcome(PassOutcome::Succeeded(at));
+    }
+
+    /// Records a failed pass; the previous snapshot stays readable.
+    pub fn fail(&self, reason: String) {
+        self.set_outcome(PassOutcome::Failed(Utc::now(), reason));
+    }
+
+    fn set_outcome(&self, outcome: PassOutcome) {
+        if let Ok(mut current) = self.outcome.write() {
+            *current = outcome;
+        }
+    }
+
+    /// The latest attempt's outcome.
+    pub fn outcome(&self) -> PassOutcome {
+        self.outcome
+            .read()
+            .map(|o| o.clone())
+            .unwrap_or(PassOutcome::Pending)
+    }
+
+    /// A receiver that sees every new snapshot (for live pages).
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
+        self.snapshot.subscribe()
+    }
+
+    /// Asks the refresher for a pass now.
+    pub fn request_refresh(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Waits until a refresh is asked for.
+    pub async fn refresh_requested(&self) {
+        self.wake.notified().await;
+    }
+}

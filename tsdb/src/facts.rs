@@ -1,0 +1,214 @@
+//! Wire types of the monitoring snapshot: what the refresher gathers from the catalog and
+//! what pages, REST, Prometheus and the live stream all read. Units are in field names
+//! (`*_bytes`, `*_seconds`); times are UTC.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Everything known about the database at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// When the pass that produced it finished.
+    pub taken_at: DateTime<Utc>,
+    /// How long the pass took.
+    pub pass_seconds: f64,
+    /// How many relations' sizes were read from disk in this pass (the rest were reused).
+    pub sized_relations: i64,
+    /// The server.
+    pub database: DatabaseFacts,
+    /// The extension; `None` when TimescaleDB is not installed.
+    pub timescaledb: Option<ExtensionFacts>,
+    /// Every hypertable, biggest first.
+    pub hypertables: Vec<HypertableFacts>,
+    /// Every chunk, by hypertable then range.
+    pub chunks: Vec<ChunkFacts>,
+    /// Background jobs.
+    pub jobs: Vec<JobFacts>,
+    /// Continuous aggregates.
+    pub continuous_aggregates: Vec<CaggFacts>,
+}
+
+/// The PostgreSQL server and database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseFacts {
+    /// Database name.
+    pub name: String,
+    /// `server_version`.
+    pub server_version: String,
+    /// `pg_database_size`.
+    pub size_bytes: i64,
+    /// Backends connected to this database.
+    pub connections: i64,
+    /// `max_connections`.
+    pub max_connections: i64,
+}
+
+/// The TimescaleDB extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtensionFacts {
+    /// Installed version as reported.
+    pub version: String,
+    /// `timescaledb.license` (`timescale` or `apache`).
+    pub license: Option<String>,
+    /// `timescaledb.max_background_workers` (absent when the extension is not preloaded).
+    pub max_background_workers: Option<i64>,
+    /// TimescaleDB background workers running now.
+    pub background_workers_in_use: i64,
+}
+
+/// One partitioning dimension of a hypertable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionFacts {
+    /// Column.
+    pub column: String,
+    /// Column type.
+    pub column_type: String,
+    /// `time` (ranges) or `space` (hash partitions).
+    pub kind: String,
+    /// Chunk interval of a time dimension, e.g. `1 day`.
+    pub interval: Option<String>,
+    /// Number of partitions of a space dimension.
+    pub partitions: Option<i64>,
+}
+
+/// One hypertable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HypertableFacts {
+    /// Schema.
+    pub schema: String,
+    /// Name.
+    pub name: String,
+    /// Dimensions, time first.
+    pub dimensions: Vec<DimensionFacts>,
+    /// Heap bytes (main fork, free space map, visibility map) of the hypertable and all chunks.
+    pub table_bytes: i64,
+    /// Index bytes.
+    pub index_bytes: i64,
+    /// TOAST bytes.
+    pub toast_bytes: i64,
+    /// Everything.
+    pub total_bytes: i64,
+    /// Chunks.
+    pub chunk_count: i64,
+    /// Compressed chunks.
+    pub compressed_chunk_count: i64,
+    /// Compressed chunks' total size before compression (as recorded at compression).
+    pub before_compression_bytes: i64,
+    /// Compressed chunks' total size after compression.
+    pub after_compression_bytes: i64,
+    /// `before / after`, when anything is compressed.
+    pub compression_ratio: Option<f64>,
+    /// Estimated rows (planner statistics; compressed rows as counted at compression).
+    pub approximate_rows: i64,
+    /// Whether compression is enabled.
+    pub compression_enabled: bool,
+    /// Compression segment-by columns.
+    pub segment_by: Vec<String>,
+    /// Compression order-by items, e.g. `ts DESC`.
+    pub order_by: Vec<String>,
+    /// The compression policy's `compress_after`, if there is a policy.
+    pub compress_after: Option<String>,
+    /// Chunks older than `compress_after` that are still not compressed.
+    pub backlog_chunks: i64,
+    /// Their bytes.
+    pub backlog_bytes: i64,
+}
+
+impl HypertableFacts {
+    /// `schema.name`.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+}
+
+/// One chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkFacts {
+    /// The hypertable's schema.
+    pub hypertable_schema: String,
+    /// The hypertable's name.
+    pub hypertable_name: String,
+    /// Chunk schema.
+    pub schema: String,
+    /// Chunk name.
+    pub name: String,
+    /// Start of the time range (time dimensions on timestamps).
+    pub range_start: Option<DateTime<Utc>>,
+    /// End of the time range (exclusive).
+    pub range_end: Option<DateTime<Utc>>,
+    /// Start of an integer range.
+    pub range_start_integer: Option<i64>,
+    /// End of an integer range.
+    pub range_end_integer: Option<i64>,
+    /// Bytes on disk now (the chunk and, when compressed, its compressed relation).
+    pub total_bytes: i64,
+    /// Whether the chunk is compressed.
+    pub is_compressed: bool,
+    /// Size before compression, when compressed.
+    pub before_compression_bytes: Option<i64>,
+    /// Size after compression, when compressed.
+    pub after_compression_bytes: Option<i64>,
+    /// Tablespace, when not the default.
+    pub tablespace: Option<String>,
+    /// Older than the hypertable's `compress_after` and still uncompressed.
+    pub in_backlog: bool,
+}
+
+impl ChunkFacts {
+    /// `schema.name` of the hypertable.
+    pub fn hypertable(&self) -> String {
+        format!("{}.{}", self.hypertable_schema, self.hypertable_name)
+    }
+}
+
+/// One background job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobFacts {
+    /// Job id.
+    pub id: i64,
+    /// What it runs, e.g. `policy_compression`.
+    pub kind: String,
+    /// The hypertable it works on, `schema.name`.
+    pub hypertable: Option<String>,
+    /// Interval between runs, e.g. `12:00:00`.
+    pub schedule_interval: String,
+    /// Whether it is scheduled.
+    pub scheduled: bool,
+    /// Next planned start.
+    pub next_start: Option<DateTime<Utc>>,
+    /// `Success`, `Failed` or none yet.
+    pub last_run_status: Option<String>,
+    /// Start of the last run.
+    pub last_run_started_at: Option<DateTime<Utc>>,
+    /// Duration of the last run.
+    pub last_run_duration_seconds: Option<f64>,
+    /// End of the last successful run.
+    pub last_successful_finish: Option<DateTime<Utc>>,
+    /// Runs so far.
+    pub total_runs: i64,
+    /// Failed runs so far.
+    pub total_failures: i64,
+    /// The newest recorded error message, where the version records them.
+    pub last_error: Option<String>,
+    /// The job's configuration (JSON text).
+    pub config: Option<String>,
+}
+
+/// One continuous aggregate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaggFacts {
+    /// Schema of the view.
+    pub schema: String,
+    /// Name of the view.
+    pub name: String,
+    /// The hypertable it aggregates, `schema.name`.
+    pub source: String,
+    /// Bytes of its materialization.
+    pub materialized_bytes: i64,
+    /// Materialized up to here.
+    pub watermark: Option<DateTime<Utc>>,
+    /// How far the watermark is behind now.
+    pub refresh_lag_seconds: Option<f64>,
+    /// The refresh policy's schedule, if there is one.
+    pub refresh_schedule: Option<String>,
+}

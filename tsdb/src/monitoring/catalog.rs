@@ -1,0 +1,342 @@
+//! Catalog reads without sizes: hypertables, dimensions, compression settings, chunks and
+//! continuous aggregates. Internal compressed hypertables are left out; materialization
+//! hypertables are kept (flagged) because continuous aggregates are sized through them.
+
+use super::jobs::JobRow;
+use crate::capabilities::{Capabilities, TimescaleVersion};
+use crate::facts::{CaggFacts, DimensionFacts};
+use crate::Result;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use std::collections::HashMap;
+
+/// A hypertable as the catalog describes it.
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    /// Schema.
+    pub schema: String,
+    /// Name.
+    pub name: String,
+    /// The parent relation.
+    pub oid: i64,
+    /// Compression is enabled.
+    pub compression_enabled: bool,
+    /// It materializes a continuous aggregate.
+    pub is_materialization: bool,
+    /// Dimensions, in catalog order (the open time dimension first).
+    pub dimensions: Vec<DimensionFacts>,
+    /// Segment-by columns.
+    pub segment_by: Vec<String>,
+    /// Order-by items.
+    pub order_by: Vec<String>,
+}
+
+/// A chunk as the catalog describes it.
+#[derive(Debug, Clone)]
+pub struct ChunkRow {
+    /// Catalog id.
+    pub id: i32,
+    /// Its hypertable.
+    pub hypertable_id: i32,
+    /// Schema.
+    pub schema: String,
+    /// Name.
+    pub name: String,
+    /// The chunk relation.
+    pub oid: i64,
+    /// Status bits (1 compressed, 2 unordered, 4 frozen, 8 partial).
+    pub status: i32,
+    /// The compressed chunk relation, when compressed.
+    pub compressed_oid: Option<i64>,
+    /// Primary dimension range on a time column.
+    pub range_start: Option<DateTime<Utc>>,
+    /// See `range_start`.
+    pub range_end: Option<DateTime<Utc>>,
+    /// Primary dimension range on an integer column.
+    pub range_start_integer: Option<i64>,
+    /// See `range_start_integer`.
+    pub range_end_integer: Option<i64>,
+    /// Non-default tablespace.
+    pub tablespace: Option<String>,
+    /// Planner estimate, or rows counted at compression.
+    pub approximate_rows: i64,
+    /// Recorded at compression.
+    pub before_compression_bytes: Option<i64>,
+    /// Recorded at compression.
+    pub after_compression_bytes: Option<i64>,
+}
+
+impl ChunkRow {
+    /// Compressed, fully or partly (as `timescaledb_information.chunks` counts it).
+    pub fn is_compressed(&self) -> bool {
+        self.status & 1 != 0
+    }
+}
+
+fn split_list(text: Option<String>) -> Vec<String> {
+    text.map(|t| {
+        t.split(',')
+            .map(|part| part.trim().to_string())
+            .filter(|part| !part.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Which view holds compression settings on this version.
+fn settings_query(capabilities: &Capabilities) -> &'static str {
+    const V2_14_1: TimescaleVersion = TimescaleVersion {
+        major: 2,
+        minor: 14,
+        patch: 1,
+    };
+    if capabilities.uses_columnstore_names() {
+        "SELECT hypertable::oid::bigint, segmentby, orderby
+           FROM timescaledb_information.hypertable_columnstore_settings"
+    } else if capabilities.timescaledb.is_some_and(|v| v >= V2_14_1) {
+        "SELECT hypertable::oid::bigint, segmentby, orderby
+           FROM timescaledb_information.hypertable_compression_settings"
+    } else {
+        "SELECT format('%I.%I', hypertable_schema, hypertable_name)::regclass::oid::bigint,
+                string_agg(quote_ident(attname::text), ', ' ORDER BY segmentby_column_index)
+                    FILTER (WHERE segmentby_column_index IS NOT NULL),
+                string_agg(quote_ident(attname::text)
+                           || CASE WHEN orderby_asc THEN '' ELSE ' DESC' END
+                           || CASE WHEN orderby_nullsfirst <> NOT orderby_asc
+                                   THEN CASE WHEN orderby_nullsfirst THEN ' NULLS FIRST'
+                                             ELSE ' NULLS LAST' END
+                                   ELSE '' END,
+                           ', ' ORDER BY orderby_column_index)
+                    FILTER (WHERE orderby_column_index IS NOT NULL)
+           FROM timescaledb_information.compression_settings
+          GROUP BY 1"
+    }
+}
+
+/// Every hypertable (but internal compressed ones) by catalog id.
+pub async fn hypertables(
+    pool: &PgPool,
+    capabilities: &Capabilities,
+) -> Result<HashMap<i32, TableRow>> {
+    let rows: Vec<(i32, String, String, i64, bool, bool)> = sqlx::query_as(
+        "SELECT h.id, h.schema_name::text, h.table_name::text,
+                format('%I.%I', h.schema_name, h.table_name)::regclass::oid::bigint,
+                h.compression_state = 1,
+                EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_agg ca
+                         WHERE ca.mat_hypertable_id = h.id)
+           FROM _timescaledb_catalog.hypertable h
+          WHERE h.compression_state <> 2",
+    )
+    .fetch_all(pool)
+    .await?;
+    type DimensionTuple = (i32, String, String, bool, Option<String>, Option<i16>);
+    let dimensions: Vec<DimensionTuple> =
+        sqlx::query_as(
+            "SELECT d.hypertable_id, d.column_name::text, d.column_type::regtype::text,
+                    d.num_slices IS NULL,
+                    CASE WHEN d.num_slices IS NOT NULL THEN NULL
+                         WHEN d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                         THEN justify_interval(d.interval_length * interval '1 microsecond')::text
+                         ELSE d.interval_length::text END,
+                    d.num_slices
+               FROM _timescaledb_catalog.dimension d
+              ORDER BY d.hypertable_id, d.id",
+        )
+        .fetch_all(pool)
+        .await?;
+    let settings: Vec<(i64, Option<String>, Option<String>)> =
+        sqlx::query_as(settings_query(capabilities))
+            .fetch_all(pool)
+            .await?;
+    let settings: HashMap<i64, (Option<String>, Option<String>)> = settings
+        .into_iter()
+        .map(|(oid, seg, ord)| (oid, (seg, ord)))
+        .collect();
+    let mut tables: HashMap<i32, TableRow> = rows
+        .into_iter()
+        .map(
+            |(id, schema, name, oid, compression_enabled, is_materialization)| {
+                let (segment_by, order_by) = settings.get(&oid).cloned().unwrap_or_default();
+                (
+                    id,
+                    TableRow {
+                        schema,
+                        name,
+                        oid,
+                        compression_enabled,
+                        is_materialization,
+                        dimensions: Vec::new(),
+                        segment_by: split_list(segment_by),
+                        order_by: split_list(order_by),
+                    },
+                )
+            },
+        )
+        .collect();
+    for (id, column, column_type, open, interval, partitions) in dimensions {
+        if let Some(table) = tables.get_mut(&id) {
+            table.dimensions.push(DimensionFacts {
+                column,
+                column_type,
+                kind: if open { "time" } else { "space" }.into(),
+                interval,
+                partitions: partitions.map(i64::from),
+            });
+        }
+    }
+    Ok(tables)
+}
+
+type ChunkTuple = (
+    i32,
+    i32,
+    String,
+    String,
+    i64,
+    i32,
+    Option<i64>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Every live chunk of every hypertable (internal compressed chunks excluded), by
+/// hypertable and range.
+pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
+    // The primary dimension is the one with the lowest id, as in
+    // timescaledb_information.chunks; open-ended slices are -infinity / infinity.
+    let rows: Vec<ChunkTuple> = sqlx::query_as(
+        "WITH primary_dimension AS (
+             SELECT DISTINCT ON (hypertable_id) id, hypertable_id,
+                    column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) AS is_time
+               FROM _timescaledb_catalog.dimension
+              ORDER BY hypertable_id, id)
+         SELECT ch.id, ch.hypertable_id, ch.schema_name::text, ch.table_name::text,
+                c.oid::bigint, ch.status,
+                cc.oid::bigint,
+                CASE WHEN pd.is_time AND ds.range_start > -9223372036854775808
+                     THEN _timescaledb_functions.to_timestamp(ds.range_start) END,
+                CASE WHEN pd.is_time AND ds.range_end < 9223372036854775807
+                     THEN _timescaledb_functions.to_timestamp(ds.range_end) END,
+                CASE WHEN NOT pd.is_time THEN ds.range_start END,
+                CASE WHEN NOT pd.is_time THEN ds.range_end END,
+                t.spcname::text,
+                CASE WHEN ch.status & 1 <> 0
+                     THEN COALESCE(m.numrows_pre_compression, 0)
+                          + CASE WHEN ch.status & 8 <> 0 THEN greatest(c.reltuples, 0)::bigint ELSE 0 END
+                     ELSE greatest(c.reltuples, 0)::bigint END,
+                m.uncompressed_heap_size + m.uncompressed_toast_size + m.uncompressed_index_size,
+                m.compressed_heap_size + m.compressed_toast_size + m.compressed_index_size
+           FROM _timescaledb_catalog.chunk ch
+           JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id AND h.compression_state <> 2
+           JOIN pg_namespace n ON n.nspname = ch.schema_name
+           JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ch.table_name
+           LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
+           LEFT JOIN primary_dimension pd ON pd.hypertable_id = ch.hypertable_id
+           LEFT JOIN LATERAL (
+                SELECT s.range_start, s.range_end
+                  FROM _timescaledb_catalog.chunk_constraint k
+                  JOIN _timescaledb_catalog.dimension_slice s ON s.id = k.dimension_slice_id
+                 WHERE k.chunk_id = ch.id AND s.dimension_id = pd.id
+                 LIMIT 1) ds ON true
+           LEFT JOIN _timescaledb_catalog.chunk comp ON comp.id = ch.compressed_chunk_id
+           LEFT JOIN pg_namespace cn ON cn.nspname = comp.schema_name
+           LEFT JOIN pg_class cc ON cc.relnamespace = cn.oid AND cc.relname = comp.table_name
+           LEFT JOIN _timescaledb_catalog.compression_chunk_size m ON m.chunk_id = ch.id
+          WHERE NOT ch.dropped AND NOT ch.osm_chunk
+          ORDER BY ch.hypertable_id, ds.range_start, ch.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                hypertable_id,
+                schema,
+                name,
+                oid,
+                status,
+                compressed_oid,
+                range_start,
+                range_end,
+                range_start_integer,
+                range_end_integer,
+                tablespace,
+                approximate_rows,
+                before,
+                after,
+            )| ChunkRow {
+                id,
+                hypertable_id,
+                schema,
+                name,
+                oid,
+                status,
+                compressed_oid,
+                range_start,
+                range_end,
+                range_start_integer,
+                range_end_integer,
+                tablespace,
+                approximate_rows,
+                // As hypertable_compression_stats: only compressed chunks have them.
+                before_compression_bytes: before.filter(|_| status & 1 != 0),
+                after_compression_bytes: after.filter(|_| status & 1 != 0),
+            },
+        )
+        .collect())
+}
+
+/// Continuous aggregates with their source, materialized bytes and watermark.
+pub async fn continuous_aggregates(
+    pool: &PgPool,
+    totals: &HashMap<i32, i64>,
+    jobs: &[JobRow],
+) -> Result<Vec<CaggFacts>> {
+    // A watermark at or before 4714 BC means "never refreshed".
+    type CaggTuple = (String, String, String, i32, Option<DateTime<Utc>>);
+    let rows: Vec<CaggTuple> = sqlx::query_as(
+        "SELECT ca.user_view_schema::text, ca.user_view_name::text,
+                format('%s.%s', raw.schema_name, raw.table_name),
+                ca.mat_hypertable_id,
+                CASE WHEN d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                      AND _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) > -210866803200000000
+                     THEN _timescaledb_functions.to_timestamp(
+                              _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id)) END
+           FROM _timescaledb_catalog.continuous_agg ca
+           JOIN _timescaledb_catalog.hypertable raw ON raw.id = ca.raw_hypertable_id
+           LEFT JOIN LATERAL (
+                SELECT column_type FROM _timescaledb_catalog.dimension
+                 WHERE hypertable_id = ca.mat_hypertable_id ORDER BY id LIMIT 1) d ON true
+          ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await?;
+    let now = Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|(schema, name, source, mat_id, watermark)| CaggFacts {
+            schema,
+            name,
+            source,
+            materialized_bytes: totals.get(&mat_id).copied().unwrap_or(0),
+            refresh_lag_seconds: watermark
+                .map(|w| ((now - w).num_milliseconds() as f64 / 1000.0).max(0.0)),
+            watermark,
+            refresh_schedule: jobs
+                .iter()
+                .find(|j| {
+                    j.hypertable_id == Some(mat_id)
+                        && j.facts.kind == "policy_refresh_continuous_aggregate"
+                })
+                .map(|j| j.facts.schedule_interval.clone()),
+        })
+        .collect())
+}

@@ -1,0 +1,54 @@
+//! Facts about the server and the extension.
+
+use crate::facts::{DatabaseFacts, ExtensionFacts};
+use crate::Result;
+use sqlx::PgPool;
+
+/// The database's name, version, size and connections.
+pub async fn database(pool: &PgPool) -> Result<DatabaseFacts> {
+    let (name, server_version, size_bytes, connections, max_connections): (
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+    ) = sqlx::query_as(
+        "SELECT current_database()::text,
+                current_setting('server_version'),
+                pg_database_size(current_database()),
+                (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()),
+                current_setting('max_connections')::bigint",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(DatabaseFacts {
+        name,
+        server_version,
+        size_bytes,
+        connections,
+        max_connections,
+    })
+}
+
+/// The extension's version, licence and background workers.
+pub async fn extension(pool: &PgPool) -> Result<ExtensionFacts> {
+    // Workers show up in pg_stat_activity under their own backend types: the launcher,
+    // one scheduler per database, and job workers named after their job ("… [1000]").
+    let (version, license, max_workers, in_use): (String, Option<String>, Option<String>, i64) =
+        sqlx::query_as(
+            "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'),
+                    current_setting('timescaledb.license', true),
+                    current_setting('timescaledb.max_background_workers', true),
+                    (SELECT count(*) FROM pg_stat_activity
+                      WHERE backend_type LIKE 'TimescaleDB Background Worker%'
+                         OR backend_type ~ ' \\[[0-9]+\\]$')",
+        )
+        .fetch_one(pool)
+        .await?;
+    Ok(ExtensionFacts {
+        version,
+        license,
+        max_background_workers: max_workers.and_then(|v| v.parse().ok()),
+        background_workers_in_use: in_use,
+    })
+}

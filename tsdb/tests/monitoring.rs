@@ -1,0 +1,245 @@
+//! The monitoring engine against TimescaleDB's own functions, on the demo data plus a
+//! hypertable whose name needs quoting: a full pass must agree byte for byte, an
+//! incremental pass must agree too while reading fewer relations.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use tsdb::capabilities::Capabilities;
+use tsdb::demo::DemoVolume;
+use tsdb::facts::Snapshot;
+use tsdb::interval::PolicyInterval;
+use tsdb::monitoring::{gather, Pass, SizeCache};
+use tsdb::testing::{connect, DevDb};
+
+const ODD_SCHEMA: &str = "My Schema";
+const ODD_TABLE: &str = "Odd \"Name\" Here";
+
+async fn setup(pool: &sqlx::PgPool) {
+    tsdb::migrations::run(pool).await.unwrap();
+    let volume = DemoVolume {
+        days: 20,
+        equipment: 2,
+        sample_seconds: 3600,
+    };
+    tsdb::demo::load(pool, volume, PolicyInterval::from_str("7 days").unwrap())
+        .await
+        .unwrap();
+    for statement in [
+        r#"CREATE SCHEMA "My Schema""#,
+        r#"CREATE TABLE "My Schema"."Odd ""Name"" Here" ("Time" timestamptz NOT NULL, "Value" double precision, "Device" text)"#,
+        r#"SELECT create_hypertable('"My Schema"."Odd ""Name"" Here"', by_range('Time', interval '1 day'))"#,
+        r#"INSERT INTO "My Schema"."Odd ""Name"" Here"
+             SELECT t, random(), 'd' || (i % 3) FROM generate_series(now() - interval '5 days', now(), interval '10 minutes') WITH ORDINALITY AS g(t, i)"#,
+        r#"ALTER TABLE "My Schema"."Odd ""Name"" Here" SET (timescaledb.compress, timescaledb.compress_segmentby = '"Device"', timescaledb.compress_orderby = '"Time" DESC')"#,
+        r#"SELECT compress_chunk(c) FROM show_chunks('"My Schema"."Odd ""Name"" Here"', older_than => now() - interval '3 days') c"#,
+        r#"SELECT add_compression_policy('"My Schema"."Odd ""Name"" Here"', interval '2 days')"#,
+        "SELECT add_compression_policy('factory_telemetry.energy_consumption', interval '1 day')",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
+/// TimescaleDB's own figures per hypertable: detailed size and compression stats.
+async fn official(
+    pool: &sqlx::PgPool,
+    schema: &str,
+    name: &str,
+) -> (i64, i64, i64, i64, Option<(i64, i64, i64)>) {
+    let (table, index, toast, total): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT table_bytes, index_bytes, toast_bytes, total_bytes
+           FROM hypertable_detailed_size(format('%I.%I', $1::text, $2::text)::regclass)",
+    )
+    .bind(schema)
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let stats: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT number_compressed_chunks::bigint,
+                COALESCE(before_compression_total_bytes, 0)::bigint,
+                COALESCE(after_compression_total_bytes, 0)::bigint
+           FROM hypertable_compression_stats(format('%I.%I', $1::text, $2::text)::regclass)",
+    )
+    .bind(schema)
+    .bind(name)
+    .fetch_optional(pool)
+    .await
+    .unwrap();
+    (table, index, toast, total, stats)
+}
+
+async fn assert_matches_timescaledb(pool: &sqlx::PgPool, snapshot: &Snapshot) {
+    assert!(
+        snapshot.hypertables.len() >= 6,
+        "{:?}",
+        snapshot.hypertables
+    );
+    for h in &snapshot.hypertables {
+        let (table, index, toast, total, stats) = official(pool, &h.schema, &h.name).await;
+        let ours = (h.table_bytes, h.index_bytes, h.toast_bytes, h.total_bytes);
+        assert_eq!(
+            ours,
+            (table, index, toast, total),
+            "sizes of {}",
+            h.qualified()
+        );
+        if let Some((compressed, before, after)) = stats {
+            assert_eq!(
+                (
+                    h.compressed_chunk_count,
+                    h.before_compression_bytes,
+                    h.after_compression_bytes
+                ),
+                (compressed, before, after),
+                "compression of {}",
+                h.qualified()
+            );
+        }
+        // Chunks: sizes, ranges and state as chunks_detailed_size and the chunks view say.
+        let rows: Vec<(
+            String,
+            i64,
+            Option<chrono::DateTime<chrono::Utc>>,
+            Option<chrono::DateTime<chrono::Utc>>,
+            bool,
+        )> = sqlx::query_as(
+            "SELECT s.chunk_name::text, s.total_bytes, c.range_start, c.range_end, c.is_compressed
+                   FROM chunks_detailed_size(format('%I.%I', $1::text, $2::text)::regclass) s
+                   JOIN timescaledb_information.chunks c
+                     ON c.chunk_schema = s.chunk_schema AND c.chunk_name = s.chunk_name",
+        )
+        .bind(&h.schema)
+        .bind(&h.name)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let ours: HashMap<&str, _> = snapshot
+            .chunks
+            .iter()
+            .filter(|c| c.hypertable_schema == h.schema && c.hypertable_name == h.name)
+            .map(|c| (c.name.as_str(), c))
+            .collect();
+        assert_eq!(ours.len() as i64, h.chunk_count);
+        assert_eq!(rows.len(), ours.len(), "chunk count of {}", h.qualified());
+        for (name, total, start, end, compressed) in rows {
+            let chunk = ours[name.as_str()];
+            assert_eq!(
+                (
+                    chunk.total_bytes,
+                    chunk.range_start,
+                    chunk.range_end,
+                    chunk.is_compressed
+                ),
+                (total, start, end, compressed),
+                "chunk {name} of {}",
+                h.qualified()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_pass_agrees_with_timescaledb_and_increments_cheaply() {
+    let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+    let pool = connect(&devdb.url()).await;
+    setup(&pool).await;
+    let capabilities = Capabilities::probe(&pool).await.unwrap();
+    let mut cache = SizeCache::default();
+
+    let full = gather(&pool, &capabilities, &mut cache, Pass::Full)
+        .await
+        .unwrap();
+    assert_matches_timescaledb(&pool, &full).await;
+
+    let odd = full
+        .hypertables
+        .iter()
+        .find(|h| h.schema == ODD_SCHEMA && h.name == ODD_TABLE)
+        .expect("the quoted hypertable is listed");
+    assert!(odd.segment_by[0].contains("Device"), "{:?}", odd.segment_by);
+    assert!(
+        odd.order_by[0].contains("Time") && odd.order_by[0].contains("DESC"),
+        "{:?}",
+        odd.order_by
+    );
+    assert_eq!(odd.compress_after.as_deref(), Some("2 days"));
+    assert!(odd.compressed_chunk_count >= 2 && odd.compression_ratio.is_some());
+    assert_eq!(odd.dimensions[0].column, "Time");
+    assert_eq!(odd.dimensions[0].interval.as_deref(), Some("1 day"));
+    assert!(odd.approximate_rows > 0);
+
+    // The compression backlog: chunks past compress_after that are still uncompressed.
+    let energy = full
+        .hypertables
+        .iter()
+        .find(|h| h.name == "energy_consumption")
+        .unwrap();
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM timescaledb_information.chunks
+          WHERE hypertable_name = 'energy_consumption' AND NOT is_compressed
+            AND range_end < now() - interval '1 day'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(expected > 0, "the demo leaves uncompressed energy chunks");
+    assert_eq!(energy.backlog_chunks, expected);
+    let policy = full
+        .jobs
+        .iter()
+        .find(|j| {
+            j.kind == "policy_compression"
+                && j.hypertable.as_deref() == Some("factory_telemetry.energy_consumption")
+        })
+        .expect("the compression job is listed");
+    assert!(policy.scheduled);
+
+    let cagg = full
+        .continuous_aggregates
+        .iter()
+        .find(|c| c.name == "metric_hist_hourly")
+        .expect("the demo's continuous aggregate");
+    assert_eq!(cagg.source, "factory_telemetry.metric_hist");
+    assert!(cagg.materialized_bytes > 0);
+    assert!(cagg.watermark.is_some() && cagg.refresh_lag_seconds.is_some());
+    assert!(full.database.size_bytes > 0);
+    assert!(full.timescaledb.as_ref().unwrap().version.starts_with("2."));
+
+    // Unchanged compressed chunks are not re-read, and the figures stay exact.
+    let again = gather(&pool, &capabilities, &mut cache, Pass::Incremental)
+        .await
+        .unwrap();
+    assert!(
+        again.sized_relations < full.sized_relations,
+        "incremental {} vs full {}",
+        again.sized_relations,
+        full.sized_relations
+    );
+    assert_matches_timescaledb(&pool, &again).await;
+
+    // Compressing a chunk changes its status: the next incremental pass sees it.
+    sqlx::query(
+        "SELECT compress_chunk(format('%I.%I', chunk_schema, chunk_name)::regclass)
+           FROM timescaledb_information.chunks
+          WHERE hypertable_name = 'energy_consumption' AND NOT is_compressed
+            AND range_end < now() - interval '1 day'
+          LIMIT 1",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let after = gather(&pool, &capabilities, &mut cache, Pass::Incremental)
+        .await
+        .unwrap();
+    assert_matches_timescaledb(&pool, &after).await;
+    let energy_after = after
+        .hypertables
+        .iter()
+        .find(|h| h.name == "energy_consumption")
+        .unwrap();
+    assert_eq!(
+        energy_after.compressed_chunk_count,
+        energy.compressed_chunk_count + 1
+    );
+    assert_eq!(energy_after.backlog_chunks, energy.backlog_chunks - 1);
+}

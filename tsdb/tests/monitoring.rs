@@ -39,6 +39,10 @@ async fn setup(pool: &sqlx::PgPool) {
     }
 }
 
+type Time = Option<chrono::DateTime<chrono::Utc>>;
+type ChunkTuple = (String, i64, Time, Time, bool);
+type Official = (i64, i64, i64, i64, Option<(i64, i64, i64)>);
+
 /// TimescaleDB's own figures per hypertable: detailed size and compression stats.
 async fn official(
     pool: &sqlx::PgPool,
@@ -96,13 +100,7 @@ async fn assert_matches_timescaledb(pool: &sqlx::PgPool, snapshot: &Snapshot) {
             );
         }
         // Chunks: sizes, ranges and state as chunks_detailed_size and the chunks view say.
-        let rows: Vec<(
-            String,
-            i64,
-            Option<chrono::DateTime<chrono::Utc>>,
-            Option<chrono::DateTime<chrono::Utc>>,
-            bool,
-        )> = sqlx::query_as(
+        let rows: Vec<ChunkTuple> = sqlx::query_as(
             "SELECT s.chunk_name::text, s.total_bytes, c.range_start, c.range_end, c.is_compressed
                    FROM chunks_detailed_size(format('%I.%I', $1::text, $2::text)::regclass) s
                    JOIN timescaledb_information.chunks c

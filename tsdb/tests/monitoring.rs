@@ -44,11 +44,7 @@ type ChunkTuple = (String, i64, Time, Time, bool);
 type Official = (i64, i64, i64, i64, Option<(i64, i64, i64)>);
 
 /// TimescaleDB's own figures per hypertable: detailed size and compression stats.
-async fn official(
-    pool: &sqlx::PgPool,
-    schema: &str,
-    name: &str,
-) -> (i64, i64, i64, i64, Option<(i64, i64, i64)>) {
+async fn official(pool: &sqlx::PgPool, schema: &str, name: &str) -> Official {
     let (table, index, toast, total): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT table_bytes, index_bytes, toast_bytes, total_bytes
            FROM hypertable_detailed_size(format('%I.%I', $1::text, $2::text)::regclass)",

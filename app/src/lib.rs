@@ -9,7 +9,9 @@ pub mod auth;
 pub mod charts;
 pub mod components;
 pub mod error;
-pub mod hypertables;
+#[cfg(feature = "ssr")]
+pub mod monitor;
+pub mod monitoring;
 pub mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]

@@ -15,7 +15,14 @@ pub enum PassOutcome {
     /// The latest pass succeeded at this time.
     Succeeded(DateTime<Utc>),
     /// The latest pass failed at this time, for this reason (already logged).
-    Failed(DateTime<Utc>, String),
+    Failed {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: String,
+        /// False when the database did not answer at all (connection, time-out).
+        reachable: bool,
+    },
 }
 
 /// The snapshot and the refresher's state, shared by clones.
@@ -56,8 +63,12 @@ impl Monitor {
     }
 
     /// Records a failed pass; the previous snapshot stays readable.
-    pub fn fail(&self, reason: String) {
-        self.set_outcome(PassOutcome::Failed(Utc::now(), reason));
+    pub fn fail(&self, reason: String, reachable: bool) {
+        self.set_outcome(PassOutcome::Failed {
+            at: Utc::now(),
+            reason,
+            reachable,
+        });
     }
 
     fn set_outcome(&self, outcome: PassOutcome) {
@@ -87,5 +98,37 @@ impl Monitor {
     /// Waits until a refresh is asked for.
     pub async fn refresh_requested(&self) {
         self.wake.notified().await;
+    }
+}
+
+/// The overall status from the last known state, without asking the database: down when
+/// it is not connected or stopped answering, degraded when start-up failed, TimescaleDB
+/// is missing or unsupported, or the snapshot is stale; ok otherwise.
+pub fn assess(state: &crate::state::AppState) -> tsdb::types::HealthStatus {
+    use crate::state::StartupPhase;
+    use tsdb::types::HealthStatus;
+    if state.pool().is_err() {
+        return HealthStatus::Down;
+    }
+    if let PassOutcome::Failed {
+        reachable: false, ..
+    } = state.monitor.outcome()
+    {
+        return HealthStatus::Down;
+    }
+    let timescaledb_ok = state
+        .capabilities()
+        .is_some_and(|c| c.require_timescaledb().is_ok());
+    // A snapshot older than three intervals (plus a slow pass) means the refresher is stuck.
+    let stale_after = f64::from(state.monitor_interval_seconds) * 3.0 + 120.0;
+    let stale = state
+        .monitor
+        .age_seconds()
+        .is_some_and(|age| age > stale_after);
+    let failed_pass = matches!(state.monitor.outcome(), PassOutcome::Failed { .. });
+    match state.phase() {
+        StartupPhase::Failed(_) => HealthStatus::Degraded,
+        _ if !timescaledb_ok || stale || failed_pass => HealthStatus::Degraded,
+        _ => HealthStatus::Ok,
     }
 }

@@ -3,9 +3,12 @@
 use crate::components::user_menu::{provide_user, UserMenu};
 use crate::pages::account::AccountPage;
 use crate::pages::audit::AuditPage;
-use crate::pages::dashboard::DashboardPage;
+use crate::pages::chunks::ChunksPage;
+use crate::pages::hypertable::HypertablePage;
+use crate::pages::hypertables::HypertablesPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
+use crate::pages::overview::OverviewPage;
 use crate::pages::tokens::TokensPage;
 use crate::pages::users::UsersPage;
 use leptos::prelude::*;
@@ -58,7 +61,10 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=DashboardPage/>
+                    <Route path=path!("/") view=OverviewPage/>
+                    <Route path=path!("/hypertables") view=HypertablesPage/>
+                    <Route path=path!("/hypertables/:schema/:name") view=HypertablePage/>
+                    <Route path=path!("/chunks") view=ChunksPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/admin/users") view=UsersPage/>

@@ -3,6 +3,7 @@
 
 use crate::auth::resolve::AuthSettings;
 use crate::error::AppError;
+use crate::monitor::Monitor;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use sqlx::PgPool;
@@ -58,6 +59,12 @@ pub struct AppState {
     pub phase: Arc<RwLock<StartupPhase>>,
     /// Session time-outs and cookie policy.
     pub auth: AuthSettings,
+    /// The monitoring snapshot and its refresher's state.
+    pub monitor: Monitor,
+    /// The effective configuration as `name = value` pairs, secrets already redacted.
+    pub configuration: Arc<Vec<(String, String)>>,
+    /// Seconds between monitoring passes (health calls older snapshots stale).
+    pub monitor_interval_seconds: u32,
 }
 
 impl AppState {
@@ -68,6 +75,9 @@ impl AppState {
             database: Arc::default(),
             phase: Arc::new(RwLock::new(StartupPhase::Connecting)),
             auth: AuthSettings::default(),
+            monitor: Monitor::default(),
+            configuration: Arc::default(),
+            monitor_interval_seconds: 30,
         }
     }
 

@@ -116,6 +116,10 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// Sign-out this many hours after signing in.
     pub session_absolute_hours: u32,
+    /// Seconds between monitoring passes.
+    pub monitor_interval_seconds: u32,
+    /// Whether `/metrics` requires an API token (or session).
+    pub metrics_token_required: bool,
     /// Demo data.
     pub demo: DemoSettings,
     /// Policy defaults.
@@ -241,6 +245,16 @@ const KEYS: &[Key] = &[
         env: "MS5_SESSION_ABSOLUTE_HOURS",
         section: "session",
         name: "absolute_hours",
+    },
+    Key {
+        env: "MS5_MONITOR_INTERVAL_SECONDS",
+        section: "monitoring",
+        name: "interval_seconds",
+    },
+    Key {
+        env: "MS5_METRICS_TOKEN_REQUIRED",
+        section: "monitoring",
+        name: "metrics_token_required",
     },
     Key {
         env: "MS5_DEMO_DATA",
@@ -384,6 +398,14 @@ impl Settings {
                 "MS5_SESSION_ABSOLUTE_HOURS".into(),
                 self.session_absolute_hours.to_string(),
             ),
+            (
+                "MS5_MONITOR_INTERVAL_SECONDS".into(),
+                self.monitor_interval_seconds.to_string(),
+            ),
+            (
+                "MS5_METRICS_TOKEN_REQUIRED".into(),
+                self.metrics_token_required.to_string(),
+            ),
             ("MS5_DEMO_DATA".into(), self.demo.enabled.to_string()),
             ("MS5_DEMO_DAYS".into(), self.demo.days.to_string()),
             ("MS5_DEMO_EQUIPMENT".into(), self.demo.equipment.to_string()),
@@ -462,6 +484,8 @@ impl Builder {
                 site_root: PathBuf::from("target/site"),
                 session_idle_minutes: 30,
                 session_absolute_hours: 12,
+                monitor_interval_seconds: 30,
+                metrics_token_required: true,
                 demo: DemoSettings {
                     enabled: false,
                     days: 120,
@@ -522,6 +546,10 @@ impl Builder {
             }
             "MS5_SESSION_IDLE_MINUTES" => s.session_idle_minutes = parse_count(raw, 1, 1440)?,
             "MS5_SESSION_ABSOLUTE_HOURS" => s.session_absolute_hours = parse_count(raw, 1, 720)?,
+            "MS5_MONITOR_INTERVAL_SECONDS" => {
+                s.monitor_interval_seconds = parse_count(raw, 5, 3600)?
+            }
+            "MS5_METRICS_TOKEN_REQUIRED" => s.metrics_token_required = parse_bool(raw)?,
             "MS5_DEMO_DATA" => self.demo_enabled = Some(parse_bool(raw)?),
             "MS5_DEMO_DAYS" => s.demo.days = parse_count(raw, 1, 3650)?,
             "MS5_DEMO_EQUIPMENT" => s.demo.equipment = parse_count(raw, 1, 1000)?,

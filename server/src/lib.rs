@@ -8,6 +8,7 @@ pub mod config;
 pub mod database;
 pub mod http;
 pub mod logging;
+pub mod refresher;
 pub mod serve;
 pub mod shutdown;
 pub mod startup;

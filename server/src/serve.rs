@@ -1,7 +1,7 @@
 //! `serve`: bind, start the background start-up work, serve until a signal.
 
 use crate::config::{Profile, Settings};
-use crate::{http, shutdown, startup};
+use crate::{http, refresher, shutdown, startup};
 use app::auth::resolve::AuthSettings;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
@@ -35,6 +35,14 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .build()
 }
 
+/// The application state for `settings`, before any database work.
+pub fn state_for(settings: &Settings) -> AppState {
+    let mut state = AppState::new(leptos_options(settings)).with_auth(auth_settings(settings));
+    state.configuration = std::sync::Arc::new(settings.describe());
+    state.monitor_interval_seconds = settings.monitor_interval_seconds;
+    state
+}
+
 /// Session time-outs and cookie policy from the configuration.
 pub fn auth_settings(settings: &Settings) -> AuthSettings {
     AuthSettings {
@@ -45,12 +53,13 @@ pub fn auth_settings(settings: &Settings) -> AuthSettings {
         // Browsers refuse Secure cookies over plain HTTP except on localhost; the
         // development profile may run on a LAN address without TLS.
         secure_cookie: settings.profile != Profile::Development,
+        metrics_public: !settings.metrics_token_required,
     }
 }
 
 /// Serves until SIGINT/SIGTERM; start-up work runs beside it and never delays it.
 pub async fn run(settings: Settings) -> Result<(), ServeError> {
-    let state = AppState::new(leptos_options(&settings)).with_auth(auth_settings(&settings));
+    let state = state_for(&settings);
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await
         .map_err(|source| ServeError::Bind {
@@ -66,6 +75,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     ));
 
     tasks.spawn(startup::session_janitor(state.clone(), stopped.clone()));
+    tasks.spawn(refresher::run(state.clone(), stopped.clone()));
     tracing::info!(
         addr = %settings.listen_addr,
         profile = %settings.profile,

@@ -39,7 +39,7 @@ async fn without_a_database_health_is_down_and_pages_explain() {
 
     // Without a database nobody can be signed in: protected calls are refused, and the
     // pages send the browser to the login page.
-    let (status, body) = call(&state, "POST", "/api/fn/hypertables").await;
+    let (status, body) = call(&state, "POST", "/api/fn/overview").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, r#""Unauthenticated""#);
     let (status, body) = call(&state, "POST", "/api/fn/login").await;
@@ -84,14 +84,16 @@ async fn with_devdb_the_slice_works_end_to_end() {
         .login("reader", "correct horse battery staple")
         .await;
 
+    console.snapshot_after(None).await;
     let reply = console
-        .request("POST", "/api/fn/hypertables")
+        .request("POST", "/api/fn/overview")
         .cookie(&cookie)
         .send()
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let rows: Vec<tsdb::types::HypertableSummary> = serde_json::from_str(&reply.body).unwrap();
-    let names: Vec<String> = rows.iter().map(|r| r.display_name()).collect();
+    let overview: tsdb::facts::Overview = serde_json::from_str(&reply.body).unwrap();
+    let rows = overview.hypertables;
+    let names: Vec<String> = rows.iter().map(|r| r.qualified()).collect();
     for expected in [
         "factory_telemetry.metric_hist",
         "factory_telemetry.energy_consumption",
@@ -108,7 +110,11 @@ async fn with_devdb_the_slice_works_end_to_end() {
     assert!(metric.compressed_chunk_count > 0 && metric.compression_enabled);
 
     // The page is rendered on the server with the data already in it.
-    let page = console.request("GET", "/").cookie(&cookie).send().await;
+    let page = console
+        .request("GET", "/hypertables")
+        .cookie(&cookie)
+        .send()
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.body.contains("factory_telemetry.metric_hist"),

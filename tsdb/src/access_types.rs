@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who is making the request, as the browser may know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CurrentUser {
     /// Login name, or the token's name for a machine client.
     pub name: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Everything known about the database at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snapshot {
     /// When the pass that produced it finished.
     pub taken_at: DateTime<Utc>,
@@ -30,6 +31,7 @@ pub struct Snapshot {
 
 /// The PostgreSQL server and database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatabaseFacts {
     /// Database name.
     pub name: String,
@@ -45,6 +47,7 @@ pub struct DatabaseFacts {
 
 /// The TimescaleDB extension.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExtensionFacts {
     /// Installed version as reported.
     pub version: String,
@@ -58,6 +61,7 @@ pub struct ExtensionFacts {
 
 /// One partitioning dimension of a hypertable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DimensionFacts {
     /// Column.
     pub column: String,
@@ -73,6 +77,7 @@ pub struct DimensionFacts {
 
 /// One hypertable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HypertableFacts {
     /// Schema.
     pub schema: String,
@@ -123,6 +128,7 @@ impl HypertableFacts {
 
 /// One chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChunkFacts {
     /// The hypertable's schema.
     pub hypertable_schema: String,
@@ -163,6 +169,7 @@ impl ChunkFacts {
 
 /// One background job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobFacts {
     /// Job id.
     pub id: i64,
@@ -196,6 +203,7 @@ pub struct JobFacts {
 
 /// One continuous aggregate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaggFacts {
     /// Schema of the view.
     pub schema: String,
@@ -211,4 +219,51 @@ pub struct CaggFacts {
     pub refresh_lag_seconds: Option<f64>,
     /// The refresh policy's schedule, if there is one.
     pub refresh_schedule: Option<String>,
+}
+
+/// When and how the figures were gathered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotHeader {
+    /// When the catalog pass finished.
+    pub taken_at: DateTime<Utc>,
+    /// Its age when the answer was made.
+    pub age_seconds: f64,
+    /// How long the pass took.
+    pub pass_seconds: f64,
+}
+
+/// What the overview page shows (everything but the chunk list).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    /// Overall status.
+    pub status: crate::types::HealthStatus,
+    /// The snapshot's time; `None` before the first pass.
+    pub header: Option<SnapshotHeader>,
+    /// What is wrong with the database or extension, in words, if anything.
+    pub problem: Option<String>,
+    /// The server.
+    pub database: Option<DatabaseFacts>,
+    /// The extension.
+    pub timescaledb: Option<ExtensionFacts>,
+    /// Hypertables, biggest first.
+    pub hypertables: Vec<HypertableFacts>,
+    /// Jobs.
+    pub jobs: Vec<JobFacts>,
+    /// Continuous aggregates.
+    pub continuous_aggregates: Vec<CaggFacts>,
+}
+
+/// One hypertable with its chunks, jobs and continuous aggregates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HypertableDetail {
+    /// The snapshot's time.
+    pub header: SnapshotHeader,
+    /// The hypertable.
+    pub hypertable: HypertableFacts,
+    /// Its chunks, oldest first.
+    pub chunks: Vec<ChunkFacts>,
+    /// Jobs working on it.
+    pub jobs: Vec<JobFacts>,
+    /// Continuous aggregates on it.
+    pub continuous_aggregates: Vec<CaggFacts>,
 }

@@ -5,6 +5,7 @@
 //! behind the `db` feature and knows nothing of HTTP or Leptos.
 
 pub mod access_types;
+pub mod chunk_query;
 pub mod facts;
 pub mod interval;
 pub mod types;
@@ -16,11 +17,11 @@ pub mod audit;
 #[cfg(feature = "db")]
 pub mod capabilities;
 #[cfg(feature = "db")]
+pub mod chunk_actions;
+#[cfg(feature = "db")]
 pub mod demo;
 #[cfg(feature = "db")]
 mod error;
-#[cfg(feature = "db")]
-pub mod hypertables;
 #[cfg(feature = "db")]
 pub mod ident;
 #[cfg(feature = "db")]

@@ -2,33 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One hypertable as the dashboard lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "db", derive(sqlx::FromRow))]
-pub struct HypertableSummary {
-    /// Schema holding the hypertable.
-    pub schema: String,
-    /// Hypertable name, unquoted.
-    pub name: String,
-    /// Total bytes: table, indexes and TOAST of every chunk, compressed or not.
-    pub total_bytes: i64,
-    /// Number of chunks.
-    pub chunk_count: i64,
-    /// Number of chunks currently compressed.
-    pub compressed_chunk_count: i64,
-    /// Whether compression (the columnstore) is enabled on the hypertable.
-    pub compression_enabled: bool,
-}
-
-impl HypertableSummary {
-    /// `schema.name` for display; not quoted, never used in SQL.
-    pub fn display_name(&self) -> String {
-        format!("{}.{}", self.schema, self.name)
-    }
-}
-
 /// Overall status reported by the public health endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum HealthStatus {
     /// Database reachable, TimescaleDB present and supported, start-up work succeeded.
@@ -57,6 +33,7 @@ pub enum StartupStatus {
 
 /// What a person or token may do (see the role matrix in the design).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads dashboards, storage trends, statistics and job history.

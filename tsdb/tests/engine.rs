@@ -51,7 +51,18 @@ async fn hypertables_with_names_that_need_quoting_are_listed_with_true_sizes() {
         .await
         .unwrap();
 
-    let all = tsdb::hypertables::list(&db.pool).await.unwrap();
+    let capabilities = tsdb::capabilities::Capabilities::probe(&db.pool)
+        .await
+        .unwrap();
+    let snapshot = tsdb::monitoring::gather(
+        &db.pool,
+        &capabilities,
+        &mut tsdb::monitoring::SizeCache::default(),
+        tsdb::monitoring::Pass::Full,
+    )
+    .await
+    .unwrap();
+    let all = &snapshot.hypertables;
     let ours: Vec<_> = all.iter().filter(|h| h.schema == db.schema).collect();
     assert_eq!(ours.len(), 1, "{all:?}");
     let row = ours[0];

@@ -103,6 +103,8 @@ pub struct AuthSettings {
     pub timeouts: tsdb::sessions::Timeouts,
     /// Whether the session cookie is marked `Secure` (all profiles but development).
     pub secure_cookie: bool,
+    /// Whether `/metrics` answers without credentials.
+    pub metrics_public: bool,
 }
 
 impl Default for AuthSettings {
@@ -113,6 +115,7 @@ impl Default for AuthSettings {
                 absolute: Duration::from_secs(12 * 3600),
             },
             secure_cookie: true,
+            metrics_public: false,
         }
     }
 }

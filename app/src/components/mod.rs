@@ -1,7 +1,7 @@
 //! Reusable view pieces: props in, view out.
 
-pub mod bytes_chart;
+pub mod chart_canvas;
 pub mod error_panel;
-pub mod hypertable_table;
+pub mod freshness;
 pub mod startup_banner;
 pub mod user_menu;

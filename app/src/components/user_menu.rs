@@ -47,7 +47,9 @@ pub fn UserMenu() -> impl IntoView {
                         let admin = me.role.includes(Role::Admin);
                         view! {
                             <nav>
-                                <a href="/">"Dashboard"</a>
+                                <a href="/">"Overview"</a>
+                                <a href="/hypertables">"Hypertables"</a>
+                                <a href="/chunks">"Chunks"</a>
                                 {admin.then(|| view! {
                                     <a href="/admin/users">"Users"</a>
                                     <a href="/admin/tokens">"API tokens"</a>

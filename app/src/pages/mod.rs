@@ -2,8 +2,11 @@
 
 pub mod account;
 pub mod audit;
-pub mod dashboard;
+pub mod chunks;
+pub mod hypertable;
+pub mod hypertables;
 pub mod login;
 pub mod not_found;
+pub mod overview;
 pub mod tokens;
 pub mod users;

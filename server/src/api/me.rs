@@ -3,18 +3,15 @@
 
 use super::error::ApiError;
 use app::auth::RequestAuth;
-use app::state::AppState;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use tsdb::access_types::CurrentUser;
 use tsdb::types::Role;
 
-/// Routes of this resource.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/me", get(me))
-}
-
-async fn me(Extension(auth): Extension<RequestAuth>) -> Result<Json<CurrentUser>, ApiError> {
+/// The caller's name and role.
+#[utoipa::path(get, path = "/api/v1/me", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, body = CurrentUser), (status = 401)))]
+pub async fn me(Extension(auth): Extension<RequestAuth>) -> Result<Json<CurrentUser>, ApiError> {
     let principal = auth.require(Role::Viewer)?;
     Ok(Json(principal.current_user()))
 }

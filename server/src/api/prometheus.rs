@@ -42,19 +42,59 @@ pub fn render(
     scrape_started: std::time::Instant,
 ) -> String {
     let mut out = String::new();
-    family(&mut out, "ms5_database_up", "gauge", "Whether the console reached the database on its last attempt (1) or not (0).");
-    sample(&mut out, "ms5_database_up", &[], f64::from(u8::from(database_up)));
-    family(&mut out, "ms5_timescaledb_up", "gauge", "Whether the TimescaleDB extension is installed in a supported version (1) or not (0).");
+    family(
+        &mut out,
+        "ms5_database_up",
+        "gauge",
+        "Whether the console reached the database on its last attempt (1) or not (0).",
+    );
+    sample(
+        &mut out,
+        "ms5_database_up",
+        &[],
+        f64::from(u8::from(database_up)),
+    );
+    family(
+        &mut out,
+        "ms5_timescaledb_up",
+        "gauge",
+        "Whether the TimescaleDB extension is installed in a supported version (1) or not (0).",
+    );
     let extension_up = snapshot.is_some_and(|s| s.timescaledb.is_some());
-    sample(&mut out, "ms5_timescaledb_up", &[], f64::from(u8::from(extension_up)));
+    sample(
+        &mut out,
+        "ms5_timescaledb_up",
+        &[],
+        f64::from(u8::from(extension_up)),
+    );
     if let (Some(snapshot), Some(age)) = (snapshot, age_seconds) {
-        family(&mut out, "ms5_snapshot_age_seconds", "gauge", "Age of the catalog snapshot these figures come from.");
+        family(
+            &mut out,
+            "ms5_snapshot_age_seconds",
+            "gauge",
+            "Age of the catalog snapshot these figures come from.",
+        );
         sample(&mut out, "ms5_snapshot_age_seconds", &[], age);
-        family(&mut out, "ms5_snapshot_pass_seconds", "gauge", "Duration of the catalog pass that produced the snapshot.");
-        sample(&mut out, "ms5_snapshot_pass_seconds", &[], snapshot.pass_seconds);
+        family(
+            &mut out,
+            "ms5_snapshot_pass_seconds",
+            "gauge",
+            "Duration of the catalog pass that produced the snapshot.",
+        );
+        sample(
+            &mut out,
+            "ms5_snapshot_pass_seconds",
+            &[],
+            snapshot.pass_seconds,
+        );
         render_facts(&mut out, snapshot);
     }
-    family(&mut out, "ms5_scrape_duration_seconds", "gauge", "Time taken to render this exposition.");
+    family(
+        &mut out,
+        "ms5_scrape_duration_seconds",
+        "gauge",
+        "Time taken to render this exposition.",
+    );
     sample(
         &mut out,
         "ms5_scrape_duration_seconds",
@@ -64,27 +104,87 @@ pub fn render(
     out
 }
 
+/// Reads one figure of a hypertable.
+type Getter = fn(&tsdb::facts::HypertableFacts) -> f64;
+
 fn render_facts(out: &mut String, snapshot: &Snapshot) {
     let db = &snapshot.database;
-    family(out, "ms5_database_size_bytes", "gauge", "Size of the database.");
-    sample(out, "ms5_database_size_bytes", &[("database", &db.name)], db.size_bytes as f64);
-    family(out, "ms5_database_connections", "gauge", "Backends connected to the database.");
-    sample(out, "ms5_database_connections", &[("database", &db.name)], db.connections as f64);
+    family(
+        out,
+        "ms5_database_size_bytes",
+        "gauge",
+        "Size of the database.",
+    );
+    sample(
+        out,
+        "ms5_database_size_bytes",
+        &[("database", &db.name)],
+        db.size_bytes as f64,
+    );
+    family(
+        out,
+        "ms5_database_connections",
+        "gauge",
+        "Backends connected to the database.",
+    );
+    sample(
+        out,
+        "ms5_database_connections",
+        &[("database", &db.name)],
+        db.connections as f64,
+    );
     if let Some(ext) = &snapshot.timescaledb {
-        family(out, "ms5_timescaledb_background_workers", "gauge", "TimescaleDB background workers in use and allowed.");
-        sample(out, "ms5_timescaledb_background_workers", &[("state", "in_use")], ext.background_workers_in_use as f64);
+        family(
+            out,
+            "ms5_timescaledb_background_workers",
+            "gauge",
+            "TimescaleDB background workers in use and allowed.",
+        );
+        sample(
+            out,
+            "ms5_timescaledb_background_workers",
+            &[("state", "in_use")],
+            ext.background_workers_in_use as f64,
+        );
         if let Some(max) = ext.max_background_workers {
-            sample(out, "ms5_timescaledb_background_workers", &[("state", "max")], max as f64);
+            sample(
+                out,
+                "ms5_timescaledb_background_workers",
+                &[("state", "max")],
+                max as f64,
+            );
         }
     }
 
-    let per_hypertable: [(&str, &str, fn(&tsdb::facts::HypertableFacts) -> f64); 6] = [
-        ("ms5_hypertable_bytes", "Bytes on disk of the hypertable and all its chunks.", |h| h.total_bytes as f64),
-        ("ms5_hypertable_before_compression_bytes", "Compressed chunks' size before compression.", |h| h.before_compression_bytes as f64),
-        ("ms5_hypertable_after_compression_bytes", "Compressed chunks' size after compression.", |h| h.after_compression_bytes as f64),
-        ("ms5_hypertable_chunks", "Chunks of the hypertable.", |h| h.chunk_count as f64),
-        ("ms5_hypertable_compressed_chunks", "Compressed chunks of the hypertable.", |h| h.compressed_chunk_count as f64),
-        ("ms5_hypertable_compression_backlog_chunks", "Chunks older than compress_after that are not compressed.", |h| h.backlog_chunks as f64),
+    let per_hypertable: [(&str, &str, Getter); 6] = [
+        (
+            "ms5_hypertable_bytes",
+            "Bytes on disk of the hypertable and all its chunks.",
+            |h| h.total_bytes as f64,
+        ),
+        (
+            "ms5_hypertable_before_compression_bytes",
+            "Compressed chunks' size before compression.",
+            |h| h.before_compression_bytes as f64,
+        ),
+        (
+            "ms5_hypertable_after_compression_bytes",
+            "Compressed chunks' size after compression.",
+            |h| h.after_compression_bytes as f64,
+        ),
+        ("ms5_hypertable_chunks", "Chunks of the hypertable.", |h| {
+            h.chunk_count as f64
+        }),
+        (
+            "ms5_hypertable_compressed_chunks",
+            "Compressed chunks of the hypertable.",
+            |h| h.compressed_chunk_count as f64,
+        ),
+        (
+            "ms5_hypertable_compression_backlog_chunks",
+            "Chunks older than compress_after that are not compressed.",
+            |h| h.backlog_chunks as f64,
+        ),
     ];
     for (name, help, value) in per_hypertable {
         family(out, name, "gauge", help);
@@ -93,27 +193,66 @@ fn render_facts(out: &mut String, snapshot: &Snapshot) {
         }
     }
 
-    family(out, "ms5_job_runs_total", "counter", "Runs of the background job.");
-    family(out, "ms5_job_failures_total", "counter", "Failed runs of the background job.");
-    family(out, "ms5_job_last_success_age_seconds", "gauge", "Time since the job's last successful run ended.");
+    family(
+        out,
+        "ms5_job_runs_total",
+        "counter",
+        "Runs of the background job.",
+    );
+    family(
+        out,
+        "ms5_job_failures_total",
+        "counter",
+        "Failed runs of the background job.",
+    );
+    family(
+        out,
+        "ms5_job_last_success_age_seconds",
+        "gauge",
+        "Time since the job's last successful run ended.",
+    );
     let now = snapshot.taken_at;
     for job in &snapshot.jobs {
         let id = job.id.to_string();
         let hypertable = job.hypertable.clone().unwrap_or_default();
-        let labels = [("job_id", id.as_str()), ("kind", job.kind.as_str()), ("hypertable", hypertable.as_str())];
+        let labels = [
+            ("job_id", id.as_str()),
+            ("kind", job.kind.as_str()),
+            ("hypertable", hypertable.as_str()),
+        ];
         sample(out, "ms5_job_runs_total", &labels, job.total_runs as f64);
-        sample(out, "ms5_job_failures_total", &labels, job.total_failures as f64);
+        sample(
+            out,
+            "ms5_job_failures_total",
+            &labels,
+            job.total_failures as f64,
+        );
         if let Some(finish) = job.last_successful_finish {
             let age = (now - finish).num_milliseconds() as f64 / 1000.0;
-            sample(out, "ms5_job_last_success_age_seconds", &labels, age.max(0.0));
+            sample(
+                out,
+                "ms5_job_last_success_age_seconds",
+                &labels,
+                age.max(0.0),
+            );
         }
     }
 
-    family(out, "ms5_continuous_aggregate_refresh_lag_seconds", "gauge", "How far the continuous aggregate's watermark is behind now.");
+    family(
+        out,
+        "ms5_continuous_aggregate_refresh_lag_seconds",
+        "gauge",
+        "How far the continuous aggregate's watermark is behind now.",
+    );
     for cagg in &snapshot.continuous_aggregates {
         if let Some(lag) = cagg.refresh_lag_seconds {
             let view = format!("{}.{}", cagg.schema, cagg.name);
-            sample(out, "ms5_continuous_aggregate_refresh_lag_seconds", &[("view", &view), ("hypertable", &cagg.source)], lag);
+            sample(
+                out,
+                "ms5_continuous_aggregate_refresh_lag_seconds",
+                &[("view", &view), ("hypertable", &cagg.source)],
+                lag,
+            );
         }
     }
 }

@@ -31,7 +31,7 @@ enum Kind {
 fn kind(method: &Method, path: &str) -> Kind {
     if path.starts_with("/api/fn/") {
         Kind::ServerFn
-    } else if path.starts_with("/api/") {
+    } else if path.starts_with("/api/") || path == "/metrics" {
         Kind::Rest
     } else if (method == Method::GET || method == Method::HEAD)
         && !path.starts_with("/pkg/")
@@ -70,7 +70,7 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     }
     let required = match kind {
         Kind::ServerFn => access::server_fn_access(&path),
-        Kind::Rest => api::access(&method, &path),
+        Kind::Rest => api::access(&method, &path, state.auth.metrics_public),
         Kind::Page => Some(access::page_access(&path)),
         Kind::Asset => Some(Access::Public),
     };

@@ -36,6 +36,8 @@ pub struct Console {
     pub state: AppState,
     /// Keeps the database alive.
     pub devdb: DevDb,
+    /// Dropping it stops the background tasks.
+    _stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Console {
@@ -46,11 +48,37 @@ impl Console {
         let mut auth = server::serve::auth_settings(&settings);
         // The cookie attributes of production are what the tests check.
         auth.secure_cookie = true;
-        let state = AppState::new(server::serve::leptos_options(&settings)).with_auth(auth);
-        let (_stop, stopped) = server::shutdown::channel();
-        server::startup::run(state.clone(), settings, stopped).await;
+        let mut state = server::serve::state_for(&settings).with_auth(auth);
+        state.monitor_interval_seconds = 5;
+        let (stop, stopped) = server::shutdown::channel();
+        server::startup::run(state.clone(), settings, stopped.clone()).await;
         assert_eq!(state.phase(), StartupPhase::Ready);
-        Console { state, devdb }
+        tokio::spawn(server::refresher::run(state.clone(), stopped));
+        Console {
+            state,
+            devdb,
+            _stop: stop,
+        }
+    }
+
+    /// Waits for the monitoring snapshot taken after `after` (the first one when `None`).
+    pub async fn snapshot_after(
+        &self,
+        after: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> std::sync::Arc<tsdb::facts::Snapshot> {
+        let mut updates = self.state.monitor.subscribe();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(snapshot) = updates.borrow_and_update().clone() {
+                if after.is_none_or(|t| snapshot.taken_at > t) {
+                    return snapshot;
+                }
+            }
+            tokio::time::timeout_at(deadline, updates.changed())
+                .await
+                .expect("a monitoring snapshot within 60 s")
+                .expect("the refresher is running");
+        }
     }
 
     /// The pool.

@@ -1,0 +1,42 @@
+//! Grouped bars per hypertable: the compressed chunks' size before and after
+//! compression, beside what is still uncompressed.
+
+use super::mib;
+use charming::component::{Axis, Grid, Legend};
+use charming::element::{AxisType, Tooltip, Trigger};
+use charming::series::Bar;
+use charming::Chart;
+use tsdb::facts::HypertableFacts;
+
+/// Builds the chart, one group per hypertable in the given order.
+pub fn build(rows: &[HypertableFacts]) -> Chart {
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let before: Vec<f64> = rows
+        .iter()
+        .map(|r| mib(r.before_compression_bytes))
+        .collect();
+    let after: Vec<f64> = rows
+        .iter()
+        .map(|r| mib(r.after_compression_bytes))
+        .collect();
+    let uncompressed: Vec<f64> = rows
+        .iter()
+        .map(|r| mib((r.total_bytes - r.after_compression_bytes).max(0)))
+        .collect();
+    Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().top("0"))
+        .grid(
+            Grid::new()
+                .left("2%")
+                .right("2%")
+                .top("14%")
+                .bottom("4%")
+                .contain_label(true),
+        )
+        .x_axis(Axis::new().type_(AxisType::Category).data(names))
+        .y_axis(Axis::new().type_(AxisType::Value).name("MiB"))
+        .series(Bar::new().name("Before compression").data(before))
+        .series(Bar::new().name("After compression").data(after))
+        .series(Bar::new().name("Not compressed (now)").data(uncompressed))
+}

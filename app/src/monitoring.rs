@@ -1,0 +1,166 @@
+//! Server functions of the monitoring pages. They read the published snapshot, never the
+//! catalog, so a page costs the database nothing; the one action (compress a chunk)
+//! goes to the database and asks the refresher for a fresh pass.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use tsdb::chunk_query::ChunkPage;
+use tsdb::facts::{HypertableDetail, Overview};
+
+/// The chunk filters as the page's address carries them (validated on the server).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkParams {
+    /// `schema.name`.
+    pub hypertable: Option<String>,
+    /// RFC 3339.
+    pub from: Option<String>,
+    /// RFC 3339.
+    pub to: Option<String>,
+    /// `true` / `false`.
+    pub compressed: Option<String>,
+    /// `range_start`, `-range_start`, `total_bytes`, `-total_bytes`.
+    pub sort: Option<String>,
+    /// Page size.
+    pub limit: Option<String>,
+    /// Skipped.
+    pub offset: Option<String>,
+}
+
+impl ChunkParams {
+    /// The value of one parameter by name.
+    pub fn get(&self, name: &str) -> Option<String> {
+        match name {
+            "hypertable" => self.hypertable.clone(),
+            "from" => self.from.clone(),
+            "to" => self.to.clone(),
+            "compressed" => self.compressed.clone(),
+            "sort" => self.sort.clone(),
+            "limit" => self.limit.clone(),
+            "offset" => self.offset.clone(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn header(
+    state: &crate::state::AppState,
+    snapshot: &tsdb::facts::Snapshot,
+) -> tsdb::facts::SnapshotHeader {
+    tsdb::facts::SnapshotHeader {
+        taken_at: snapshot.taken_at,
+        age_seconds: state.monitor.age_seconds().unwrap_or(0.0),
+        pass_seconds: snapshot.pass_seconds,
+    }
+}
+
+/// Everything the overview shows.
+#[server(prefix = "/api/fn", endpoint = "overview")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    crate::auth::require(tsdb::types::Role::Viewer).await?;
+    let state = crate::state::app_state()?;
+    let problem = match state.capabilities() {
+        None => Some(AppError::DatabaseUnavailable.to_string()),
+        Some(c) => c
+            .require_timescaledb()
+            .err()
+            .map(|e| AppError::from(e).to_string()),
+    };
+    let snapshot = state.monitor.snapshot();
+    Ok(Overview {
+        status: crate::monitor::assess(&state),
+        header: snapshot.as_ref().map(|s| header(&state, s)),
+        problem,
+        database: snapshot.as_ref().map(|s| s.database.clone()),
+        timescaledb: snapshot.as_ref().and_then(|s| s.timescaledb.clone()),
+        hypertables: snapshot
+            .as_ref()
+            .map(|s| s.hypertables.clone())
+            .unwrap_or_default(),
+        jobs: snapshot
+            .as_ref()
+            .map(|s| s.jobs.clone())
+            .unwrap_or_default(),
+        continuous_aggregates: snapshot
+            .as_ref()
+            .map(|s| s.continuous_aggregates.clone())
+            .unwrap_or_default(),
+    })
+}
+
+/// One hypertable with its chunks.
+#[server(prefix = "/api/fn", endpoint = "hypertable")]
+pub async fn get_hypertable(schema: String, name: String) -> Result<HypertableDetail, AppError> {
+    crate::auth::require(tsdb::types::Role::Viewer).await?;
+    let state = crate::state::app_state()?;
+    let snapshot = state.monitor.snapshot().ok_or(AppError::StartingUp)?;
+    let hypertable = snapshot
+        .hypertables
+        .iter()
+        .find(|h| h.schema == schema && h.name == name)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("no hypertable {schema}.{name}")))?;
+    let qualified = hypertable.qualified();
+    Ok(HypertableDetail {
+        header: header(&state, &snapshot),
+        chunks: snapshot
+            .chunks
+            .iter()
+            .filter(|c| c.hypertable_schema == schema && c.hypertable_name == name)
+            .cloned()
+            .collect(),
+        jobs: snapshot
+            .jobs
+            .iter()
+            .filter(|j| j.hypertable.as_deref() == Some(qualified.as_str()))
+            .cloned()
+            .collect(),
+        continuous_aggregates: snapshot
+            .continuous_aggregates
+            .iter()
+            .filter(|c| c.source == qualified)
+            .cloned()
+            .collect(),
+        hypertable,
+    })
+}
+
+/// A page of chunks matching the filters.
+#[server(prefix = "/api/fn", endpoint = "chunks")]
+pub async fn chunk_list(params: ChunkParams) -> Result<ChunkPage, AppError> {
+    crate::auth::require(tsdb::types::Role::Viewer).await?;
+    let query =
+        tsdb::chunk_query::ChunkQuery::parse(|name| params.get(name)).map_err(AppError::Invalid)?;
+    let state = crate::state::app_state()?;
+    let snapshot = state.monitor.snapshot().ok_or(AppError::StartingUp)?;
+    Ok(query.apply(&snapshot.chunks))
+}
+
+/// Asks for a full catalog pass now (admins).
+#[server(prefix = "/api/fn", endpoint = "refresh")]
+pub async fn refresh_snapshot() -> Result<(), AppError> {
+    crate::auth::require(tsdb::types::Role::Admin).await?;
+    crate::state::app_state()?.monitor.request_refresh();
+    Ok(())
+}
+
+/// Compresses one chunk now (operators), then refreshes the snapshot.
+#[server(prefix = "/api/fn", endpoint = "compress-chunk")]
+pub async fn compress_chunk(schema: String, name: String) -> Result<(), AppError> {
+    let (principal, auth) = crate::auth::require(tsdb::types::Role::Operator).await?;
+    let state = crate::state::app_state()?;
+    let capabilities = state.capabilities().ok_or(AppError::DatabaseUnavailable)?;
+    tsdb::chunk_actions::compress(
+        &state.pool()?,
+        &capabilities,
+        &principal.actor,
+        auth.addr(),
+        &schema,
+        &name,
+    )
+    .await
+    .map_err(|e| state.explain(e))?;
+    state.monitor.request_refresh();
+    Ok(())
+}

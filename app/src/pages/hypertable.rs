@@ -1,0 +1,169 @@
+//! One hypertable: its chunks on a timeline, its compression settings, policies and jobs,
+//! and (for operators) compressing a chunk now.
+
+use crate::charts::chunk_timeline;
+use crate::components::chart_canvas::ChartCanvas;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::freshness::Freshness;
+use crate::components::user_menu::{action_feedback, UserResource};
+use crate::monitoring::{get_hypertable, CompressChunk};
+use crate::pages::overview::encode;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use tsdb::facts::HypertableDetail;
+use tsdb::types::{format_bytes, format_time, Role};
+
+/// The hypertable detail page, `/hypertables/:schema/:name`.
+#[component]
+pub fn HypertablePage() -> impl IntoView {
+    let params = use_params_map();
+    let compress = ServerAction::<CompressChunk>::new();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("schema").unwrap_or_default(),
+            p.get("name").unwrap_or_default(),
+        )
+    };
+    let data = Resource::new(
+        move || (key(), compress.version().get()),
+        |((schema, name), _)| get_hypertable(schema, name),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Loading the hypertable…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                {move || Suspend::new(async move { data.await.map(|d| view! { <Detail d compress/> }) })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn Detail(d: HypertableDetail, compress: ServerAction<CompressChunk>) -> impl IntoView {
+    let user = expect_context::<UserResource>().0;
+    let h = d.hypertable.clone();
+    let chart = chunk_timeline::build(&d.chunks);
+    let chunks_href = format!("/chunks?hypertable={}", encode(&h.qualified()));
+    let settings = |items: &[String]| {
+        if items.is_empty() {
+            "(TimescaleDB default)".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    view! {
+        <section class="panel">
+            <h1 data-testid="hypertable-name">{h.qualified()}</h1>
+            <Freshness header=Some(d.header.clone())/>
+            <div class="totals">
+                <div class="stat"><span class="label">"Size"</span><span class="value">{format_bytes(h.total_bytes)}</span>
+                    <span class="muted small">{format!("table {} · indexes {} · toast {}", format_bytes(h.table_bytes), format_bytes(h.index_bytes), format_bytes(h.toast_bytes))}</span></div>
+                <div class="stat"><span class="label">"Chunks"</span><span class="value">{h.chunk_count}</span>
+                    <span class="muted small">{format!("{} compressed", h.compressed_chunk_count)}</span></div>
+                <div class="stat"><span class="label">"Compression"</span>
+                    <span class="value">{h.compression_ratio.map(|r| format!("{r:.1}×")).unwrap_or_else(|| "—".into())}</span>
+                    <span class="muted small">{format!("{} → {}", format_bytes(h.before_compression_bytes), format_bytes(h.after_compression_bytes))}</span></div>
+                <div class="stat"><span class="label">"Rows (estimate)"</span><span class="value">{h.approximate_rows}</span></div>
+                <div class="stat"><span class="label">"Backlog"</span><span class="value">{h.backlog_chunks}</span>
+                    <span class="muted small">{format_bytes(h.backlog_bytes)}</span></div>
+            </div>
+            <h2>"Chunks over time"</h2>
+            <p class="legend small">
+                <span class="swatch" style=format!("background:{}", chunk_timeline::COMPRESSED)></span>"compressed "
+                <span class="swatch" style=format!("background:{}", chunk_timeline::UNCOMPRESSED)></span>"uncompressed "
+                <span class="swatch" style=format!("background:{}", chunk_timeline::BACKLOG)></span>"uncompressed past compress-after"
+            </p>
+            {if d.chunks.is_empty() {
+                view! { <p class="empty">"No chunks yet: the hypertable holds no data."</p> }.into_any()
+            } else {
+                view! { <ChartCanvas id="chart-timeline" height=340 chart/> }.into_any()
+            }}
+            <p><a href=chunks_href>"All chunks of this hypertable in a table →"</a></p>
+        </section>
+        <div class="columns">
+            <section class="panel">
+                <h2>"Dimensions and compression settings"</h2>
+                <table class="data compact">
+                    <tbody>
+                        {h.dimensions.iter().map(|dim| view! {
+                            <tr><th>{format!("{} dimension", dim.kind)}</th>
+                                <td>{format!("{} ({}){}", dim.column, dim.column_type,
+                                    dim.interval.as_ref().map(|i| format!(", chunk interval {i}")).or(dim.partitions.map(|p| format!(", {p} partitions"))).unwrap_or_default())}</td></tr>
+                        }).collect_view()}
+                        <tr><th>"compression"</th><td>{if h.compression_enabled { "enabled" } else { "not enabled" }}</td></tr>
+                        <tr><th>"segment by"</th><td class="name">{settings(&h.segment_by)}</td></tr>
+                        <tr><th>"order by"</th><td class="name">{settings(&h.order_by)}</td></tr>
+                        <tr><th>"compress after"</th><td>{h.compress_after.clone().unwrap_or_else(|| "no compression policy".into())}</td></tr>
+                    </tbody>
+                </table>
+            </section>
+            <section class="panel">
+                <h2>"Policies and jobs"</h2>
+                {if d.jobs.is_empty() {
+                    view! { <p class="muted">"No background jobs work on this hypertable."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="data compact" data-testid="jobs">
+                            <thead><tr><th>"Job"</th><th>"Every"</th><th>"Last run"</th><th>"Next"</th><th class="num">"Runs / failures"</th></tr></thead>
+                            <tbody>
+                                {d.jobs.iter().map(|j| view! {
+                                    <tr>
+                                        <td>{format!("#{} {}", j.id, j.kind)}</td>
+                                        <td>{j.schedule_interval.clone()}</td>
+                                        <td>{j.last_run_status.clone().unwrap_or_else(|| "never ran".into())}
+                                            {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}</td>
+                                        <td>{if j.scheduled { j.next_start.as_ref().map(format_time).unwrap_or_else(|| "—".into()) } else { "paused".into() }}</td>
+                                        <td class="num">{format!("{} / {}", j.total_runs, j.total_failures)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+                {d.continuous_aggregates.iter().map(|c| view! {
+                    <p class="small">"Continuous aggregate " <strong>{format!("{}.{}", c.schema, c.name)}</strong>
+                        {format!(": {}, materialized up to {}", format_bytes(c.materialized_bytes), c.watermark.as_ref().map(format_time).unwrap_or_else(|| "never".into()))}</p>
+                }).collect_view()}
+            </section>
+        </div>
+        <section class="panel">
+            <h2>"Uncompressed chunks"</h2>
+            {action_feedback(compress.value(), "Chunk compressed; the figures above are refreshed.")}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let chunks = d.chunks.clone();
+                    Suspend::new(async move {
+                        let operator = matches!(user.await, Ok(Some(me)) if me.role.includes(Role::Operator));
+                        let open: Vec<_> = chunks.into_iter().filter(|c| !c.is_compressed).collect();
+                        if open.is_empty() {
+                            return view! { <p class="muted">"Every chunk is compressed."</p> }.into_any();
+                        }
+                        view! {
+                            <table class="data compact" data-testid="uncompressed-chunks">
+                                <thead><tr><th>"Chunk"</th><th>"Range"</th><th class="num">"Size"</th><th></th></tr></thead>
+                                <tbody>
+                                    {open.into_iter().map(|c| {
+                                        let (schema, name) = (c.schema.clone(), c.name.clone());
+                                        view! {
+                                        <tr data-chunk=c.name.clone()>
+                                            <td class="name">{c.name.clone()}</td>
+                                            <td>{chunk_timeline::label(&c)}</td>
+                                            <td class="num">{format_bytes(c.total_bytes)}</td>
+                                            <td>{operator.then(|| view! {
+                                                <ActionForm action=compress attr:class="inline">
+                                                    <input type="hidden" name="schema" value=schema/>
+                                                    <input type="hidden" name="name" value=name/>
+                                                    <button type="submit" class="secondary">"Compress now"</button>
+                                                </ActionForm>
+                                            })}</td>
+                                        </tr>
+                                    }}).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}

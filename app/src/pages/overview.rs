@@ -1,0 +1,199 @@
+//! The page an admin opens first: is the database up, where do the bytes go, what
+//! compresses badly, what waits to be compressed, which aggregates lag, which jobs fail.
+
+use crate::charts::biggest_hypertables;
+use crate::components::chart_canvas::ChartCanvas;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::freshness::Freshness;
+use crate::components::startup_banner::StartupBanner;
+use crate::monitoring::get_overview;
+use leptos::prelude::*;
+use tsdb::facts::{HypertableFacts, Overview};
+use tsdb::types::{format_bytes, format_time, HealthStatus};
+
+/// The overview page.
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_overview());
+    view! {
+        <StartupBanner/>
+        <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Loading the overview…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                {move || Suspend::new(async move { data.await.map(|o| view! { <OverviewBody o/> }) })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+fn hypertable_link(h: &HypertableFacts) -> String {
+    format!("/hypertables/{}/{}", encode(&h.schema), encode(&h.name))
+}
+
+/// Percent-encodes one path segment.
+pub fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn OverviewBody(o: Overview) -> impl IntoView {
+    let (status_class, status_text) = match o.status {
+        HealthStatus::Ok => ("badge on", "ok"),
+        HealthStatus::Degraded => ("badge warn", "degraded"),
+        HealthStatus::Down => ("badge bad", "down"),
+    };
+    let total: i64 = o.hypertables.iter().map(|h| h.total_bytes).sum();
+    let chunks: i64 = o.hypertables.iter().map(|h| h.chunk_count).sum();
+    let compressed: i64 = o.hypertables.iter().map(|h| h.compressed_chunk_count).sum();
+    let backlog: Vec<HypertableFacts> = o
+        .hypertables
+        .iter()
+        .filter(|h| h.backlog_chunks > 0)
+        .cloned()
+        .collect();
+    let backlog_chunks: i64 = backlog.iter().map(|h| h.backlog_chunks).sum();
+    let mut worst: Vec<HypertableFacts> = o
+        .hypertables
+        .iter()
+        .filter(|h| h.compression_ratio.is_some())
+        .cloned()
+        .collect();
+    worst.sort_by(|a, b| {
+        a.compression_ratio
+            .partial_cmp(&b.compression_ratio)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    worst.truncate(5);
+    let failing: Vec<_> = o
+        .jobs
+        .iter()
+        .filter(|j| j.last_run_status.as_deref() == Some("Failed"))
+        .cloned()
+        .collect();
+    let lagging: Vec<_> = o
+        .continuous_aggregates
+        .iter()
+        .filter(|c| c.refresh_lag_seconds.is_none_or(|lag| lag > 2.0 * 3600.0))
+        .cloned()
+        .collect();
+    let chart_height = 60 + 40 * o.hypertables.len().min(8) as u32;
+    let empty = o.hypertables.is_empty();
+    let chart = biggest_hypertables::build(&o.hypertables, 8);
+    view! {
+        <section class="panel">
+            <div class="title-row">
+                <h1>"Overview"</h1>
+                <span class=status_class data-testid="status">{status_text}</span>
+            </div>
+            <Freshness header=o.header.clone()/>
+            {o.problem.clone().map(|p| view! { <div class="banner bad" role="alert" data-testid="problem">{p}</div> })}
+            <div class="totals">
+                <div class="stat"><span class="label">"Database"</span>
+                    <span class="value small-value">{o.database.as_ref().map(|d| format!("{} · {}", d.name, format_bytes(d.size_bytes))).unwrap_or_else(|| "—".into())}</span>
+                    <span class="muted small">{o.database.as_ref().map(|d| format!("PostgreSQL {} · {} of {} connections", d.server_version, d.connections, d.max_connections)).unwrap_or_default()}</span>
+                </div>
+                <div class="stat"><span class="label">"TimescaleDB"</span>
+                    <span class="value small-value">{o.timescaledb.as_ref().map(|t| t.version.clone()).unwrap_or_else(|| "not installed".into())}</span>
+                    <span class="muted small">{o.timescaledb.as_ref().map(|t| match t.max_background_workers {
+                        Some(max) => format!("{} of {max} background workers", t.background_workers_in_use),
+                        None => format!("{} background workers", t.background_workers_in_use),
+                    }).unwrap_or_default()}</span>
+                </div>
+                <div class="stat"><span class="label">"Hypertables"</span><span class="value" data-testid="hypertable-count">{o.hypertables.len()}</span>
+                    <span class="muted small">{format_bytes(total)}</span></div>
+                <div class="stat"><span class="label">"Chunks"</span><span class="value">{chunks}</span>
+                    <span class="muted small">{format!("{compressed} compressed")}</span></div>
+                <div class="stat"><span class="label">"Compression backlog"</span>
+                    <span class={if backlog_chunks > 0 { "value warn-text" } else { "value" }} data-testid="backlog">{backlog_chunks}</span>
+                    <span class="muted small">"chunks past compress-after, uncompressed"</span></div>
+            </div>
+            {if empty {
+                view! {
+                    <div class="empty" data-testid="empty">
+                        <p><strong>"No hypertables yet."</strong></p>
+                        <p class="muted">"Create one with SELECT create_hypertable('my_table', by_range('time')); or start the console with demo data (MS5_DEMO_DATA=true)."</p>
+                    </div>
+                }.into_any()
+            } else {
+                view! {
+                    <h2>"Biggest hypertables"</h2>
+                    <ChartCanvas id="chart-biggest" height=chart_height chart/>
+                }.into_any()
+            }}
+        </section>
+        <div class="columns">
+            <section class="panel" data-testid="failing-jobs">
+                <h2>"Failing jobs"</h2>
+                {if failing.is_empty() {
+                    view! { <p class="muted">{format!("None of {} jobs failed its last run.", o.jobs.len())}</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain">
+                            {failing.into_iter().map(|j| view! {
+                                <li><strong>{format!("#{} {}", j.id, j.kind)}</strong> " on " {j.hypertable.clone().unwrap_or_default()}
+                                    <span class="muted small">{format!(" · {} failures of {} runs", j.total_failures, j.total_runs)}</span>
+                                    {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+            <section class="panel" data-testid="backlog-list">
+                <h2>"Compression backlog"</h2>
+                {if backlog.is_empty() {
+                    view! { <p class="muted">"Every chunk past its compress-after is compressed."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain">
+                            {backlog.into_iter().map(|h| view! {
+                                <li><a href=hypertable_link(&h)>{h.qualified()}</a>
+                                    <span class="muted small">{format!(" · {} chunks, {} (compress after {})", h.backlog_chunks, format_bytes(h.backlog_bytes), h.compress_after.clone().unwrap_or_default())}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+            <section class="panel">
+                <h2>"Worst compression"</h2>
+                {if worst.is_empty() {
+                    view! { <p class="muted">"Nothing is compressed yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain">
+                            {worst.into_iter().map(|h| view! {
+                                <li><a href=hypertable_link(&h)>{h.qualified()}</a>
+                                    <span class="muted small">{format!(" · ratio {:.1}×, {} → {}", h.compression_ratio.unwrap_or(0.0), format_bytes(h.before_compression_bytes), format_bytes(h.after_compression_bytes))}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+            <section class="panel">
+                <h2>"Lagging continuous aggregates"</h2>
+                {if lagging.is_empty() {
+                    view! { <p class="muted">{format!("All {} continuous aggregates are less than 2 h behind.", o.continuous_aggregates.len())}</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain">
+                            {lagging.into_iter().map(|c| view! {
+                                <li><strong>{format!("{}.{}", c.schema, c.name)}</strong>
+                                    <span class="muted small">{match (c.watermark, c.refresh_lag_seconds) {
+                                        (Some(w), Some(lag)) => format!(" · materialized up to {} ({:.1} h behind)", format_time(&w), lag / 3600.0),
+                                        _ => " · never refreshed".to_string(),
+                                    }}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+        </div>
+    }
+}

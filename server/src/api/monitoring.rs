@@ -1,0 +1,425 @@
+//! The monitoring REST contract under `/api/v1/monitoring` (besides the public health):
+//! every answer comes from the published snapshot, with its age, so endpoints answer in
+//! milliseconds at any chunk count and never load the database.
+
+use super::error::ApiError;
+use app::auth::RequestAuth;
+use app::monitor::PassOutcome;
+use app::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tsdb::chunk_query::{ChunkPage, ChunkQuery};
+use tsdb::facts::{HypertableFacts, JobFacts, Snapshot};
+use tsdb::types::{HealthStatus, Role};
+
+/// The snapshot, or 503 until the first pass has finished.
+fn snapshot(state: &AppState) -> Result<Arc<Snapshot>, ApiError> {
+    state.monitor.snapshot().ok_or_else(|| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "snapshot_pending",
+        message: "the first catalog pass has not finished yet; retry in a few seconds".into(),
+    })
+}
+
+/// Where figures come from: the snapshot's time and age.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Freshness {
+    /// When the catalog pass finished.
+    pub snapshot_taken_at: DateTime<Utc>,
+    /// Its age when this answer was made.
+    pub snapshot_age_seconds: f64,
+    /// How long the pass took.
+    pub pass_seconds: f64,
+}
+
+fn freshness(state: &AppState, snapshot: &Snapshot) -> Freshness {
+    Freshness {
+        snapshot_taken_at: snapshot.taken_at,
+        snapshot_age_seconds: state.monitor.age_seconds().unwrap_or(0.0),
+        pass_seconds: snapshot.pass_seconds,
+    }
+}
+
+/// Pool statistics.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Idle connections.
+    pub idle: u32,
+    /// Upper bound.
+    pub max: u32,
+}
+
+/// `/health/database`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DatabaseHealth {
+    /// Overall status.
+    pub status: HealthStatus,
+    /// Whether the database answered the latest catalog pass.
+    pub reachable: bool,
+    /// The latest pass's error, if it failed.
+    pub last_error: Option<String>,
+    /// PostgreSQL version.
+    pub server_version: Option<String>,
+    /// Database name.
+    pub database: Option<String>,
+    /// Database size.
+    pub size_bytes: Option<i64>,
+    /// Connected backends.
+    pub connections: Option<i64>,
+    /// `max_connections`.
+    pub max_connections: Option<i64>,
+    /// The console's pool.
+    pub pool: Option<PoolStats>,
+    /// Seconds since the last snapshot.
+    pub snapshot_age_seconds: Option<f64>,
+}
+
+/// Reachability, size, connections and pool, from the last known state.
+#[utoipa::path(get, path = "/api/v1/monitoring/health/database", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, body = DatabaseHealth), (status = 401), (status = 403)))]
+pub async fn database(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<Json<DatabaseHealth>, ApiError> {
+    auth.require(Role::Admin)?;
+    let snapshot = state.monitor.snapshot();
+    let (reachable, last_error) = match state.monitor.outcome() {
+        PassOutcome::Failed {
+            reason, reachable, ..
+        } => (reachable, Some(reason)),
+        PassOutcome::Succeeded(_) => (true, None),
+        PassOutcome::Pending => (state.pool().is_ok(), None),
+    };
+    let db = snapshot.as_ref().map(|s| s.database.clone());
+    Ok(Json(DatabaseHealth {
+        status: app::monitor::assess(&state),
+        reachable,
+        last_error,
+        server_version: db.as_ref().map(|d| d.server_version.clone()),
+        database: db.as_ref().map(|d| d.name.clone()),
+        size_bytes: db.as_ref().map(|d| d.size_bytes),
+        connections: db.as_ref().map(|d| d.connections),
+        max_connections: db.as_ref().map(|d| d.max_connections),
+        pool: state.pool().ok().map(|p| PoolStats {
+            size: p.size(),
+            idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+            max: p.options().get_max_connections(),
+        }),
+        snapshot_age_seconds: state.monitor.age_seconds(),
+    }))
+}
+
+/// `/health/timescaledb`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TimescaleHealth {
+    /// Overall status.
+    pub status: HealthStatus,
+    /// Whether the extension is installed.
+    pub installed: bool,
+    /// Its version.
+    pub version: Option<String>,
+    /// Whether the console supports that version (2.13 or later).
+    pub supported: bool,
+    /// What is wrong, in words, when something is.
+    pub message: Option<String>,
+    /// `timescaledb.license`.
+    pub license: Option<String>,
+    /// `timescaledb.max_background_workers`.
+    pub max_background_workers: Option<i64>,
+    /// Workers running now.
+    pub background_workers_in_use: Option<i64>,
+    /// Jobs whose last run failed.
+    pub failing_jobs: Vec<JobFacts>,
+    /// Seconds since the last snapshot.
+    pub snapshot_age_seconds: Option<f64>,
+}
+
+/// Extension, version, licence, workers and failing jobs.
+#[utoipa::path(get, path = "/api/v1/monitoring/health/timescaledb", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, body = TimescaleHealth), (status = 401), (status = 403)))]
+pub async fn timescaledb(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<Json<TimescaleHealth>, ApiError> {
+    auth.require(Role::Admin)?;
+    let capabilities = state.capabilities();
+    let check = capabilities.as_ref().map(|c| c.require_timescaledb());
+    let snapshot = state.monitor.snapshot();
+    let extension = snapshot.as_ref().and_then(|s| s.timescaledb.clone());
+    Ok(Json(TimescaleHealth {
+        status: app::monitor::assess(&state),
+        installed: capabilities
+            .as_ref()
+            .is_some_and(|c| c.timescaledb_reported.is_some()),
+        version: capabilities
+            .as_ref()
+            .and_then(|c| c.timescaledb_reported.clone()),
+        supported: matches!(check, Some(Ok(_))),
+        message: match check {
+            Some(Err(error)) => Some(app::error::AppError::from(error).to_string()),
+            None => Some("the database has not been reached yet".into()),
+            Some(Ok(_)) => None,
+        },
+        license: extension.as_ref().and_then(|e| e.license.clone()),
+        max_background_workers: extension.as_ref().and_then(|e| e.max_background_workers),
+        background_workers_in_use: extension.as_ref().map(|e| e.background_workers_in_use),
+        failing_jobs: snapshot
+            .map(|s| {
+                s.jobs
+                    .iter()
+                    .filter(|j| j.last_run_status.as_deref() == Some("Failed"))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+        snapshot_age_seconds: state.monitor.age_seconds(),
+    }))
+}
+
+/// `/metrics/hypertables`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HypertableMetrics {
+    /// Where the figures come from.
+    #[serde(flatten)]
+    pub freshness: Freshness,
+    /// Every hypertable, biggest first.
+    pub hypertables: Vec<HypertableFacts>,
+}
+
+/// Per hypertable: sizes, chunks, compression state, row estimate, dimensions.
+#[utoipa::path(get, path = "/api/v1/monitoring/metrics/hypertables", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, body = HypertableMetrics), (status = 401), (status = 403), (status = 503)))]
+pub async fn hypertables(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<Json<HypertableMetrics>, ApiError> {
+    auth.require(Role::Admin)?;
+    let snapshot = snapshot(&state)?;
+    Ok(Json(HypertableMetrics {
+        freshness: freshness(&state, &snapshot),
+        hypertables: snapshot.hypertables.clone(),
+    }))
+}
+
+/// Compression figures of one hypertable.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CompressionFacts {
+    /// `schema.name`.
+    pub hypertable: String,
+    /// Whether compression is enabled.
+    pub compression_enabled: bool,
+    /// Chunks.
+    pub chunk_count: i64,
+    /// Compressed chunks.
+    pub compressed_chunk_count: i64,
+    /// Size of the compressed chunks before compression.
+    pub before_compression_bytes: i64,
+    /// Their size after compression.
+    pub after_compression_bytes: i64,
+    /// Before / after.
+    pub compression_ratio: Option<f64>,
+    /// Segment-by columns.
+    pub segment_by: Vec<String>,
+    /// Order-by items.
+    pub order_by: Vec<String>,
+    /// The policy's compress-after.
+    pub compress_after: Option<String>,
+    /// Uncompressed chunks past compress-after.
+    pub backlog_chunks: i64,
+    /// Their bytes.
+    pub backlog_bytes: i64,
+}
+
+/// `/metrics/compression`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CompressionMetrics {
+    /// Where the figures come from.
+    #[serde(flatten)]
+    pub freshness: Freshness,
+    /// Per hypertable.
+    pub hypertables: Vec<CompressionFacts>,
+}
+
+/// Per hypertable: bytes before and after compression, ratio, compressed chunks, backlog.
+#[utoipa::path(get, path = "/api/v1/monitoring/metrics/compression", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, body = CompressionMetrics), (status = 401), (status = 403), (status = 503)))]
+pub async fn compression(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<Json<CompressionMetrics>, ApiError> {
+    auth.require(Role::Admin)?;
+    let snapshot = snapshot(&state)?;
+    Ok(Json(CompressionMetrics {
+        freshness: freshness(&state, &snapshot),
+        hypertables: snapshot
+            .hypertables
+            .iter()
+            .map(|h| CompressionFacts {
+                hypertable: h.qualified(),
+                compression_enabled: h.compression_enabled,
+                chunk_count: h.chunk_count,
+                compressed_chunk_count: h.compressed_chunk_count,
+                before_compression_bytes: h.before_compression_bytes,
+                after_compression_bytes: h.after_compression_bytes,
+                compression_ratio: h.compression_ratio,
+                segment_by: h.segment_by.clone(),
+                order_by: h.order_by.clone(),
+                compress_after: h.compress_after.clone(),
+                backlog_chunks: h.backlog_chunks,
+                backlog_bytes: h.backlog_bytes,
+            })
+            .collect(),
+    }))
+}
+
+/// `/metrics/chunks`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChunkMetrics {
+    /// Where the figures come from.
+    #[serde(flatten)]
+    pub freshness: Freshness,
+    /// The page.
+    #[serde(flatten)]
+    pub page: ChunkPage,
+}
+
+/// Chunks with ranges, sizes and compression; filters, sort and paging.
+#[utoipa::path(get, path = "/api/v1/monitoring/metrics/chunks", tag = "monitoring",
+    security(("bearer" = [])),
+    params(
+        ("hypertable" = Option<String>, Query, description = "schema.name of one hypertable"),
+        ("from" = Option<String>, Query, description = "RFC 3339: chunks whose range ends after this"),
+        ("to" = Option<String>, Query, description = "RFC 3339: chunks whose range starts before this"),
+        ("compressed" = Option<bool>, Query, description = "true or false"),
+        ("sort" = Option<String>, Query, description = "range_start (default), -range_start, total_bytes, -total_bytes"),
+        ("limit" = Option<usize>, Query, description = "1 to 1000, default 100"),
+        ("offset" = Option<usize>, Query, description = "chunks to skip"),
+    ),
+    responses((status = 200, body = ChunkMetrics), (status = 400), (status = 401), (status = 403), (status = 503)))]
+pub async fn chunks(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<ChunkMetrics>, ApiError> {
+    auth.require(Role::Admin)?;
+    let query =
+        ChunkQuery::parse(|name| params.get(name).cloned()).map_err(|message| ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_parameter",
+            message,
+        })?;
+    let snapshot = snapshot(&state)?;
+    Ok(Json(ChunkMetrics {
+        freshness: freshness(&state, &snapshot),
+        page: query.apply(&snapshot.chunks),
+    }))
+}
+
+/// `/status/timescaledb`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BasicStatus {
+    /// Overall status.
+    pub status: HealthStatus,
+    /// Extension version, if installed.
+    pub timescaledb_version: Option<String>,
+    /// Hypertables (from the snapshot).
+    pub hypertable_count: Option<usize>,
+}
+
+/// Basic status for any signed-in user or token.
+#[utoipa::path(get, path = "/api/v1/monitoring/status/timescaledb", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, body = BasicStatus), (status = 401)))]
+pub async fn status(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<Json<BasicStatus>, ApiError> {
+    auth.require(Role::Viewer)?;
+    Ok(Json(BasicStatus {
+        status: app::monitor::assess(&state),
+        timescaledb_version: state
+            .capabilities()
+            .and_then(|c| c.timescaledb_reported.clone()),
+        hypertable_count: state.monitor.snapshot().map(|s| s.hypertables.len()),
+    }))
+}
+
+/// `/configuration`: the effective configuration, secrets redacted.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Configuration {
+    /// Setting name (environment variable or per-table key) to effective value.
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+/// The effective configuration (defaults, file, environment), passwords redacted.
+#[utoipa::path(get, path = "/api/v1/monitoring/configuration", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, body = Configuration), (status = 401), (status = 403)))]
+pub async fn configuration(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<Json<Configuration>, ApiError> {
+    auth.require(Role::Admin)?;
+    Ok(Json(Configuration {
+        settings: state.configuration.iter().cloned().collect(),
+    }))
+}
+
+/// Asks the refresher for a full pass now (admins; answers at once).
+#[utoipa::path(post, path = "/api/v1/monitoring/refresh", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 202), (status = 401), (status = 403)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<StatusCode, ApiError> {
+    auth.require(Role::Admin)?;
+    state.monitor.request_refresh();
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Prometheus text exposition of the snapshot.
+#[utoipa::path(get, path = "/metrics", tag = "monitoring",
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String), (status = 401)))]
+pub async fn prometheus(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    if !state.auth.metrics_public {
+        auth.require(Role::Viewer)?;
+    }
+    let started = std::time::Instant::now();
+    let snapshot = state.monitor.snapshot();
+    let up = !matches!(
+        state.monitor.outcome(),
+        PassOutcome::Failed {
+            reachable: false,
+            ..
+        }
+    ) && state.pool().is_ok();
+    let text = super::prometheus::render(
+        snapshot.as_deref(),
+        state.monitor.age_seconds(),
+        up,
+        started,
+    );
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
+}

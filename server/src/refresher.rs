@@ -1,0 +1,71 @@
+//! The monitoring refresher: one loop per console instance gathers the catalog facts
+//! and publishes them; nothing a request does waits for it. The first pass (and any an
+//! admin asks for) reads every size; the others reuse what cannot have changed.
+
+use app::state::AppState;
+use std::time::Duration;
+use tsdb::monitoring::{gather, Pass, SizeCache};
+
+/// A pass that takes longer than this is abandoned (and its connection dropped).
+const PASS_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How often to look for the database before it is connected.
+const WAIT_FOR_DATABASE: Duration = Duration::from_secs(1);
+
+/// Runs until shutdown.
+pub async fn run(state: AppState, shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut shutdown = shutdown;
+    let mut cache = SizeCache::default();
+    let mut pass = Pass::Full;
+    let interval = Duration::from_secs(u64::from(state.monitor_interval_seconds));
+    loop {
+        let wait = match (state.pool(), state.capabilities()) {
+            (Ok(pool), Some(capabilities)) => {
+                let result = tokio::time::timeout(
+                    PASS_TIMEOUT,
+                    gather(&pool, &capabilities, &mut cache, pass),
+                )
+                .await;
+                match result {
+                    Ok(Ok(snapshot)) => {
+                        tracing::debug!(
+                            seconds = snapshot.pass_seconds,
+                            sized = snapshot.sized_relations,
+                            chunks = snapshot.chunks.len(),
+                            ?pass,
+                            "monitoring pass"
+                        );
+                        state.monitor.publish(snapshot);
+                        pass = Pass::Incremental;
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "monitoring pass failed");
+                        let reachable = !matches!(
+                            error,
+                            tsdb::Error::Database(
+                                sqlx::Error::Io(_)
+                                    | sqlx::Error::PoolTimedOut
+                                    | sqlx::Error::PoolClosed
+                            )
+                        );
+                        state.monitor.fail(error.to_string(), reachable);
+                    }
+                    Err(_) => {
+                        tracing::warn!(timeout = ?PASS_TIMEOUT, "monitoring pass timed out");
+                        state.monitor.fail(
+                            format!("the catalog pass took longer than {PASS_TIMEOUT:?}"),
+                            false,
+                        );
+                    }
+                }
+                interval
+            }
+            _ => WAIT_FOR_DATABASE,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = state.monitor.refresh_requested() => pass = Pass::Full,
+            _ = shutdown.changed() => return,
+        }
+    }
+}

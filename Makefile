@@ -20,21 +20,24 @@ DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disabl
 # "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
 LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
-.PHONY: help run test deps deps-system deps-rust deps-node build-release lint unit e2e stop
+.PHONY: help run test deps deps-system deps-rust deps-node build-release lint unit e2e stop bench
 
 help:
 	@echo "make run    - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
 	@echo "make test   - every test: fmt, clippy, unit, integration (devdb), browser (Chromium)"
 	@echo "make stop   - stop the embedded TimescaleDB started by make run"
+	@echo "make bench  - monitoring pass vs naive calls at 10,000 chunks on devdb (slow: builds the data)"
 
 ## Prerequisites ----------------------------------------------------------------------
 
 deps: deps-system deps-rust deps-node public/vendor/echarts.min.js
 
-# Debian packages: Chromium for the browser tests (and Node.js where it is missing).
+# Debian packages: Chromium for the browser tests, Debian's PostgreSQL (no TimescaleDB) for
+# the no-extension and multi-connection tests, and Node.js where it is missing.
 deps-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -92,3 +95,10 @@ unit:
 # `make run` serves (optimised WASM has failed where the debug build worked).
 e2e: build-release
 	cd end2end && npx playwright test
+
+## Benchmarks -----------------------------------------------------------------------------
+
+# The monitoring pass against the naive per-hypertable calls, same run, same database.
+# BENCH_TABLES / BENCH_CHUNKS change the size (default 100 x 100 = 10,000 chunks).
+bench: deps
+	cargo run --release -p tsdb --example monitoring_bench

@@ -29,6 +29,7 @@ pub enum PassOutcome {
 #[derive(Clone)]
 pub struct Monitor {
     snapshot: watch::Sender<Option<Arc<Snapshot>>>,
+    closing: watch::Sender<bool>,
     outcome: Arc<RwLock<PassOutcome>>,
     wake: Arc<Notify>,
 }
@@ -37,6 +38,7 @@ impl Default for Monitor {
     fn default() -> Self {
         Self {
             snapshot: watch::Sender::new(None),
+            closing: watch::Sender::new(false),
             outcome: Arc::new(RwLock::new(PassOutcome::Pending)),
             wake: Arc::new(Notify::new()),
         }
@@ -88,6 +90,17 @@ impl Monitor {
     /// A receiver that sees every new snapshot (for live pages).
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
         self.snapshot.subscribe()
+    }
+
+    /// Ends every live stream (at shutdown, so open browsers do not hold it up).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Monitor::close`] has been called.
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|closed| *closed).await;
     }
 
     /// Asks the refresher for a pass now.

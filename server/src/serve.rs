@@ -83,9 +83,12 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         settings.listen_addr
     );
     let mut stopped_for_server = stopped.clone();
+    let monitor = state.monitor.clone();
     let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stopped_for_server.changed().await;
+        // Live streams never end by themselves: end them so shutdown does not wait.
+        monitor.close();
     });
     tokio::spawn(async move {
         shutdown::signal().await;

@@ -247,6 +247,44 @@ async fn prometheus_openapi_and_health_from_the_last_known_state() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("/api/v1/monitoring/metrics/chunks") && !html.contains("<script"));
 
+    // Live updates: the events stream announces the next snapshot.
+    let response = {
+        use tower::ServiceExt;
+        let request = http::Request::builder()
+            .uri("/api/v1/monitoring/events")
+            .header("host", "console.test")
+            .header("authorization", format!("Bearer {viewer}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        server::http::router(console.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap()
+    };
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    console.state.monitor.request_refresh();
+    let mut body = response.into_body();
+    let event = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        use http_body_util::BodyExt;
+        let mut text = String::new();
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                text.push_str(&String::from_utf8_lossy(&data));
+                if text.contains("event: snapshot") {
+                    return text;
+                }
+            }
+        }
+        text
+    })
+    .await
+    .expect("an event within 60 s");
+    assert!(event.contains("event: snapshot\ndata: 20"), "{event}");
+
     // Health answers from the last known state, without asking the database.
     console
         .state

@@ -344,3 +344,148 @@ impl TestDb {
         self.pool.close().await;
     }
 }
+
+/// A private instance of the machine's own PostgreSQL (Debian's, without TimescaleDB):
+/// the no-extension case, several connections at once, and a native anchor for benchmarks.
+#[derive(Debug)]
+pub struct NativePostgres {
+    child: Child,
+    port: u16,
+    data_dir: PathBuf,
+}
+
+/// The directory holding `initdb` and `postgres`: `PG_BIN`, else the newest under
+/// /usr/lib/postgresql.
+fn postgres_bin() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|bin| bin.join("initdb").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort();
+    versions.pop().expect(
+        "no PostgreSQL server under /usr/lib/postgresql (make deps installs Debian's postgresql)",
+    )
+}
+
+/// The uid and gid to run PostgreSQL as: the `postgres` account when the tests run as
+/// root (PostgreSQL refuses to), else nobody in particular.
+fn postgres_account() -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .nth(1)?
+        .to_string();
+    if uid != "0" {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.first() == Some(&"postgres"))
+            .then(|| Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?)))
+            .flatten()
+    })
+}
+
+fn as_postgres(command: &mut Command, account: Option<(u32, u32)>) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    if let Some((uid, gid)) = account {
+        command.uid(uid).gid(gid);
+    }
+    command
+}
+
+impl NativePostgres {
+    /// Runs `initdb` into a fresh directory and starts the server on a free port.
+    pub fn start() -> NativePostgres {
+        let bin = postgres_bin();
+        let account = postgres_account();
+        let scratch = workspace_root().join("target/pg-tests");
+        std::fs::create_dir_all(&scratch).expect("create target/pg-tests");
+        remove_stale(&scratch);
+        let data_dir = scratch.join(format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&data_dir).expect("create the data directory");
+        if let Some((uid, gid)) = account {
+            std::os::unix::fs::chown(&data_dir, Some(uid), Some(gid)).expect("chown data dir");
+        }
+        let output = as_postgres(
+            Command::new(bin.join("initdb"))
+                .arg("-D")
+                .arg(&data_dir)
+                .args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+                .stdin(Stdio::null()),
+            account,
+        )
+        .output()
+        .expect("run initdb");
+        assert!(
+            output.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let port = free_port();
+        let child = as_postgres(
+            Command::new(bin.join("postgres"))
+                .arg("-D")
+                .arg(&data_dir)
+                .args(["-p", &port.to_string(), "-k"])
+                .arg(&data_dir)
+                .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            account,
+        )
+        .spawn()
+        .expect("start postgres");
+        let server = NativePostgres {
+            child,
+            port,
+            data_dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// Connection URL.
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+}
+
+impl Drop for NativePostgres {
+    fn drop(&mut self) {
+        // SIGINT is PostgreSQL's fast shutdown.
+        Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status()
+            .ok();
+        self.child.wait().ok();
+        std::fs::remove_dir_all(&self.data_dir).ok();
+    }
+}

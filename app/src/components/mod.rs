@@ -3,5 +3,6 @@
 pub mod chart_canvas;
 pub mod error_panel;
 pub mod freshness;
+pub mod live;
 pub mod startup_banner;
 pub mod user_menu;

@@ -5,6 +5,7 @@ use crate::charts::chunk_timeline;
 use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::freshness::Freshness;
+use crate::components::live::use_snapshot_updates;
 use crate::components::user_menu::{action_feedback, UserResource};
 use crate::monitoring::{get_hypertable, CompressChunk};
 use crate::pages::overview::encode;
@@ -25,16 +26,17 @@ pub fn HypertablePage() -> impl IntoView {
             p.get("name").unwrap_or_default(),
         )
     };
+    let updates = use_snapshot_updates();
     let data = Resource::new(
-        move || (key(), compress.version().get()),
-        |((schema, name), _)| get_hypertable(schema, name),
+        move || (key(), compress.version().get(), updates.get()),
+        |((schema, name), _, _)| get_hypertable(schema, name),
     );
     view! {
-        <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Loading the hypertable…"</p> }>
+        <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading the hypertable…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                 {move || Suspend::new(async move { data.await.map(|d| view! { <Detail d compress/> }) })}
             </ErrorBoundary>
-        </Suspense>
+        </Transition>
     }
 }
 

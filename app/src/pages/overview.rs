@@ -5,6 +5,7 @@ use crate::charts::biggest_hypertables;
 use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::freshness::Freshness;
+use crate::components::live::use_snapshot_updates;
 use crate::components::startup_banner::StartupBanner;
 use crate::monitoring::get_overview;
 use leptos::prelude::*;
@@ -14,14 +15,15 @@ use tsdb::types::{format_bytes, format_time, HealthStatus};
 /// The overview page.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_overview());
+    let updates = use_snapshot_updates();
+    let data = Resource::new(move || updates.get(), |_| get_overview());
     view! {
         <StartupBanner/>
-        <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Loading the overview…"</p> }>
+        <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading the overview…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                 {move || Suspend::new(async move { data.await.map(|o| view! { <OverviewBody o/> }) })}
             </ErrorBoundary>
-        </Suspense>
+        </Transition>
     }
 }
 

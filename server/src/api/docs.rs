@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         monitoring::configuration,
         monitoring::refresh,
         monitoring::prometheus,
+        monitoring::events,
         me::me,
     ),
     modifiers(&BearerToken),

@@ -60,6 +60,11 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
         "/api/v1/monitoring/refresh",
         Access::Role(Role::Admin),
     ),
+    (
+        Method::GET,
+        "/api/v1/monitoring/events",
+        Access::Role(Role::Viewer),
+    ),
     (Method::GET, "/api/v1/me", Access::Role(Role::Viewer)),
     (Method::GET, "/api/v1/openapi.json", Access::Public),
     (Method::GET, "/api/v1/docs", Access::Public),
@@ -109,6 +114,7 @@ pub fn router() -> Router<AppState> {
             get(monitoring::configuration),
         )
         .route("/api/v1/monitoring/refresh", post(monitoring::refresh))
+        .route("/api/v1/monitoring/events", get(monitoring::events))
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/openapi.json", get(docs::openapi_json))
         .route("/api/v1/docs", get(docs::page))

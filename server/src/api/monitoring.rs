@@ -423,3 +423,39 @@ pub async fn prometheus(
         text,
     ))
 }
+
+/// Server-sent events: one `snapshot` event (data: its RFC 3339 time) whenever the
+/// refresher publishes, so open pages refresh without polling the database.
+#[utoipa::path(get, path = "/api/v1/monitoring/events", tag = "monitoring",
+    responses((status = 200, content_type = "text/event-stream", body = String), (status = 401)))]
+pub async fn events(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> Result<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+    ApiError,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    auth.require(Role::Viewer)?;
+    let updates = state.monitor.subscribe();
+    let monitor = state.monitor.clone();
+    let stream =
+        futures_util::stream::unfold((updates, monitor), |(mut updates, monitor)| async move {
+            tokio::select! {
+                changed = updates.changed() => changed.ok()?,
+                _ = monitor.closed() => return None,
+            }
+            let taken_at = updates
+                .borrow_and_update()
+                .as_ref()
+                .map(|s| s.taken_at.to_rfc3339())
+                .unwrap_or_default();
+            Some((
+                Ok(Event::default().event("snapshot").data(taken_at)),
+                (updates, monitor),
+            ))
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

@@ -35,7 +35,7 @@ pub struct Console {
     /// The state handed to the router.
     pub state: AppState,
     /// Keeps the database alive.
-    pub devdb: DevDb,
+    _database: Box<dyn std::any::Any + Send>,
     /// Dropping it stops the background tasks.
     _stop: tokio::sync::watch::Sender<bool>,
 }
@@ -44,7 +44,17 @@ impl Console {
     /// Starts devdb and runs start-up to the end.
     pub async fn start(demo: bool) -> Console {
         let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
-        let settings = settings(Some(&devdb.url()), demo);
+        let url = devdb.url();
+        Console::start_on(&url, Box::new(devdb), demo).await
+    }
+
+    /// Starts a console on the database at `url`; `database` keeps it alive.
+    pub async fn start_on(
+        url: &str,
+        database: Box<dyn std::any::Any + Send>,
+        demo: bool,
+    ) -> Console {
+        let settings = settings(Some(url), demo);
         let mut auth = server::serve::auth_settings(&settings);
         // The cookie attributes of production are what the tests check.
         auth.secure_cookie = true;
@@ -56,7 +66,7 @@ impl Console {
         tokio::spawn(server::refresher::run(state.clone(), stopped));
         Console {
             state,
-            devdb,
+            _database: database,
             _stop: stop,
         }
     }
@@ -235,7 +245,15 @@ impl Call {
             .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
+        // An event stream never ends: its body is not read here.
+        let streaming = headers
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        let body = if streaming {
+            Default::default()
+        } else {
+            response.into_body().collect().await.unwrap().to_bytes()
+        };
         Reply {
             status,
             headers,

@@ -30,9 +30,18 @@ pub fn label(chunk: &ChunkFacts) -> String {
     }
 }
 
+/// The short label on the axis: where the chunk starts.
+fn tick(chunk: &ChunkFacts) -> String {
+    match (chunk.range_start, chunk.range_start_integer) {
+        (Some(start), _) => start.format("%m-%d %H:%M").to_string(),
+        (None, Some(start)) => start.to_string(),
+        _ => chunk.name.clone(),
+    }
+}
+
 /// Builds the timeline of `chunks` (in time order).
 pub fn build(chunks: &[ChunkFacts]) -> Chart {
-    let labels: Vec<String> = chunks.iter().map(label).collect();
+    let labels: Vec<String> = chunks.iter().map(tick).collect();
     let pick = |wanted: fn(&ChunkFacts) -> bool| -> Vec<f64> {
         chunks
             .iter()
@@ -53,8 +62,10 @@ pub fn build(chunks: &[ChunkFacts]) -> Chart {
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .name("chunk range (UTC)")
-                .axis_label(AxisLabel::new().rotate(30))
+                .name("chunk start (UTC)")
+                .name_location(charming::element::NameLocation::Middle)
+                .name_gap(36)
+                .axis_label(AxisLabel::new().rotate(0))
                 .data(labels),
         )
         .y_axis(Axis::new().type_(AxisType::Value).name("MiB on disk"))
@@ -135,7 +146,7 @@ mod tests {
             json["xAxis"][0]["data"][0]
                 .as_str()
                 .or(json["xAxis"]["data"][0].as_str()),
-            Some("2026-11-01 00:00 → 2026-11-02 00:00")
+            Some("11-01 00:00")
         );
     }
 }

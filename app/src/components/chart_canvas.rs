@@ -22,13 +22,25 @@ fn draw_when_mounted(
     height: u32,
 ) {
     use charming::WasmRenderer;
+    let chart = std::rc::Rc::new(chart);
     Effect::new(move |_| {
         let Some(element) = container.get() else {
             return;
         };
-        let width = element.client_width().max(320) as u32;
-        if let Err(error) = WasmRenderer::new(width, height).render(id, &chart) {
-            leptos::logging::error!("chart {id} could not be drawn: {error:?}");
+        let chart = chart.clone();
+        let connected = element.is_connected();
+        let draw = move || {
+            let width = element.client_width().max(320) as u32;
+            if let Err(error) = WasmRenderer::new(width, height).render(id, &chart) {
+                leptos::logging::error!("chart {id} could not be drawn: {error:?}");
+            }
+        };
+        // After client-side navigation the new page is mounted a moment after its
+        // effects run; ECharts finds the container by id, so wait for the next frame.
+        if connected {
+            draw();
+        } else {
+            request_animation_frame(draw);
         }
     });
 }

@@ -70,11 +70,6 @@ fn Detail(d: HypertableDetail, compress: ServerAction<CompressChunk>) -> impl In
                     <span class="muted small">{format_bytes(h.backlog_bytes)}</span></div>
             </div>
             <h2>"Chunks over time"</h2>
-            <p class="legend small">
-                <span class="swatch" style=format!("background:{}", chunk_timeline::COMPRESSED)></span>"compressed "
-                <span class="swatch" style=format!("background:{}", chunk_timeline::UNCOMPRESSED)></span>"uncompressed "
-                <span class="swatch" style=format!("background:{}", chunk_timeline::BACKLOG)></span>"uncompressed past compress-after"
-            </p>
             {if d.chunks.is_empty() {
                 view! { <p class="empty">"No chunks yet: the hypertable holds no data."</p> }.into_any()
             } else {

@@ -46,6 +46,25 @@ async fn without_a_database_health_is_down_and_pages_explain() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = call(&state, "GET", "/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    // A browser with a session cookie is told the database is away (and retries).
+    let response = server::http::router(state.clone())
+        .oneshot(
+            Request::builder()
+                .uri("/")
+                .header("host", "console.test")
+                .header("cookie", "ms5_session=AAAAAAAAAAAAAAAAAAAAAA")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let html = String::from_utf8_lossy(&body);
+    assert!(
+        html.contains("Database unavailable") && html.contains("http-equiv=\"refresh\""),
+        "{html}"
+    );
     let (status, html) = call(&state, "GET", "/login").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Sign in"), "{html}");

@@ -57,11 +57,14 @@ pub async fn resolve(
     let Some(session) = session else {
         return Ok(None);
     };
-    // A cookie whose record cannot be read (expired, or the database is away) is treated
-    // as no session at all.
+    // A cookie whose record cannot be decoded is treated as no session at all.
     let key = match session.get::<String>(SESSION_KEY).await {
         Ok(Some(key)) => key,
         Ok(None) => return Ok(None),
+        // The store could not be asked: that is the database being away, not a bad cookie.
+        Err(tower_sessions::session::Error::Store(
+            tower_sessions::session_store::Error::Backend(reason),
+        )) => return Err(ResolveError::Unavailable(reason)),
         Err(error) => {
             tracing::debug!(%error, "session record unreadable");
             return Ok(None);

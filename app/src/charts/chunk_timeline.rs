@@ -62,9 +62,6 @@ pub fn build(chunks: &[ChunkFacts]) -> Chart {
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .name("chunk start (UTC)")
-                .name_location(charming::element::NameLocation::Middle)
-                .name_gap(36)
                 .axis_label(AxisLabel::new().rotate(0))
                 .data(labels),
         )

@@ -52,7 +52,10 @@ pub fn ChunksPage() -> impl IntoView {
                 <label>"From (UTC)" <input type="datetime-local" name="from" prop:value=move || value("from")/></label>
                 <label>"To (UTC)" <input type="datetime-local" name="to" prop:value=move || value("to")/></label>
                 <label>"Sort"
-                    <select name="sort" prop:value=move || value("sort")>
+                    <select name="sort" prop:value=move || {
+                        let sort = value("sort");
+                        if sort.is_empty() { "range_start".to_string() } else { sort }
+                    }>
                         <option value="range_start">"oldest first"</option>
                         <option value="-range_start">"newest first"</option>
                         <option value="-total_bytes">"biggest first"</option>
@@ -109,10 +112,10 @@ fn ChunkTable(page: ChunkPage, params: ChunkParams) -> impl IntoView {
                         <tr data-testid="chunk-row">
                             <td class="name">{c.hypertable()}</td>
                             <td class="name">{c.name.clone()}</td>
-                            <td>{chunk_timeline::label(&c)}</td>
-                            <td class="num">{format_bytes(c.total_bytes)}</td>
+                            <td class="nowrap">{chunk_timeline::label(&c)}</td>
+                            <td class="num nowrap">{format_bytes(c.total_bytes)}</td>
                             <td><span class=class>{state}</span></td>
-                            <td class="num">{match (c.before_compression_bytes, c.after_compression_bytes) {
+                            <td class="num nowrap">{match (c.before_compression_bytes, c.after_compression_bytes) {
                                 (Some(b), Some(a)) => format!("{} → {}", format_bytes(b), format_bytes(a)),
                                 _ => "—".into(),
                             }}</td>

@@ -69,7 +69,7 @@ fn Detail(d: HypertableDetail, compress: ServerAction<CompressChunk>) -> impl In
                 <div class="stat"><span class="label">"Backlog"</span><span class="value">{h.backlog_chunks}</span>
                     <span class="muted small">{format_bytes(h.backlog_bytes)}</span></div>
             </div>
-            <h2>"Chunks over time"</h2>
+            <h2>"Chunks over time (by chunk start, UTC)"</h2>
             {if d.chunks.is_empty() {
                 view! { <p class="empty">"No chunks yet: the hypertable holds no data."</p> }.into_any()
             } else {

@@ -109,6 +109,9 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             Err(ResolveError::BadToken) => return refuse(kind, AppError::BadToken),
             Err(ResolveError::Unavailable(reason)) if required != Access::Public => {
                 tracing::warn!(%reason, "cannot check credentials");
+                if kind == Kind::Page {
+                    return database_down_page();
+                }
                 return refuse(kind, AppError::DatabaseUnavailable);
             }
             Err(ResolveError::Unavailable(_)) => None,
@@ -144,6 +147,27 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         }
         _ => response,
     }
+}
+
+/// What a browser sees when sessions cannot be checked because the database is away:
+/// plain HTML (the app itself needs the database to know who is asking), retrying by
+/// itself every ten seconds.
+fn database_down_page() -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"10\"><title>Database unavailable</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/ms5-console.css\"></head><body><main>\
+         <section class=\"panel\" data-testid=\"database-down\"><h1>Database unavailable</h1>\
+         <p>{}</p><p class=\"muted\">This page retries every 10 seconds. Machine-readable status: \
+         <a href=\"/api/v1/monitoring/health\">/api/v1/monitoring/health</a>.</p></section></main></body></html>",
+        AppError::DatabaseUnavailable
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// Sends a signed-out browser to the login page, remembering where it was going.

@@ -38,7 +38,7 @@ pub async fn gather(
     pass: Pass,
 ) -> Result<Snapshot> {
     let started = Instant::now();
-    let database = server::database(pool).await?;
+    let database = server::database(pool, cache, pass == Pass::Full).await?;
     let installed = capabilities.require_timescaledb().is_ok();
     if !installed {
         return Ok(Snapshot {

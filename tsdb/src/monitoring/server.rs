@@ -1,26 +1,36 @@
 //! Facts about the server and the extension.
 
+use super::sizes::SizeCache;
 use crate::facts::{DatabaseFacts, ExtensionFacts};
 use crate::Result;
 use sqlx::PgPool;
+use std::time::{Duration, Instant};
 
-/// The database's name, version, size and connections.
-pub async fn database(pool: &PgPool) -> Result<DatabaseFacts> {
-    let (name, server_version, size_bytes, connections, max_connections): (
-        String,
-        String,
-        i64,
-        i64,
-        i64,
-    ) = sqlx::query_as(
-        "SELECT current_database()::text,
-                current_setting('server_version'),
-                pg_database_size(current_database()),
-                (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()),
-                current_setting('max_connections')::bigint",
-    )
-    .fetch_one(pool)
-    .await?;
+/// How long a database size is reused by incremental passes.
+const DATABASE_SIZE_MAX_AGE: Duration = Duration::from_secs(300);
+
+/// The database's name, version, size and connections; the size is re-read when `full`
+/// or when the cached one is older than a few minutes.
+pub async fn database(pool: &PgPool, cache: &mut SizeCache, full: bool) -> Result<DatabaseFacts> {
+    let (name, server_version, connections, max_connections): (String, String, i64, i64) =
+        sqlx::query_as(
+            "SELECT current_database()::text,
+                    current_setting('server_version'),
+                    (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()),
+                    current_setting('max_connections')::bigint",
+        )
+        .fetch_one(pool)
+        .await?;
+    let size_bytes = match cache.database_bytes {
+        Some((bytes, at)) if !full && at.elapsed() < DATABASE_SIZE_MAX_AGE => bytes,
+        _ => {
+            let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                .fetch_one(pool)
+                .await?;
+            cache.database_bytes = Some((bytes, Instant::now()));
+            bytes
+        }
+    };
     Ok(DatabaseFacts {
         name,
         server_version,

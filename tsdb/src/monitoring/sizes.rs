@@ -54,6 +54,9 @@ struct Cached {
 pub struct SizeCache {
     chunks: HashMap<i32, Cached>,
     parents: HashMap<i32, Bytes>,
+    /// `pg_database_size` reads every file of the database: taken on full passes and
+    /// at most every few minutes otherwise.
+    pub(super) database_bytes: Option<(i64, Instant)>,
 }
 
 impl SizeCache {
@@ -87,9 +90,12 @@ fn settled(status: i32) -> bool {
 async fn sizes_of(pool: &PgPool, oids: &[i64]) -> Result<HashMap<i64, Bytes>> {
     let mut found = HashMap::with_capacity(oids.len());
     for batch in oids.chunks(BATCH) {
+        // pg_total_relation_size = pg_table_size + pg_indexes_size, so reading those two
+        // (and the TOAST table once) gives relation_size's four figures without reading
+        // any file twice but the TOAST table's.
         let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT c.oid::bigint,
-                    pg_total_relation_size(c.oid),
+                    pg_table_size(c.oid),
                     pg_indexes_size(c.oid),
                     COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)
                FROM pg_class c
@@ -98,14 +104,14 @@ async fn sizes_of(pool: &PgPool, oids: &[i64]) -> Result<HashMap<i64, Bytes>> {
         .bind(batch)
         .fetch_all(pool)
         .await?;
-        for (oid, total, index, toast) in rows {
+        for (oid, table_with_toast, index, toast) in rows {
             found.insert(
                 oid,
                 Bytes {
-                    table: total - index - toast,
+                    table: table_with_toast - toast,
                     index,
                     toast,
-                    total,
+                    total: table_with_toast + index,
                 },
             );
         }

@@ -17,6 +17,7 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod status;
+pub mod url;
 pub mod users;
 
 pub use routes::{shell, App};

@@ -24,15 +24,7 @@ fn link(query: &AuditQuery, before: Option<i64>) -> String {
     let mut parts = Vec::new();
     let mut push = |name: &str, value: Option<String>| {
         if let Some(value) = value {
-            let encoded: String = value
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
+            let encoded = crate::url::encode(&value, false);
             parts.push(format!("{name}={encoded}"));
         }
     };

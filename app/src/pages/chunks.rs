@@ -4,7 +4,7 @@
 use crate::charts::chunk_timeline;
 use crate::components::error_panel::ErrorPanel;
 use crate::monitoring::{chunk_list, ChunkParams};
-use crate::pages::overview::encode;
+use crate::url::encode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use tsdb::chunk_query::ChunkPage;
@@ -81,7 +81,7 @@ fn link(params: &ChunkParams, offset: usize) -> String {
     let mut parts = Vec::new();
     for name in ["hypertable", "from", "to", "compressed", "sort", "limit"] {
         if let Some(v) = params.get(name).filter(|v| !v.is_empty()) {
-            parts.push(format!("{name}={}", encode(&v)));
+            parts.push(format!("{name}={}", encode(&v, false)));
         }
     }
     parts.push(format!("offset={offset}"));

@@ -8,7 +8,7 @@ use crate::components::freshness::Freshness;
 use crate::components::live::use_snapshot_updates;
 use crate::components::user_menu::{action_feedback, UserResource};
 use crate::monitoring::{get_hypertable, CompressChunk};
-use crate::pages::overview::encode;
+use crate::url::encode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use tsdb::facts::HypertableDetail;
@@ -45,7 +45,7 @@ fn Detail(d: HypertableDetail, compress: ServerAction<CompressChunk>) -> impl In
     let user = expect_context::<UserResource>().0;
     let h = d.hypertable.clone();
     let chart = chunk_timeline::build(&d.chunks);
-    let chunks_href = format!("/chunks?hypertable={}", encode(&h.qualified()));
+    let chunks_href = format!("/chunks?hypertable={}", encode(&h.qualified(), false));
     let settings = |items: &[String]| {
         if items.is_empty() {
             "(TimescaleDB default)".to_string()

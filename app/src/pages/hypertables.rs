@@ -6,7 +6,7 @@ use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::freshness::Freshness;
 use crate::monitoring::get_overview;
-use crate::pages::overview::encode;
+use crate::url::encode;
 use leptos::prelude::*;
 use tsdb::facts::HypertableFacts;
 use tsdb::types::format_bytes;
@@ -112,7 +112,7 @@ fn HypertablesBody(rows: Vec<HypertableFacts>) -> impl IntoView {
                     sorted.into_iter().map(|h| {
                         let name = h.qualified();
                         let label = name.clone();
-                        let href = format!("/hypertables/{}/{}", encode(&h.schema), encode(&h.name));
+                        let href = format!("/hypertables/{}/{}", encode(&h.schema, false), encode(&h.name, false));
                         let (class, text) = if h.compression_enabled { ("badge on", "on") } else { ("badge off", "off") };
                         view! {
                             <tr data-testid="hypertable-row" data-name=name>

@@ -8,6 +8,7 @@ use crate::components::freshness::Freshness;
 use crate::components::live::use_snapshot_updates;
 use crate::components::startup_banner::StartupBanner;
 use crate::monitoring::get_overview;
+use crate::url::encode;
 use leptos::prelude::*;
 use tsdb::facts::{HypertableFacts, Overview};
 use tsdb::types::{format_bytes, format_time, HealthStatus};
@@ -28,20 +29,11 @@ pub fn OverviewPage() -> impl IntoView {
 }
 
 fn hypertable_link(h: &HypertableFacts) -> String {
-    format!("/hypertables/{}/{}", encode(&h.schema), encode(&h.name))
-}
-
-/// Percent-encodes one path segment.
-pub fn encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    format!(
+        "/hypertables/{}/{}",
+        encode(&h.schema, false),
+        encode(&h.name, false)
+    )
 }
 
 #[component]

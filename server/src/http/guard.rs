@@ -177,15 +177,7 @@ fn login_redirect(request: &Request) -> Response {
         .path_and_query()
         .map(|pq| pq.as_str())
         .unwrap_or("/");
-    let next: String = target
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let next = app::url::encode(target, true);
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
 

@@ -18,6 +18,9 @@ pub enum AppError {
     /// The database has no TimescaleDB extension.
     #[error("TimescaleDB is not installed in this database. Install the timescaledb package for your PostgreSQL, add it to shared_preload_libraries, restart PostgreSQL and run CREATE EXTENSION timescaledb.")]
     ExtensionMissing,
+    /// The server offers TimescaleDB but has not preloaded its library.
+    #[error("TimescaleDB is installed on this server but not preloaded, so it cannot be used (creating or calling it ends the connection). Add timescaledb to shared_preload_libraries in postgresql.conf (shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then restart the console: it finishes setting up TimescaleDB by itself.")]
+    NotPreloaded,
     /// The installed TimescaleDB is too old.
     #[error("TimescaleDB {0} is not supported: upgrade to 2.13 or later.")]
     UnsupportedVersion(String),
@@ -72,9 +75,10 @@ impl AppError {
             AppError::Throttled(_) => 429,
             AppError::Invalid(_) | AppError::Request(_) => 400,
             AppError::DatabaseUnavailable | AppError::StartingUp => 503,
-            AppError::ExtensionMissing | AppError::UnsupportedVersion(_) | AppError::Internal => {
-                500
-            }
+            AppError::ExtensionMissing
+            | AppError::NotPreloaded
+            | AppError::UnsupportedVersion(_)
+            | AppError::Internal => 500,
         }
     }
 }
@@ -86,6 +90,7 @@ impl AppError {
             AppError::DatabaseUnavailable => "database_unavailable",
             AppError::StartingUp => "starting_up",
             AppError::ExtensionMissing => "extension_missing",
+            AppError::NotPreloaded => "extension_not_preloaded",
             AppError::UnsupportedVersion(_) => "unsupported_version",
             AppError::Internal => "internal",
             AppError::Unauthenticated => "unauthenticated",
@@ -117,6 +122,7 @@ impl From<tsdb::Error> for AppError {
     fn from(error: tsdb::Error) -> Self {
         match error {
             tsdb::Error::ExtensionMissing => AppError::ExtensionMissing,
+            tsdb::Error::NotPreloaded => AppError::NotPreloaded,
             tsdb::Error::UnsupportedVersion { found } => AppError::UnsupportedVersion(found),
             tsdb::Error::Invalid(message) => AppError::Invalid(message),
             tsdb::Error::Conflict(message) => AppError::Conflict(message),

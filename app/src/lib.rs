@@ -17,6 +17,8 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod status;
+#[cfg(feature = "ssr")]
+pub mod tasks;
 pub mod url;
 pub mod users;
 

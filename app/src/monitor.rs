@@ -116,7 +116,8 @@ impl Monitor {
 
 /// The overall status from the last known state, without asking the database: down when
 /// it is not connected or stopped answering, degraded when start-up failed, TimescaleDB
-/// is missing or unsupported, or the snapshot is stale; ok otherwise.
+/// is missing or unsupported, the snapshot is stale, or a background task is failing (or
+/// failed in the last few minutes); ok otherwise.
 pub fn assess(state: &crate::state::AppState) -> tsdb::types::HealthStatus {
     use crate::state::StartupPhase;
     use tsdb::types::HealthStatus;
@@ -139,9 +140,10 @@ pub fn assess(state: &crate::state::AppState) -> tsdb::types::HealthStatus {
         .age_seconds()
         .is_some_and(|age| age > stale_after);
     let failed_pass = matches!(state.monitor.outcome(), PassOutcome::Failed { .. });
+    let troubled_task = !state.tasks.troubled(Utc::now()).is_empty();
     match state.phase() {
         StartupPhase::Failed(_) => HealthStatus::Degraded,
-        _ if !timescaledb_ok || stale || failed_pass => HealthStatus::Degraded,
+        _ if !timescaledb_ok || stale || failed_pass || troubled_task => HealthStatus::Degraded,
         _ => HealthStatus::Ok,
     }
 }

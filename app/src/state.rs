@@ -4,6 +4,7 @@
 use crate::auth::resolve::AuthSettings;
 use crate::error::AppError;
 use crate::monitor::Monitor;
+use crate::tasks::TaskBoard;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use sqlx::PgPool;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub auth: AuthSettings,
     /// The monitoring snapshot and its refresher's state.
     pub monitor: Monitor,
+    /// Every background task's state, written by their supervisor.
+    pub tasks: TaskBoard,
     /// The effective configuration as `name = value` pairs, secrets already redacted.
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
@@ -76,6 +79,7 @@ impl AppState {
             phase: Arc::new(RwLock::new(StartupPhase::Connecting)),
             auth: AuthSettings::default(),
             monitor: Monitor::default(),
+            tasks: TaskBoard::default(),
             configuration: Arc::default(),
             monitor_interval_seconds: 30,
         }

@@ -8,7 +8,6 @@ pub mod config;
 pub mod database;
 pub mod http;
 pub mod logging;
-pub mod refresher;
 pub mod serve;
 pub mod shutdown;
-pub mod startup;
+pub mod tasks;

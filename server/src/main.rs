@@ -73,8 +73,15 @@ async fn migrate(settings: &Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string());
     connected.pool.close().await;
-    outcome?;
+    let report = outcome?;
     println!("migrations applied");
+    if !report.deferred.is_empty() {
+        println!(
+            "deferred {:?}: {}",
+            report.deferred,
+            tsdb::Error::NotPreloaded
+        );
+    }
     Ok(())
 }
 
@@ -87,7 +94,7 @@ async fn add_user(
     let password = server::accounts::cli::read_password()?;
     let connected = connect_once(settings).await?;
     let outcome = match tsdb::migrations::run(&connected.pool).await {
-        Ok(()) => server::accounts::cli::add(&connected.pool, username, role, &password).await,
+        Ok(_) => server::accounts::cli::add(&connected.pool, username, role, &password).await,
         Err(error) => Err(error.to_string()),
     };
     connected.pool.close().await;

@@ -1,7 +1,8 @@
 //! `serve`: bind, start the background start-up work, serve until a signal.
 
 use crate::config::{Profile, Settings};
-use crate::{http, refresher, shutdown, startup};
+use crate::tasks::{self, refresher, session_janitor, startup, Lifetime};
+use crate::{http, shutdown};
 use app::auth::resolve::AuthSettings;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
@@ -67,15 +68,32 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             source,
         })?;
     let (stop, stopped) = shutdown::channel();
-    let mut tasks = JoinSet::new();
-    tasks.spawn(startup::run(
-        state.clone(),
-        settings.clone(),
-        stopped.clone(),
-    ));
-
-    tasks.spawn(startup::session_janitor(state.clone(), stopped.clone()));
-    tasks.spawn(refresher::run(state.clone(), stopped.clone()));
+    let mut background = JoinSet::new();
+    let startup_settings = settings.clone();
+    tasks::spawn(
+        &mut background,
+        "startup",
+        Lifetime::OneOff,
+        &state,
+        &stopped,
+        move |state, stopped| startup::run(state, startup_settings.clone(), stopped),
+    );
+    tasks::spawn(
+        &mut background,
+        "session-janitor",
+        Lifetime::UntilShutdown,
+        &state,
+        &stopped,
+        session_janitor::run,
+    );
+    tasks::spawn(
+        &mut background,
+        "monitoring-refresher",
+        Lifetime::UntilShutdown,
+        &state,
+        &stopped,
+        refresher::run,
+    );
     tracing::info!(
         addr = %settings.listen_addr,
         profile = %settings.profile,
@@ -95,7 +113,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         let _ = stop.send(true);
     });
     let result = server.await;
-    tasks.shutdown().await;
+    background.shutdown().await;
     tracing::info!("stopped");
     Ok(result?)
 }

@@ -161,7 +161,11 @@ async fn health_is_served_over_a_real_socket_while_start_up_runs() {
     let state = AppState::new(server::serve::leptos_options(&settings));
     let (_stop, stopped) = server::shutdown::channel();
     // Port 9 (discard) refuses connections: start-up keeps retrying in the background.
-    let startup = tokio::spawn(server::startup::run(state.clone(), settings, stopped));
+    let startup = tokio::spawn(server::tasks::startup::run(
+        state.clone(),
+        settings,
+        stopped,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

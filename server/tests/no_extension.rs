@@ -6,12 +6,12 @@ mod support;
 use http::StatusCode;
 use serde_json::Value;
 use support::Console;
-use tsdb::testing::NativePostgres;
+use tsdb::testing::Cluster;
 use tsdb::types::Role;
 
 #[tokio::test]
 async fn without_timescaledb_the_console_serves_and_explains() {
-    let postgres = tokio::task::spawn_blocking(NativePostgres::start)
+    let postgres = tokio::task::spawn_blocking(Cluster::system_postgres)
         .await
         .unwrap();
     let url = postgres.url();

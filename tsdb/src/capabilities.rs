@@ -2,6 +2,12 @@
 //!
 //! Version-dependent SQL (the 2.18 columnstore renames) asks this value instead of
 //! comparing version numbers in scattered places.
+//!
+//! Catalog facts the engine works around rather than gates (so the same SQL runs on 2.13
+//! to 2.29): `_timescaledb_config.bgw_job` moved to `_timescaledb_catalog` in 2.25 (jobs
+//! are read through the public `timescaledb_information.jobs` view instead), and
+//! `_timescaledb_catalog.chunk.dropped` disappeared in 2.26 (a dropped chunk never has a
+//! relation, so joining `pg_class` leaves it out on every version).
 
 use crate::{Error, Result};
 use sqlx::PgExecutor;
@@ -60,33 +66,57 @@ pub struct Capabilities {
     pub timescaledb: Option<TimescaleVersion>,
     /// Whether the extension could be installed here (`pg_available_extensions`).
     pub timescaledb_available: bool,
+    /// Whether the server has TimescaleDB's library loaded (preloaded through
+    /// `shared_preload_libraries`, or built in as the embedded database has it). Without
+    /// it, calling any TimescaleDB function ends the connection with `FATAL: extension
+    /// "timescaledb" must be preloaded`.
+    pub timescaledb_loaded: bool,
+    /// `timescaledb.max_background_workers` when TimescaleDB's loader runs (which starts
+    /// the job scheduler); `None` where nothing schedules jobs.
+    pub background_workers: Option<i64>,
 }
 
 impl Capabilities {
     /// Reads the server and extension versions.
     pub async fn probe(executor: impl PgExecutor<'_>) -> Result<Self> {
-        let row: (String, String, Option<String>, bool) = sqlx::query_as(
-            "SELECT current_setting('server_version_num'),
-                    current_setting('server_version'),
-                    (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'),
-                    EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')",
+        // pg_settings lists only settings a loaded library defined, never placeholders
+        // typed into postgresql.conf: the preloaded loader defines the background-worker
+        // setting before the extension exists in this database, the library itself the
+        // licence.
+        let row: ProbeRow = sqlx::query_as(
+            "SELECT current_setting('server_version_num') AS server_version_num,
+                    current_setting('server_version') AS server_version,
+                    (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS extversion,
+                    EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
+                    EXISTS (SELECT 1 FROM pg_settings
+                             WHERE name IN ('timescaledb.license', 'timescaledb.max_background_workers')) AS loaded,
+                    (SELECT setting FROM pg_settings
+                      WHERE name = 'timescaledb.max_background_workers') AS background_workers",
         )
         .fetch_one(executor)
         .await?;
-        let server_version_num = row.0.parse().map_err(|_| {
-            Error::Unexpected(format!("server_version_num is not a number: {:?}", row.0))
+        let server_version_num = row.server_version_num.parse().map_err(|_| {
+            Error::Unexpected(format!(
+                "server_version_num is not a number: {:?}",
+                row.server_version_num
+            ))
         })?;
         Ok(Self {
             server_version_num,
-            server_version: row.1,
-            timescaledb: row.2.as_deref().and_then(TimescaleVersion::parse),
-            timescaledb_reported: row.2,
-            timescaledb_available: row.3,
+            server_version: row.server_version,
+            timescaledb: row.extversion.as_deref().and_then(TimescaleVersion::parse),
+            timescaledb_reported: row.extversion,
+            timescaledb_available: row.available,
+            timescaledb_loaded: row.loaded,
+            background_workers: row.background_workers.and_then(|w| w.parse().ok()),
         })
     }
 
-    /// `Ok` when TimescaleDB is installed in a supported version, else why not.
+    /// `Ok` when TimescaleDB is installed in a supported version and usable, else why not.
     pub fn require_timescaledb(&self) -> Result<TimescaleVersion> {
+        if self.needs_preload() {
+            return Err(Error::NotPreloaded);
+        }
         match (&self.timescaledb_reported, self.timescaledb) {
             (None, _) => Err(Error::ExtensionMissing),
             (Some(found), None) => Err(Error::UnsupportedVersion {
@@ -101,6 +131,21 @@ impl Capabilities {
         }
     }
 
+    /// The server offers (or has) TimescaleDB but has not loaded its library: creating or
+    /// using the extension would end the connection. The most common installation
+    /// mistake; the fix is `shared_preload_libraries = 'timescaledb'` and a restart.
+    pub fn needs_preload(&self) -> bool {
+        (self.timescaledb_available || self.timescaledb_reported.is_some())
+            && !self.timescaledb_loaded
+    }
+
+    /// Whether something runs TimescaleDB's jobs on their schedules: the loader's
+    /// scheduler with at least one background worker. Where not (the embedded database,
+    /// or `timescaledb.max_background_workers = 0`), jobs run only when started by hand.
+    pub fn has_job_scheduler(&self) -> bool {
+        self.background_workers.is_some_and(|workers| workers > 0)
+    }
+
     /// Whether the 2.18 columnstore names (`add_columnstore_policy`, …) are the current ones.
     pub fn uses_columnstore_names(&self) -> bool {
         self.timescaledb.is_some_and(|v| {
@@ -111,6 +156,17 @@ impl Capabilities {
             }
         })
     }
+}
+
+/// The probe's one row, by name.
+#[derive(sqlx::FromRow)]
+struct ProbeRow {
+    server_version_num: String,
+    server_version: String,
+    extversion: Option<String>,
+    available: bool,
+    loaded: bool,
+    background_workers: Option<String>,
 }
 
 #[cfg(test)]
@@ -124,6 +180,8 @@ mod tests {
             timescaledb_reported: version.map(str::to_owned),
             timescaledb: version.and_then(TimescaleVersion::parse),
             timescaledb_available: true,
+            timescaledb_loaded: true,
+            background_workers: Some(16),
         }
     }
 
@@ -151,5 +209,39 @@ mod tests {
             caps(None).require_timescaledb(),
             Err(Error::ExtensionMissing)
         ));
+    }
+
+    #[test]
+    fn an_installed_but_not_preloaded_library_is_unusable() {
+        let mut installed = caps(Some("2.28.3"));
+        installed.timescaledb_loaded = false;
+        installed.background_workers = None;
+        assert!(installed.needs_preload());
+        assert!(matches!(
+            installed.require_timescaledb(),
+            Err(Error::NotPreloaded)
+        ));
+        // Offered but not created yet: creating it would fail the same way.
+        let mut offered = caps(None);
+        offered.timescaledb_loaded = false;
+        assert!(offered.needs_preload());
+        // Not offered at all: nothing to preload, the extension is simply missing.
+        offered.timescaledb_available = false;
+        assert!(!offered.needs_preload());
+        assert!(matches!(
+            offered.require_timescaledb(),
+            Err(Error::ExtensionMissing)
+        ));
+    }
+
+    #[test]
+    fn jobs_are_scheduled_only_where_the_loader_has_workers() {
+        let mut embedded = caps(Some("2.23.0-dev"));
+        embedded.background_workers = None;
+        assert!(!embedded.has_job_scheduler());
+        let mut none_left = caps(Some("2.28.3"));
+        none_left.background_workers = Some(0);
+        assert!(!none_left.has_job_scheduler());
+        assert!(caps(Some("2.28.3")).has_job_scheduler());
     }
 }

@@ -17,9 +17,11 @@ pub async fn compress(
 ) -> Result<()> {
     capabilities.require_timescaledb()?;
     let mut tx = pool.begin().await?;
+    // Rows of dropped chunks (kept before 2.26) have no relation: regclass finds none.
     let status: Option<i32> = sqlx::query_scalar(
         "SELECT status FROM _timescaledb_catalog.chunk
-          WHERE schema_name = $1 AND table_name = $2 AND NOT dropped
+          WHERE schema_name = $1 AND table_name = $2
+            AND to_regclass(format('%I.%I', schema_name, table_name)) IS NOT NULL
           FOR UPDATE",
     )
     .bind(schema)

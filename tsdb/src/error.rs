@@ -12,6 +12,9 @@ pub enum Error {
     /// The TimescaleDB extension is not installed in this database.
     #[error("the TimescaleDB extension is not installed in this database")]
     ExtensionMissing,
+    /// The server offers TimescaleDB but has not preloaded its library.
+    #[error("TimescaleDB is installed on this server but not preloaded: add timescaledb to shared_preload_libraries in postgresql.conf and restart PostgreSQL")]
+    NotPreloaded,
     /// The installed TimescaleDB is older than the console supports.
     #[error("TimescaleDB {found} is not supported: version 2.13 or later is required")]
     UnsupportedVersion {

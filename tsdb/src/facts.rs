@@ -181,8 +181,11 @@ pub struct JobFacts {
     pub schedule_interval: String,
     /// Whether it is scheduled.
     pub scheduled: bool,
-    /// Next planned start.
+    /// Next planned start (none while paused or running).
     pub next_start: Option<DateTime<Utc>>,
+    /// Whether a background worker is running it right now.
+    #[serde(default)]
+    pub running: bool,
     /// `Success`, `Failed` or none yet.
     pub last_run_status: Option<String>,
     /// Start of the last run.

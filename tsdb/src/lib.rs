@@ -29,6 +29,8 @@ pub mod migrations;
 #[cfg(feature = "db")]
 pub mod monitoring;
 #[cfg(feature = "db")]
+pub mod pg_time;
+#[cfg(feature = "db")]
 pub mod sessions;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -1,5 +1,6 @@
 //! Data that crosses the wire between server and browser, defined once.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Overall status reported by the public health endpoint.
@@ -29,6 +30,50 @@ pub enum StartupStatus {
     Ready,
     /// A start-up step failed; the reason is in the server log.
     Failed,
+}
+
+/// Where one of the console's background tasks stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Working (or waiting for its next round).
+    Running,
+    /// It failed or panicked and waits to be started again.
+    Restarting,
+    /// A one-off task that completed.
+    Finished,
+    /// Stopped by shutdown.
+    Stopped,
+}
+
+/// One background task (monitoring refresher, start-up, session janitor, …) as health
+/// and the overview show it: a task that fails is restarted with back-off, and says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackgroundTask {
+    /// Stable name, e.g. `monitoring-refresher`.
+    pub name: String,
+    /// Where it stands.
+    pub state: TaskState,
+    /// How many times it has been started again after failing.
+    pub restarts: u32,
+    /// Why it last failed (an error or panic message), if it ever did.
+    pub last_error: Option<String>,
+    /// When it last failed.
+    pub last_failed_at: Option<DateTime<Utc>>,
+    /// When it is started again, while restarting.
+    pub restart_at: Option<DateTime<Utc>>,
+}
+
+impl BackgroundTask {
+    /// Failing now or within the last few minutes: enough for health to say degraded.
+    pub fn is_troubled(&self, now: DateTime<Utc>) -> bool {
+        self.state == TaskState::Restarting
+            || self
+                .last_failed_at
+                .is_some_and(|at| now - at < chrono::Duration::minutes(5))
+    }
 }
 
 /// What a person or token may do (see the role matrix in the design).

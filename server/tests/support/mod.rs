@@ -61,9 +61,17 @@ impl Console {
         let mut state = server::serve::state_for(&settings).with_auth(auth);
         state.monitor_interval_seconds = 5;
         let (stop, stopped) = server::shutdown::channel();
-        server::startup::run(state.clone(), settings, stopped.clone()).await;
+        server::tasks::startup::run(state.clone(), settings, stopped.clone())
+            .await
+            .unwrap();
         assert_eq!(state.phase(), StartupPhase::Ready);
-        tokio::spawn(server::refresher::run(state.clone(), stopped));
+        tokio::spawn(server::tasks::supervise(
+            "monitoring-refresher",
+            server::tasks::Lifetime::UntilShutdown,
+            state.clone(),
+            stopped,
+            server::tasks::refresher::run,
+        ));
         Console {
             state,
             _database: database,

@@ -5,6 +5,7 @@
 use super::jobs::JobRow;
 use crate::capabilities::{Capabilities, TimescaleVersion};
 use crate::facts::{CaggFacts, DimensionFacts};
+use crate::pg_time::PgTimestamp;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -187,51 +188,82 @@ pub async fn hypertables(
     Ok(tables)
 }
 
-type ChunkTuple = (
-    i32,
-    i32,
-    String,
-    String,
-    i64,
-    i32,
-    Option<i64>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
+/// One row of the chunks query, by name.
+#[derive(sqlx::FromRow)]
+struct ChunkQueryRow {
+    id: i32,
+    hypertable_id: i32,
+    schema: String,
+    name: String,
+    oid: i64,
+    status: i32,
+    compressed_oid: Option<i64>,
+    range_start: Option<PgTimestamp>,
+    range_end: Option<PgTimestamp>,
+    range_start_integer: Option<i64>,
+    range_end_integer: Option<i64>,
+    tablespace: Option<String>,
+    approximate_rows: i64,
+    before_compression_bytes: Option<i64>,
+    after_compression_bytes: Option<i64>,
+}
+
+impl From<ChunkQueryRow> for ChunkRow {
+    fn from(row: ChunkQueryRow) -> Self {
+        let compressed = row.status & 1 != 0;
+        ChunkRow {
+            id: row.id,
+            hypertable_id: row.hypertable_id,
+            schema: row.schema,
+            name: row.name,
+            oid: row.oid,
+            status: row.status,
+            compressed_oid: row.compressed_oid,
+            range_start: PgTimestamp::finite_or_none(row.range_start),
+            range_end: PgTimestamp::finite_or_none(row.range_end),
+            range_start_integer: row.range_start_integer,
+            range_end_integer: row.range_end_integer,
+            tablespace: row.tablespace,
+            approximate_rows: row.approximate_rows,
+            // As hypertable_compression_stats: only compressed chunks have them.
+            before_compression_bytes: row.before_compression_bytes.filter(|_| compressed),
+            after_compression_bytes: row.after_compression_bytes.filter(|_| compressed),
+        }
+    }
+}
 
 /// Every live chunk of every hypertable (internal compressed chunks excluded), by
 /// hypertable and range.
 pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
     // The primary dimension is the one with the lowest id, as in
     // timescaledb_information.chunks; open-ended slices are -infinity / infinity.
-    let rows: Vec<ChunkTuple> = sqlx::query_as(
+    // Before 2.26 the catalog kept rows of dropped chunks (`dropped`, a column 2.26
+    // removed); such a chunk has no relation, so the join with pg_class leaves it out
+    // on every version.
+    let rows: Vec<ChunkQueryRow> = sqlx::query_as(
         "WITH primary_dimension AS (
              SELECT DISTINCT ON (hypertable_id) id, hypertable_id,
                     column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) AS is_time
                FROM _timescaledb_catalog.dimension
               ORDER BY hypertable_id, id)
-         SELECT ch.id, ch.hypertable_id, ch.schema_name::text, ch.table_name::text,
-                c.oid::bigint, ch.status,
-                cc.oid::bigint,
+         SELECT ch.id, ch.hypertable_id, ch.schema_name::text AS schema, ch.table_name::text AS name,
+                c.oid::bigint AS oid, ch.status,
+                cc.oid::bigint AS compressed_oid,
                 CASE WHEN pd.is_time AND ds.range_start > -9223372036854775808
-                     THEN _timescaledb_functions.to_timestamp(ds.range_start) END,
+                     THEN _timescaledb_functions.to_timestamp(ds.range_start) END AS range_start,
                 CASE WHEN pd.is_time AND ds.range_end < 9223372036854775807
-                     THEN _timescaledb_functions.to_timestamp(ds.range_end) END,
-                CASE WHEN NOT pd.is_time THEN ds.range_start END,
-                CASE WHEN NOT pd.is_time THEN ds.range_end END,
-                t.spcname::text,
+                     THEN _timescaledb_functions.to_timestamp(ds.range_end) END AS range_end,
+                CASE WHEN NOT pd.is_time THEN ds.range_start END AS range_start_integer,
+                CASE WHEN NOT pd.is_time THEN ds.range_end END AS range_end_integer,
+                t.spcname::text AS tablespace,
                 CASE WHEN ch.status & 1 <> 0
                      THEN COALESCE(m.numrows_pre_compression, 0)
                           + CASE WHEN ch.status & 8 <> 0 THEN greatest(c.reltuples, 0)::bigint ELSE 0 END
-                     ELSE greatest(c.reltuples, 0)::bigint END,
-                m.uncompressed_heap_size + m.uncompressed_toast_size + m.uncompressed_index_size,
+                     ELSE greatest(c.reltuples, 0)::bigint END AS approximate_rows,
+                m.uncompressed_heap_size + m.uncompressed_toast_size + m.uncompressed_index_size
+                    AS before_compression_bytes,
                 m.compressed_heap_size + m.compressed_toast_size + m.compressed_index_size
+                    AS after_compression_bytes
            FROM _timescaledb_catalog.chunk ch
            JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id AND h.compression_state <> 2
            JOIN pg_namespace n ON n.nspname = ch.schema_name
@@ -248,50 +280,12 @@ pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
            LEFT JOIN pg_namespace cn ON cn.nspname = comp.schema_name
            LEFT JOIN pg_class cc ON cc.relnamespace = cn.oid AND cc.relname = comp.table_name
            LEFT JOIN _timescaledb_catalog.compression_chunk_size m ON m.chunk_id = ch.id
-          WHERE NOT ch.dropped AND NOT ch.osm_chunk
+          WHERE NOT ch.osm_chunk
           ORDER BY ch.hypertable_id, ds.range_start, ch.id",
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                hypertable_id,
-                schema,
-                name,
-                oid,
-                status,
-                compressed_oid,
-                range_start,
-                range_end,
-                range_start_integer,
-                range_end_integer,
-                tablespace,
-                approximate_rows,
-                before,
-                after,
-            )| ChunkRow {
-                id,
-                hypertable_id,
-                schema,
-                name,
-                oid,
-                status,
-                compressed_oid,
-                range_start,
-                range_end,
-                range_start_integer,
-                range_end_integer,
-                tablespace,
-                approximate_rows,
-                // As hypertable_compression_stats: only compressed chunks have them.
-                before_compression_bytes: before.filter(|_| status & 1 != 0),
-                after_compression_bytes: after.filter(|_| status & 1 != 0),
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(ChunkRow::from).collect())
 }
 
 /// Continuous aggregates with their source, materialized bytes and watermark.
@@ -301,7 +295,7 @@ pub async fn continuous_aggregates(
     jobs: &[JobRow],
 ) -> Result<Vec<CaggFacts>> {
     // A watermark at or before 4714 BC means "never refreshed".
-    type CaggTuple = (String, String, String, i32, Option<DateTime<Utc>>);
+    type CaggTuple = (String, String, String, i32, Option<PgTimestamp>);
     let rows: Vec<CaggTuple> = sqlx::query_as(
         "SELECT ca.user_view_schema::text, ca.user_view_name::text,
                 format('%s.%s', raw.schema_name, raw.table_name),
@@ -322,21 +316,24 @@ pub async fn continuous_aggregates(
     let now = Utc::now();
     Ok(rows
         .into_iter()
-        .map(|(schema, name, source, mat_id, watermark)| CaggFacts {
-            schema,
-            name,
-            source,
-            materialized_bytes: totals.get(&mat_id).copied().unwrap_or(0),
-            refresh_lag_seconds: watermark
-                .map(|w| ((now - w).num_milliseconds() as f64 / 1000.0).max(0.0)),
-            watermark,
-            refresh_schedule: jobs
-                .iter()
-                .find(|j| {
-                    j.hypertable_id == Some(mat_id)
-                        && j.facts.kind == "policy_refresh_continuous_aggregate"
-                })
-                .map(|j| j.facts.schedule_interval.clone()),
+        .map(|(schema, name, source, mat_id, watermark)| {
+            let watermark = PgTimestamp::finite_or_none(watermark);
+            CaggFacts {
+                schema,
+                name,
+                source,
+                materialized_bytes: totals.get(&mat_id).copied().unwrap_or(0),
+                refresh_lag_seconds: watermark
+                    .map(|w| ((now - w).num_milliseconds() as f64 / 1000.0).max(0.0)),
+                watermark,
+                refresh_schedule: jobs
+                    .iter()
+                    .find(|j| {
+                        j.hypertable_id == Some(mat_id)
+                            && j.facts.kind == "policy_refresh_continuous_aggregate"
+                    })
+                    .map(|j| j.facts.schedule_interval.clone()),
+            }
         })
         .collect())
 }

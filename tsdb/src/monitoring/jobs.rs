@@ -1,8 +1,13 @@
 //! Background jobs with their statistics and last error.
+//!
+//! Job definitions come from the public `timescaledb_information.jobs` view: the table
+//! behind it moved from `_timescaledb_config` to `_timescaledb_catalog` in 2.25. The
+//! statistics table is joined by hand so that jobs that never ran appear on every
+//! version; errors come from `timescaledb_information.job_errors` (2.13 on).
 
 use crate::facts::JobFacts;
+use crate::pg_time::PgTimestamp;
 use crate::Result;
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 /// A job and what the engine needs beyond its facts.
@@ -16,109 +21,108 @@ pub struct JobRow {
     pub compress_after: Option<(String, i64)>,
 }
 
-type JobTuple = (
-    i32,
-    String,
-    Option<i32>,
-    Option<String>,
-    String,
-    bool,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    Option<f64>,
-    Option<DateTime<Utc>>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-);
+/// One row of the jobs query, by name.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i32,
+    kind: String,
+    hypertable_id: Option<i32>,
+    hypertable: Option<String>,
+    schedule_interval: String,
+    scheduled: bool,
+    config: Option<String>,
+    next_start: Option<PgTimestamp>,
+    running: bool,
+    last_run_status: Option<String>,
+    last_run_started_at: Option<PgTimestamp>,
+    last_run_duration_seconds: Option<f64>,
+    last_successful_finish: Option<PgTimestamp>,
+    total_runs: Option<i64>,
+    total_failures: Option<i64>,
+    last_error: Option<String>,
+    compress_after_micros: Option<i64>,
+}
 
-/// Every job. Statistics come from the catalog joined by hand so jobs that never ran
-/// appear on every version; errors from `timescaledb_information.job_errors`, which
-/// exists (with the same columns) from 2.13 on.
+/// Every job.
 pub async fn jobs(pool: &PgPool) -> Result<Vec<JobRow>> {
-    let rows: Vec<JobTuple> = sqlx::query_as(
+    // For continuous aggregates the view names the aggregate's view; the engine keys
+    // jobs by the materialization hypertable, as the catalog's own job rows do.
+    // A job is running while a backend carries its application name (as the job_stats
+    // view decides); `next_start` then reads -infinity.
+    let rows: Vec<Row> = sqlx::query_as(
         "WITH last_error AS (
              SELECT DISTINCT ON (job_id) job_id, err_message
                FROM timescaledb_information.job_errors
               ORDER BY job_id, start_time DESC NULLS LAST)
-         SELECT j.id, j.proc_name::text, j.hypertable_id,
-                CASE WHEN ca.mat_hypertable_id IS NOT NULL
-                     THEN format('%s.%s', ca.user_view_schema, ca.user_view_name)
-                     WHEN h.id IS NOT NULL THEN format('%s.%s', h.schema_name, h.table_name) END,
-                j.schedule_interval::text, j.scheduled, j.config::text,
-                CASE WHEN j.scheduled THEN s.next_start END,
+         SELECT j.job_id AS id, j.proc_name::text AS kind,
+                COALESCE(ca.mat_hypertable_id, h.id) AS hypertable_id,
+                CASE WHEN j.hypertable_name IS NOT NULL
+                     THEN format('%s.%s', j.hypertable_schema, j.hypertable_name) END AS hypertable,
+                j.schedule_interval::text AS schedule_interval, j.scheduled,
+                j.config::text AS config,
+                CASE WHEN j.scheduled THEN s.next_start END AS next_start,
+                EXISTS (SELECT 1 FROM pg_stat_activity a
+                         WHERE a.datname = current_database()
+                           AND a.application_name = j.application_name
+                           AND a.state = 'active') AS running,
                 CASE WHEN s.last_finish IS NULL OR s.last_finish = '-infinity' THEN NULL
-                     WHEN s.last_run_success THEN 'Success' ELSE 'Failed' END,
-                CASE WHEN s.last_start > '-infinity' THEN s.last_start END,
-                CASE WHEN s.last_finish > s.last_start
-                     THEN extract(epoch FROM s.last_finish - s.last_start)::float8 END,
-                CASE WHEN s.last_successful_finish > '-infinity' THEN s.last_successful_finish END,
+                     WHEN s.last_run_success THEN 'Success' ELSE 'Failed' END AS last_run_status,
+                s.last_start AS last_run_started_at,
+                CASE WHEN s.last_finish > s.last_start AND s.last_finish < 'infinity'
+                     THEN extract(epoch FROM s.last_finish - s.last_start)::float8 END
+                    AS last_run_duration_seconds,
+                s.last_successful_finish,
                 s.total_runs, s.total_failures,
-                e.err_message,
+                e.err_message AS last_error,
                 CASE WHEN j.proc_name = 'policy_compression'
                       AND jsonb_typeof(j.config -> 'compress_after') = 'string'
-                     THEN (extract(epoch FROM (j.config ->> 'compress_after')::interval) * 1000000)::bigint END
-           FROM _timescaledb_config.bgw_job j
-           LEFT JOIN _timescaledb_internal.bgw_job_stat s ON s.job_id = j.id
-           LEFT JOIN _timescaledb_catalog.hypertable h ON h.id = j.hypertable_id
-           LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = j.hypertable_id
-           LEFT JOIN last_error e ON e.job_id = j.id
-          ORDER BY j.id",
+                     THEN (extract(epoch FROM (j.config ->> 'compress_after')::interval) * 1000000)::bigint
+                END AS compress_after_micros
+           FROM timescaledb_information.jobs j
+           LEFT JOIN _timescaledb_internal.bgw_job_stat s ON s.job_id = j.job_id
+           LEFT JOIN _timescaledb_catalog.continuous_agg ca
+                  ON ca.user_view_schema = j.hypertable_schema AND ca.user_view_name = j.hypertable_name
+           LEFT JOIN _timescaledb_catalog.hypertable h
+                  ON ca.mat_hypertable_id IS NULL
+                 AND h.schema_name = j.hypertable_schema AND h.table_name = j.hypertable_name
+           LEFT JOIN last_error e ON e.job_id = j.job_id
+          ORDER BY j.job_id",
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                kind,
-                hypertable_id,
-                hypertable,
-                schedule_interval,
-                scheduled,
-                config,
-                next_start,
-                last_run_status,
-                last_run_started_at,
-                last_run_duration_seconds,
-                last_successful_finish,
-                total_runs,
-                total_failures,
-                last_error,
-                compress_after_micros,
-            )| {
-                let compress_after = compress_after_micros.and_then(|micros| {
-                    let text = config
-                        .as_deref()
-                        .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
-                        .and_then(|v| v.get("compress_after")?.as_str().map(str::to_string))?;
-                    Some((text, micros))
-                });
-                JobRow {
-                    hypertable_id,
-                    compress_after,
-                    facts: JobFacts {
-                        id: i64::from(id),
-                        kind,
-                        hypertable,
-                        schedule_interval,
-                        scheduled,
-                        next_start,
-                        last_run_status,
-                        last_run_started_at,
-                        last_run_duration_seconds,
-                        last_successful_finish,
-                        total_runs: total_runs.unwrap_or(0),
-                        total_failures: total_failures.unwrap_or(0),
-                        last_error,
-                        config,
-                    },
-                }
+    Ok(rows.into_iter().map(JobRow::from).collect())
+}
+
+impl From<Row> for JobRow {
+    fn from(row: Row) -> Self {
+        let compress_after = row.compress_after_micros.and_then(|micros| {
+            let text = row
+                .config
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
+                .and_then(|v| v.get("compress_after")?.as_str().map(str::to_string))?;
+            Some((text, micros))
+        });
+        JobRow {
+            hypertable_id: row.hypertable_id,
+            compress_after,
+            facts: JobFacts {
+                id: i64::from(row.id),
+                kind: row.kind,
+                hypertable: row.hypertable,
+                schedule_interval: row.schedule_interval,
+                scheduled: row.scheduled,
+                next_start: PgTimestamp::finite_or_none(row.next_start),
+                running: row.running,
+                last_run_status: row.last_run_status,
+                last_run_started_at: PgTimestamp::finite_or_none(row.last_run_started_at),
+                last_run_duration_seconds: row.last_run_duration_seconds,
+                last_successful_finish: PgTimestamp::finite_or_none(row.last_successful_finish),
+                total_runs: row.total_runs.unwrap_or(0),
+                total_failures: row.total_failures.unwrap_or(0),
+                last_error: row.last_error,
+                config: row.config,
             },
-        )
-        .collect())
+        }
+    }
 }

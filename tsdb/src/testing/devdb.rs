@@ -1,27 +1,18 @@
-//! A private embedded TimescaleDB for integration tests (feature `test-support`).
+//! devdb for tests: a private embedded TimescaleDB per test binary.
 //!
 //! Each test binary starts its own devdb instance on a free port with a data directory
 //! copied from a prepared template (so start-up takes about a second, not the five of a
 //! first start), and tests take turns on it: devdb serves one connection at a time.
 //! Each test works in a schema of its own.
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use super::{connect, copy_dir, free_port, remove_stale, workspace_root, NEXT};
 use sqlx::PgPool;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// The workspace root (tsdb's parent directory).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tsdb lives inside the workspace")
-        .to_path_buf()
-}
 
 /// A running devdb process owned by the test binary.
 #[derive(Debug)]
@@ -31,8 +22,6 @@ pub struct DevDb {
     data_dir: PathBuf,
     log: PathBuf,
 }
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
 
 impl DevDb {
     /// Starts a fresh instance from the template (made on first use).
@@ -236,76 +225,12 @@ fn build_template(script: &Path, template: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("find a free port")
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes data directories left by test binaries that are no longer running.
-fn remove_stale(scratch: &Path) {
-    let Ok(entries) = std::fs::read_dir(scratch) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.split(['-', '.']).next() else {
-            continue;
-        };
-        if !Path::new("/proc").join(pid).exists() {
-            let path = entry.path();
-            if path.is_dir() {
-                std::fs::remove_dir_all(path).ok();
-            } else {
-                std::fs::remove_file(path).ok();
-            }
-        }
-    }
-}
-
 static SHARED: OnceLock<DevDb> = OnceLock::new();
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The test binary's shared instance, started on first use.
 pub fn shared() -> &'static DevDb {
     SHARED.get_or_init(DevDb::start)
-}
-
-/// Connects a one-connection pool, retrying while devdb notices the previous client left.
-pub async fn connect(url: &str) -> PgPool {
-    let options = PgConnectOptions::from_str(url).expect("valid devdb url");
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await
-        {
-            Ok(pool) => return pool,
-            Err(error) if attempt < 50 => {
-                let _ = error;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => panic!("cannot connect to devdb at {url}: {error}"),
-        }
-    }
 }
 
 /// One test's turn on the shared instance, with a schema of its own.
@@ -342,150 +267,5 @@ impl TestDb {
     /// Closes the pool so the next test can connect at once.
     pub async fn finish(self) {
         self.pool.close().await;
-    }
-}
-
-/// A private instance of the machine's own PostgreSQL (Debian's, without TimescaleDB):
-/// the no-extension case, several connections at once, and a native anchor for benchmarks.
-#[derive(Debug)]
-pub struct NativePostgres {
-    child: Child,
-    port: u16,
-    data_dir: PathBuf,
-}
-
-/// The directory holding `initdb` and `postgres`: `PG_BIN`, else the newest under
-/// /usr/lib/postgresql.
-fn postgres_bin() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PG_BIN") {
-        return PathBuf::from(dir);
-    }
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path().join("bin"))
-                .filter(|bin| bin.join("initdb").is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    versions.sort();
-    versions.pop().expect(
-        "no PostgreSQL server under /usr/lib/postgresql (make deps installs Debian's postgresql)",
-    )
-}
-
-/// The uid and gid to run PostgreSQL as: the `postgres` account when the tests run as
-/// root (PostgreSQL refuses to), else nobody in particular.
-fn postgres_account() -> Option<(u32, u32)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .nth(1)?
-        .to_string();
-    if uid != "0" {
-        return None;
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        (fields.first() == Some(&"postgres"))
-            .then(|| Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?)))
-            .flatten()
-    })
-}
-
-fn as_postgres(command: &mut Command, account: Option<(u32, u32)>) -> &mut Command {
-    use std::os::unix::process::CommandExt;
-    if let Some((uid, gid)) = account {
-        command.uid(uid).gid(gid);
-    }
-    command
-}
-
-impl NativePostgres {
-    /// Runs `initdb` into a fresh directory and starts the server on a free port.
-    pub fn start() -> NativePostgres {
-        let bin = postgres_bin();
-        let account = postgres_account();
-        let scratch = workspace_root().join("target/pg-tests");
-        std::fs::create_dir_all(&scratch).expect("create target/pg-tests");
-        remove_stale(&scratch);
-        let data_dir = scratch.join(format!(
-            "{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&data_dir).expect("create the data directory");
-        if let Some((uid, gid)) = account {
-            std::os::unix::fs::chown(&data_dir, Some(uid), Some(gid)).expect("chown data dir");
-        }
-        let output = as_postgres(
-            Command::new(bin.join("initdb"))
-                .arg("-D")
-                .arg(&data_dir)
-                .args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
-                .stdin(Stdio::null()),
-            account,
-        )
-        .output()
-        .expect("run initdb");
-        assert!(
-            output.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let port = free_port();
-        let child = as_postgres(
-            Command::new(bin.join("postgres"))
-                .arg("-D")
-                .arg(&data_dir)
-                .args(["-p", &port.to_string(), "-k"])
-                .arg(&data_dir)
-                .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-            account,
-        )
-        .spawn()
-        .expect("start postgres");
-        let server = NativePostgres {
-            child,
-            port,
-            data_dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "postgres did not listen within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    /// Connection URL.
-    pub fn url(&self) -> String {
-        format!(
-            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
-            self.port
-        )
-    }
-}
-
-impl Drop for NativePostgres {
-    fn drop(&mut self) {
-        // SIGINT is PostgreSQL's fast shutdown.
-        Command::new("kill")
-            .arg("-INT")
-            .arg(self.child.id().to_string())
-            .status()
-            .ok();
-        self.child.wait().ok();
-        std::fs::remove_dir_all(&self.data_dir).ok();
     }
 }

@@ -2,6 +2,7 @@
 //! and publishes them; nothing a request does waits for it. The first pass (and any an
 //! admin asks for) reads every size; the others reuse what cannot have changed.
 
+use super::TaskError;
 use app::state::AppState;
 use std::time::Duration;
 use tsdb::monitoring::{gather, Pass, SizeCache};
@@ -12,8 +13,13 @@ const PASS_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often to look for the database before it is connected.
 const WAIT_FOR_DATABASE: Duration = Duration::from_secs(1);
 
-/// Runs until shutdown.
-pub async fn run(state: AppState, shutdown: tokio::sync::watch::Receiver<bool>) {
+/// Runs until shutdown. A failed pass is published and retried at the next interval; a
+/// panic ends the task and its supervisor starts it again (with an empty size cache, so
+/// the next pass is a full one).
+pub async fn run(
+    state: AppState,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), TaskError> {
     let mut shutdown = shutdown;
     let mut cache = SizeCache::default();
     let mut pass = Pass::Full;
@@ -65,7 +71,7 @@ pub async fn run(state: AppState, shutdown: tokio::sync::watch::Receiver<bool>) 
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = state.monitor.refresh_requested() => pass = Pass::Full,
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return Ok(()),
         }
     }
 }

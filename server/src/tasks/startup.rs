@@ -2,22 +2,26 @@
 //! probe, migrate, then load demo data. Each step's outcome is published in the state
 //! so health and pages tell the truth while it runs.
 
+use super::TaskError;
 use crate::config::{Profile, Settings};
 use crate::database::{self, RetryPolicy};
 use app::state::{AppState, StartupPhase};
 use std::time::Duration;
 
-/// Runs start-up to completion or until `shutdown` resolves.
+/// Runs start-up to completion or until `shutdown` resolves. A step that fails is
+/// published as the phase and logged; it does not fail the task (start-up is not
+/// retried blindly: a failed migration needs a person).
 pub async fn run(
     state: AppState,
     settings: Settings,
     shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+) -> Result<(), TaskError> {
     let mut shutdown = shutdown;
     tokio::select! {
         _ = steps(&state, &settings) => {}
         _ = shutdown.changed() => tracing::info!("start-up interrupted by shutdown"),
     }
+    Ok(())
 }
 
 async fn steps(state: &AppState, settings: &Settings) {
@@ -48,10 +52,18 @@ async fn steps(state: &AppState, settings: &Settings) {
     );
     let pool = connected.pool.clone();
     state.set_phase(StartupPhase::Migrating);
-    if let Err(error) = tsdb::migrations::run(&pool).await {
-        tracing::error!(%error, "migrations failed");
-        state.set_phase(StartupPhase::Failed(format!("migrations failed: {error}")));
-        return;
+    match tsdb::migrations::run(&pool).await {
+        Ok(report) if !report.deferred.is_empty() => tracing::warn!(
+            deferred = ?report.deferred,
+            "{}; TimescaleDB's migrations run at the first start after that",
+            tsdb::Error::NotPreloaded
+        ),
+        Ok(_) => {}
+        Err(error) => {
+            tracing::error!(%error, "migrations failed");
+            state.set_phase(StartupPhase::Failed(format!("migrations failed: {error}")));
+            return;
+        }
     }
     // Probe again: the first migration may just have installed the extension.
     let capabilities = match tsdb::capabilities::Capabilities::probe(&pool).await {
@@ -104,24 +116,4 @@ async fn steps(state: &AppState, settings: &Settings) {
         );
     }
     state.set_phase(StartupPhase::Ready);
-}
-
-/// How often timed-out sessions and expired session records are deleted.
-const JANITOR_PERIOD: Duration = Duration::from_secs(600);
-
-/// Deletes timed-out sessions every few minutes until shutdown.
-pub async fn session_janitor(state: AppState, shutdown: tokio::sync::watch::Receiver<bool>) {
-    let mut shutdown = shutdown;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(JANITOR_PERIOD) => {}
-            _ = shutdown.changed() => return,
-        }
-        let Ok(pool) = state.pool() else { continue };
-        match tsdb::sessions::purge_expired(&pool, state.auth.timeouts).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "expired sessions deleted"),
-            Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
-        }
-    }
 }

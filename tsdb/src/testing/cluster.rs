@@ -1,0 +1,211 @@
+//! A private PostgreSQL cluster: `initdb` into a fresh directory under `target/`, then the
+//! server on a free loopback port, stopped and deleted when dropped. Used with the
+//! machine's own PostgreSQL (no TimescaleDB: the no-extension case) and with the native
+//! tier's PostgreSQL 15.18 + TimescaleDB 2.28.3 (the job scheduler, real concurrency).
+
+use super::{free_port, remove_stale, workspace_root, NEXT};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// A running private cluster owned by the test binary.
+#[derive(Debug)]
+pub struct Cluster {
+    child: Child,
+    port: u16,
+    data_dir: PathBuf,
+    log: PathBuf,
+}
+
+/// The machine's newest PostgreSQL (`PG_BIN` overrides): the one without TimescaleDB.
+fn system_bin() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|bin| bin.join("initdb").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort();
+    versions.pop().expect(
+        "no PostgreSQL server under /usr/lib/postgresql (make deps installs Debian's postgresql)",
+    )
+}
+
+/// The uid and gid to run PostgreSQL as: the `postgres` account when the tests run as
+/// root (PostgreSQL refuses to), else nobody in particular.
+fn postgres_account() -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .nth(1)?
+        .to_string();
+    if uid != "0" {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.first() == Some(&"postgres"))
+            .then(|| Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?)))
+            .flatten()
+    })
+}
+
+fn as_postgres(command: &mut Command, account: Option<(u32, u32)>) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    if let Some((uid, gid)) = account {
+        command.uid(uid).gid(gid);
+    }
+    command
+}
+
+/// The last lines of a server log.
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+impl Cluster {
+    /// The machine's own PostgreSQL, without TimescaleDB.
+    pub fn system_postgres() -> Cluster {
+        Cluster::start(&system_bin(), &[]).unwrap_or_else(|report| panic!("{report}"))
+    }
+
+    /// Runs `initdb` with the binaries in `bin` and starts the server with `settings`
+    /// (`-c name=value` each) on a free port; says why when it cannot.
+    pub fn start(bin: &Path, settings: &[(&str, &str)]) -> Result<Cluster, String> {
+        let account = postgres_account();
+        let scratch = workspace_root().join("target/pg-tests");
+        std::fs::create_dir_all(&scratch).map_err(|e| format!("create {scratch:?}: {e}"))?;
+        remove_stale(&scratch);
+        let name = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let data_dir = scratch.join(&name);
+        let log = scratch.join(format!("{name}.log"));
+        std::fs::create_dir_all(&data_dir).map_err(|e| format!("create {data_dir:?}: {e}"))?;
+        std::fs::File::create(&log).map_err(|e| format!("create {log:?}: {e}"))?;
+        if let Some((uid, gid)) = account {
+            for path in [&data_dir, &log] {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid))
+                    .map_err(|e| format!("chown {path:?}: {e}"))?;
+            }
+        }
+        let output = as_postgres(
+            Command::new(bin.join("initdb"))
+                .arg("-D")
+                .arg(&data_dir)
+                .args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+                .stdin(Stdio::null()),
+            account,
+        )
+        .output()
+        .map_err(|e| format!("run {:?}: {e}", bin.join("initdb")))?;
+        if !output.status.success() {
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let port = free_port();
+        let mut command = Command::new(bin.join("postgres"));
+        command
+            .arg("-D")
+            .arg(&data_dir)
+            .args(["-p", &port.to_string(), "-k"])
+            .arg(&data_dir)
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        for (name, value) in settings {
+            command.arg("-c").arg(format!("{name}={value}"));
+        }
+        let log_file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .map_err(|e| format!("open {log:?}: {e}"))?;
+        let err = log_file
+            .try_clone()
+            .map_err(|e| format!("clone the log handle: {e}"))?;
+        let child = as_postgres(
+            command.stdin(Stdio::null()).stdout(log_file).stderr(err),
+            account,
+        )
+        .spawn()
+        .map_err(|e| format!("start {:?}: {e}", bin.join("postgres")))?;
+        let mut cluster = Cluster {
+            child,
+            port,
+            data_dir,
+            log,
+        };
+        // Listening is not ready: until recovery ends the server answers "the database
+        // system is starting up". pg_isready says when it accepts sessions.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let ready = || {
+            Command::new(bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        while !ready() {
+            if let Ok(Some(status)) = cluster.child.try_wait() {
+                return Err(format!(
+                    "postgres exited with {status}:\n{}",
+                    tail(&cluster.log)
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "postgres did not listen within 60 s:\n{}",
+                    tail(&cluster.log)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(cluster)
+    }
+
+    /// Connection URL of database `postgres`.
+    pub fn url(&self) -> String {
+        self.url_for("postgres")
+    }
+
+    /// Connection URL of `database` (a plain name).
+    pub fn url_for(&self, database: &str) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/{database}?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// The server's log so far (for failure messages).
+    pub fn log_tail(&self) -> String {
+        tail(&self.log)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // SIGINT is PostgreSQL's fast shutdown.
+        Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status()
+            .ok();
+        self.child.wait().ok();
+        std::fs::remove_dir_all(&self.data_dir).ok();
+        std::fs::remove_file(&self.log).ok();
+    }
+}

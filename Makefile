@@ -10,6 +10,8 @@ SHELL := /bin/bash
 
 DEVDB_PORT ?= 5433
 DEVDB_DATA ?= .devdb/data
+NATIVE_PORT ?= 5434
+NATIVE_DATA ?= .native/data
 CARGO_LEPTOS_VERSION := 0.3.8
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
@@ -20,24 +22,27 @@ DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disabl
 # "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
 LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
-.PHONY: help run test deps deps-system deps-rust deps-node build-release lint unit e2e stop bench
+.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native build-release lint unit e2e native-report stop bench
 
 help:
-	@echo "make run    - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
-	@echo "make test   - every test: fmt, clippy, unit, integration (devdb), browser (Chromium)"
-	@echo "make stop   - stop the embedded TimescaleDB started by make run"
+	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
+	@echo "make run-native - the same on the native TimescaleDB 2.28.3, whose scheduler runs the jobs"
+	@echo "make test       - every test: fmt, clippy, unit, integration (devdb + native tier), browser (Chromium)"
+	@echo "make stop       - stop the databases started by make run / make run-native"
 	@echo "make bench  - monitoring pass vs naive calls at 10,000 chunks on devdb (slow: builds the data)"
 
 ## Prerequisites ----------------------------------------------------------------------
 
-deps: deps-system deps-rust deps-node public/vendor/echarts.min.js
+deps: deps-system deps-rust deps-node deps-native public/vendor/echarts.min.js
 
 # Debian packages: Chromium for the browser tests, Debian's PostgreSQL (no TimescaleDB) for
-# the no-extension and multi-connection tests, and Node.js where it is missing.
+# the no-extension test (its shared libraries also serve the native tier's PostgreSQL),
+# cmake for building the native tier, and Node.js where it is missing.
 deps-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -57,6 +62,13 @@ deps-node: devdb/node_modules/.stamp vendor/node_modules/.stamp end2end/node_mod
 	cd $* && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The native tier: Debian's PostgreSQL 15.18 and TimescaleDB 2.28.3 built from the vendored
+# sources in ../shared/vendor into a private prefix outside the clone (native/env.sh says
+# where). About 5 minutes, once; nothing when built or when the sources are absent (then
+# the native tests are skipped and `make test` says so at the end).
+deps-native: deps-system
+	@native/build.sh --optional
+
 # ECharts is served by the console itself from the npm copy, never from a CDN.
 public/vendor/echarts.min.js: vendor/node_modules/.stamp
 	mkdir -p public/vendor
@@ -75,21 +87,51 @@ run: build-release
 	echo "console: http://127.0.0.1:3000 (Ctrl-C stops it; 'make stop' stops the embedded database)"; \
 	exec target/release/ms5-console serve
 
+# The console with demo data on a native TimescaleDB cluster, whose scheduler runs the
+# policies and jobs on their schedules (devdb has none).
+run-native: build-release
+	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT)
+	@echo "console: http://127.0.0.1:3000 on TimescaleDB 2.28.3 (Ctrl-C stops it; 'make stop' stops the database)"
+	@export DATABASE_URL='postgres://postgres@127.0.0.1:$(NATIVE_PORT)/ms5?sslmode=disable' \
+	  MS5_ENV="$${MS5_ENV:-development}"; \
+	exec target/release/ms5-console serve
+
 stop:
 	@devdb/stop.sh $(DEVDB_DATA)
+	@native/stop.sh $(NATIVE_DATA)
 
 ## Tests --------------------------------------------------------------------------------
 
-test: deps lint unit e2e
+test: deps lint unit e2e native-report
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-# Unit tests and integration tests against private devdb instances.
+# Unit tests and integration tests against private devdb instances and the native tier.
+# Wherever the native tier is available its tests must run (MS5_NATIVE_REQUIRED=1): a
+# native test cannot pass by skipping itself.
 unit:
+	@if [ -n "$${MS5_TEST_TIMESCALEDB_URL:-}" ] || native/status.sh >/dev/null 2>&1; then \
+	  export MS5_NATIVE_REQUIRED=1; \
+	else \
+	  echo "native tier unavailable: its tests are skipped (the reason is repeated at the end)"; \
+	fi; \
 	cargo test
+
+# Says loudly, last, when the native tier did not run.
+native-report:
+	@if [ -n "$${MS5_TEST_TIMESCALEDB_URL:-}" ]; then \
+	  echo "native tier: ran against MS5_TEST_TIMESCALEDB_URL"; \
+	elif reason=$$(native/status.sh 2>&1 >/dev/null); then \
+	  echo "native tier: ran ($$(native/status.sh))"; \
+	else \
+	  printf '\n%s\n%s\n%s\n\n' \
+	    "!!! NATIVE TIER SKIPPED: $$reason" \
+	    "!!! The job scheduler, concurrency and TimescaleDB 2.28.3 were NOT tested." \
+	    "!!! Provide ../shared/vendor (MS5_VENDOR_DIR) or set MS5_TEST_TIMESCALEDB_URL."; \
+	fi
 
 # Browser tests: Playwright drives Debian's Chromium against the release build, the one
 # `make run` serves (optimised WASM has failed where the debug build worked).

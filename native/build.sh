@@ -4,7 +4,8 @@
 # same prefix. Nothing of the system's PostgreSQL is touched, no root is needed, and a
 # second run with the prefix complete does nothing.
 #
-# Usage: native/build.sh            (prints the prefix on its last line)
+# Usage: native/build.sh [--optional]   (prints the prefix on its last line)
+#   --optional: when the vendored sources are absent, say so and succeed (make deps).
 # Environment: MS5_VENDOR_DIR (default ../shared/vendor beside the clone),
 #              MS5_NATIVE_CACHE (see native/env.sh).
 set -euo pipefail
@@ -17,6 +18,10 @@ if [[ -f $NATIVE_STAMP ]]; then
   exit 0
 fi
 if ! native_vendor_present; then
+  if [[ ${1:-} == --optional ]]; then
+    echo "native tier: not built: $NATIVE_MISSING"
+    exit 0
+  fi
   echo "native tier: cannot build: $NATIVE_MISSING" >&2
   exit 2
 fi

@@ -68,8 +68,13 @@ pub async fn get_overview() -> Result<Overview, AppError> {
             .map(|e| AppError::from(e).to_string()),
     };
     let snapshot = state.monitor.snapshot();
+    let job_scheduler = state
+        .capabilities()
+        .is_some_and(|c| c.has_job_scheduler() && c.require_timescaledb().is_ok());
     Ok(Overview {
         status: crate::monitor::assess(&state),
+        job_scheduler,
+        troubled_tasks: state.tasks.troubled(chrono::Utc::now()),
         header: snapshot.as_ref().map(|s| header(&state, s)),
         problem,
         database: snapshot.as_ref().map(|s| s.database.clone()),

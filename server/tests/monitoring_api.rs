@@ -316,7 +316,20 @@ async fn prometheus_openapi_and_health_from_the_last_known_state() {
 
 #[tokio::test]
 async fn an_operator_compresses_a_chunk_and_a_viewer_may_not() {
-    let console = Console::start(true).await;
+    operator_compresses_a_chunk(Console::start(true).await).await;
+}
+
+#[tokio::test]
+async fn an_operator_compresses_a_chunk_on_the_native_tier() {
+    let Some(tier) = tsdb::testing::native_tier() else {
+        return;
+    };
+    let database = tier.database("compress_action").await;
+    let url = database.url.clone();
+    operator_compresses_a_chunk(Console::start_on(&url, Box::new(database), true).await).await;
+}
+
+async fn operator_compresses_a_chunk(console: Console) {
     console.add_user("olga", Role::Operator, PASSWORD).await;
     console.add_user("vera", Role::Viewer, PASSWORD).await;
     let first = console.snapshot_after(None).await;

@@ -254,6 +254,12 @@ pub struct Overview {
     pub jobs: Vec<JobFacts>,
     /// Continuous aggregates.
     pub continuous_aggregates: Vec<CaggFacts>,
+    /// Whether TimescaleDB's scheduler runs jobs here (else only by hand).
+    #[serde(default)]
+    pub job_scheduler: bool,
+    /// The console's background tasks that are failing now or failed lately.
+    #[serde(default)]
+    pub troubled_tasks: Vec<crate::types::BackgroundTask>,
 }
 
 /// One hypertable with its chunks, jobs and continuous aggregates.

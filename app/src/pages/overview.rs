@@ -11,7 +11,7 @@ use crate::monitoring::get_overview;
 use crate::url::encode;
 use leptos::prelude::*;
 use tsdb::facts::{HypertableFacts, Overview};
-use tsdb::types::{format_bytes, format_time, HealthStatus};
+use tsdb::types::{format_bytes, format_time, HealthStatus, TaskState};
 
 /// The overview page.
 #[component]
@@ -88,16 +88,28 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             </div>
             <Freshness header=o.header.clone()/>
             {o.problem.clone().map(|p| view! { <div class="banner bad" role="alert" data-testid="problem">{p}</div> })}
+            {o.troubled_tasks.iter().map(|t| view! {
+                <div class="banner warn" role="alert" data-testid="troubled-task">
+                    <strong>{format!("Background task {} ", t.name)}</strong>
+                    {match (t.state, t.restart_at) {
+                        (TaskState::Restarting, Some(at)) => format!("failed and starts again at {}", format_time(&at)),
+                        _ => format!("failed {} and was started again", t.last_failed_at.as_ref().map(format_time).unwrap_or_default()),
+                    }}
+                    {format!(" ({} restarts). ", t.restarts)}
+                    <span class="error-text">{t.last_error.clone().unwrap_or_default()}</span>
+                    " Figures on this page may be older than they look."
+                </div>
+            }).collect_view()}
             <div class="totals">
                 <div class="stat"><span class="label">"Database"</span>
                     <span class="value small-value">{o.database.as_ref().map(|d| format!("{} · {}", d.name, format_bytes(d.size_bytes))).unwrap_or_else(|| "—".into())}</span>
                     <span class="muted small">{o.database.as_ref().map(|d| format!("PostgreSQL {} · {} of {} connections", d.server_version, d.connections, d.max_connections)).unwrap_or_default()}</span>
                 </div>
                 <div class="stat"><span class="label">"TimescaleDB"</span>
-                    <span class="value small-value">{o.timescaledb.as_ref().map(|t| t.version.clone()).unwrap_or_else(|| "not installed".into())}</span>
-                    <span class="muted small">{o.timescaledb.as_ref().map(|t| match t.max_background_workers {
-                        Some(max) => format!("{} of {max} background workers", t.background_workers_in_use),
-                        None => format!("{} background workers", t.background_workers_in_use),
+                    <span class="value small-value">{o.timescaledb.as_ref().map(|t| t.version.clone()).unwrap_or_else(|| "not usable".into())}</span>
+                    <span class="muted small" data-testid="scheduler">{o.timescaledb.as_ref().map(|t| match (o.job_scheduler, t.max_background_workers) {
+                        (true, Some(max)) => format!("{} of {max} background workers", t.background_workers_in_use),
+                        _ => "no job scheduler: jobs run only when started by hand".to_string(),
                     }).unwrap_or_default()}</span>
                 </div>
                 <div class="stat"><span class="label">"Hypertables"</span><span class="value" data-testid="hypertable-count">{o.hypertables.len()}</span>

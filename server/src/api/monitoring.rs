@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tsdb::chunk_query::{ChunkPage, ChunkQuery};
 use tsdb::facts::{HypertableFacts, JobFacts, Snapshot};
-use tsdb::types::{HealthStatus, Role};
+use tsdb::types::{BackgroundTask, HealthStatus, Role};
 
 /// The snapshot, or 503 until the first pass has finished.
 fn snapshot(state: &AppState) -> Result<Arc<Snapshot>, ApiError> {
@@ -79,6 +79,9 @@ pub struct DatabaseHealth {
     pub pool: Option<PoolStats>,
     /// Seconds since the last snapshot.
     pub snapshot_age_seconds: Option<f64>,
+    /// The console's background tasks (refresher, start-up, janitor): a failing one is
+    /// restarted with back-off and shows its last error here.
+    pub background_tasks: Vec<BackgroundTask>,
 }
 
 /// Reachability, size, connections and pool, from the last known state.
@@ -114,6 +117,7 @@ pub async fn database(
             max: p.options().get_max_connections(),
         }),
         snapshot_age_seconds: state.monitor.age_seconds(),
+        background_tasks: state.tasks.list(),
     }))
 }
 
@@ -136,6 +140,10 @@ pub struct TimescaleHealth {
     pub max_background_workers: Option<i64>,
     /// Workers running now.
     pub background_workers_in_use: Option<i64>,
+    /// Whether TimescaleDB's scheduler runs jobs on their schedules here; without it
+    /// (the embedded development database, or no background workers) jobs run only
+    /// when started by hand.
+    pub job_scheduler: bool,
     /// Jobs whose last run failed.
     pub failing_jobs: Vec<JobFacts>,
     /// Seconds since the last snapshot.
@@ -172,6 +180,9 @@ pub async fn timescaledb(
         license: extension.as_ref().and_then(|e| e.license.clone()),
         max_background_workers: extension.as_ref().and_then(|e| e.max_background_workers),
         background_workers_in_use: extension.as_ref().map(|e| e.background_workers_in_use),
+        job_scheduler: capabilities
+            .as_ref()
+            .is_some_and(|c| c.has_job_scheduler() && c.require_timescaledb().is_ok()),
         failing_jobs: snapshot
             .map(|s| {
                 s.jobs

@@ -30,6 +30,15 @@ pub fn settings(url: Option<&str>, demo: bool) -> Settings {
     Settings::load(None, |name| vars.get(name).cloned()).expect("valid test settings")
 }
 
+/// The settings a production deployment starts with: only the database named.
+pub fn production_settings(url: &str) -> Settings {
+    let vars = HashMap::from([
+        ("MS5_ENV", "production".to_string()),
+        ("DATABASE_URL", url.to_string()),
+    ]);
+    Settings::load(None, |name| vars.get(name).cloned()).expect("valid production settings")
+}
+
 /// A started console (start-up finished) on its own devdb.
 pub struct Console {
     /// The state handed to the router.
@@ -54,7 +63,11 @@ impl Console {
         database: Box<dyn std::any::Any + Send>,
         demo: bool,
     ) -> Console {
-        let settings = settings(Some(url), demo);
+        Console::start_with(settings(Some(url), demo), database).await
+    }
+
+    /// Starts a console with `settings`; `database` keeps its database alive.
+    pub async fn start_with(settings: Settings, database: Box<dyn std::any::Any + Send>) -> Console {
         let mut auth = server::serve::auth_settings(&settings);
         // The cookie attributes of production are what the tests check.
         auth.secure_cookie = true;

@@ -1,0 +1,161 @@
+//! The console on each kind of server it meets: devdb and the native tier run the same
+//! code, with only what the connect-time probe found deciding the difference (pool size,
+//! job scheduler); a server that offers TimescaleDB without preloading it is served and
+//! explained instead of killing the migrations.
+
+mod support;
+
+use http::StatusCode;
+use serde_json::Value;
+use support::{production_settings, Console};
+use tsdb::testing::{native_tier, preload_free_cluster, DevDb};
+use tsdb::types::Role;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A production start: no demo data and no demo accounts, the MS5.0 tables created as
+/// empty hypertables, health ok.
+async fn production_start(console: Console) -> Console {
+    let pool = console.pool();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM console.users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 0, "production creates no accounts");
+    for table in [
+        "metric_hist",
+        "oee_calculations",
+        "energy_consumption",
+        "production_events",
+        "fault_event",
+    ] {
+        let rows: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM factory_telemetry.{table}"
+        ))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(rows, 0, "{table} holds no demo rows");
+    }
+    let snapshot = console.snapshot_after(None).await;
+    let hypertables: Vec<String> = snapshot.hypertables.iter().map(|h| h.qualified()).collect();
+    assert_eq!(hypertables.len(), 5, "{hypertables:?}");
+    assert!(snapshot.chunks.is_empty());
+    let reply = console
+        .request("GET", "/api/v1/monitoring/health")
+        .send()
+        .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (StatusCode::OK, r#"{"status":"ok"}"#)
+    );
+    console
+}
+
+#[tokio::test]
+async fn a_production_start_on_devdb_loads_nothing_and_uses_one_connection() {
+    let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+    let url = devdb.url();
+    let console = production_start(
+        Console::start_with(production_settings(&url), Box::new(devdb)).await,
+    )
+    .await;
+    let capabilities = console.state.capabilities().unwrap();
+    assert!(!capabilities.has_job_scheduler());
+    assert_eq!(console.pool().options().get_max_connections(), 1);
+}
+
+#[tokio::test]
+async fn a_production_start_on_the_native_tier_loads_nothing_and_uses_a_real_pool() {
+    let Some(tier) = native_tier() else { return };
+    let database = tier.database("production_start").await;
+    let url = database.url.clone();
+    let console = production_start(
+        Console::start_with(production_settings(&url), Box::new(database)).await,
+    )
+    .await;
+    let capabilities = console.state.capabilities().unwrap();
+    assert!(capabilities.has_job_scheduler(), "{capabilities:?}");
+    assert_eq!(console.pool().options().get_max_connections(), 10);
+    // The scheduler's own jobs are listed like any other.
+    let snapshot = console.snapshot_after(None).await;
+    assert!(
+        snapshot
+            .jobs
+            .iter()
+            .any(|j| j.kind == "policy_refresh_continuous_aggregate"),
+        "{:?}",
+        snapshot.jobs
+    );
+}
+
+#[tokio::test]
+async fn timescaledb_offered_but_not_preloaded_is_served_and_explained() {
+    let Some(cluster) = tokio::task::spawn_blocking(preload_free_cluster)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let url = cluster.url();
+    // Migrations must not end the connection with "must be preloaded": start-up
+    // finishes (Console asserts it) with TimescaleDB's migrations deferred.
+    let console = Console::start_on(&url, Box::new(cluster), false).await;
+    let capabilities = console.state.capabilities().unwrap();
+    assert!(capabilities.needs_preload(), "{capabilities:?}");
+    let pool = console.pool();
+    let factory: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'factory_telemetry')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!factory, "the deferred migrations left nothing half-made");
+    let deferred: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM console._sqlx_migrations WHERE description ILIKE '%timescaledb%'
+            OR description IN ('factory telemetry', 'metric hist hourly')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(deferred, 0, "deferred migrations are not recorded as applied");
+    let snapshot = console.snapshot_after(None).await;
+    assert!(snapshot.timescaledb.is_none());
+
+    let reply = console
+        .request("GET", "/api/v1/monitoring/health")
+        .send()
+        .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (StatusCode::OK, r#"{"status":"degraded"}"#)
+    );
+    let admin = console.add_token("ops", Role::Admin).await;
+    let reply = console
+        .request("GET", "/api/v1/monitoring/health/timescaledb")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let doc: Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(doc["supported"], false);
+    assert_eq!(doc["job_scheduler"], false);
+    let message = doc["message"].as_str().unwrap();
+    assert!(
+        message.contains("not preloaded")
+            && message.contains("shared_preload_libraries = 'timescaledb'"),
+        "{doc}"
+    );
+
+    // The console's own tables exist: an admin signs in and the overview says what to do.
+    console.add_user("ada", Role::Admin, PASSWORD).await;
+    let cookie = console.login("ada", PASSWORD).await;
+    let page = console.request("GET", "/").cookie(&cookie).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("not preloaded"), "{}", page.body);
+    assert!(
+        page.body.contains("shared_preload_libraries"),
+        "{}",
+        page.body
+    );
+}

@@ -159,3 +159,66 @@ async fn timescaledb_offered_but_not_preloaded_is_served_and_explained() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn a_background_task_that_keeps_failing_degrades_health_and_says_why() {
+    let console = Console::start(false).await;
+    let (_stop, stopped) = server::shutdown::channel();
+    tokio::spawn(server::tasks::supervise(
+        "exploding-task",
+        server::tasks::Lifetime::UntilShutdown,
+        console.state.clone(),
+        stopped,
+        |_, _| async { panic!("NaiveDateTime + TimeDelta overflowed") },
+    ));
+    console.snapshot_after(None).await;
+    let board = console.state.tasks.clone();
+    for _ in 0..100 {
+        if !board.troubled(chrono::Utc::now()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let reply = console
+        .request("GET", "/api/v1/monitoring/health")
+        .send()
+        .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (StatusCode::OK, r#"{"status":"degraded"}"#)
+    );
+    let admin = console.add_token("ops", Role::Admin).await;
+    let reply = console
+        .request("GET", "/api/v1/monitoring/health/database")
+        .bearer(&admin)
+        .send()
+        .await;
+    let doc: Value = serde_json::from_str(&reply.body).unwrap();
+    let tasks = doc["background_tasks"].as_array().unwrap();
+    let exploding = tasks
+        .iter()
+        .find(|t| t["name"] == "exploding-task")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(exploding["state"], "restarting", "{doc}");
+    assert_eq!(
+        exploding["last_error"],
+        "panicked: NaiveDateTime + TimeDelta overflowed"
+    );
+    // The refresher beside it is unaffected.
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t["name"] == "monitoring-refresher" && t["state"] == "running"),
+        "{doc}"
+    );
+
+    console.add_user("ada", Role::Admin, PASSWORD).await;
+    let cookie = console.login("ada", PASSWORD).await;
+    let page = console.request("GET", "/").cookie(&cookie).send().await;
+    assert!(
+        page.body.contains("Background task exploding-task"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("TimeDelta overflowed"), "{}", page.body);
+}

@@ -19,7 +19,7 @@ pub enum AppError {
     #[error("TimescaleDB is not installed in this database. Install the timescaledb package for your PostgreSQL, add it to shared_preload_libraries, restart PostgreSQL and run CREATE EXTENSION timescaledb.")]
     ExtensionMissing,
     /// The server offers TimescaleDB but has not preloaded its library.
-    #[error("TimescaleDB is installed on this server but not preloaded, so it cannot be used (creating or calling it ends the connection). Add timescaledb to shared_preload_libraries in postgresql.conf (shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then restart the console: it finishes setting up TimescaleDB by itself.")]
+    #[error("TimescaleDB is installed on this server but not preloaded, so it cannot be used (creating or calling it ends the connection). Add timescaledb to shared_preload_libraries in postgresql.conf (shared_preload_libraries = 'timescaledb'), and restart PostgreSQL. The console notices within seconds and finishes setting up TimescaleDB by itself.")]
     NotPreloaded,
     /// The installed TimescaleDB is too old.
     #[error("TimescaleDB {0} is not supported: upgrade to 2.13 or later.")]

@@ -200,6 +200,9 @@ pub struct JobFacts {
     pub total_failures: i64,
     /// The newest recorded error message, where the version records them.
     pub last_error: Option<String>,
+    /// The cause and fix of that error, when it is a known one.
+    #[serde(default)]
+    pub known_cause: Option<String>,
     /// The job's configuration (JSON text).
     pub config: Option<String>,
 }

@@ -209,10 +209,7 @@ async fn several_connections_work_at_once() {
         .execute(&mut **second)
         .await
         .unwrap_err();
-    assert!(
-        blocked.to_string().contains("lock timeout"),
-        "{blocked}"
-    );
+    assert!(blocked.to_string().contains("lock timeout"), "{blocked}");
     drop(held);
     pool.close().await;
 }

@@ -146,6 +146,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                                 <li><strong>{format!("#{} {}", j.id, j.kind)}</strong> " on " {j.hypertable.clone().unwrap_or_default()}
                                     <span class="muted small">{format!(" · {} failures of {} runs", j.total_failures, j.total_runs)}</span>
                                     {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}
+                                    {j.known_cause.clone().map(|c| view! { <div class="small" data-testid="known-cause">{c}</div> })}
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -51,27 +51,70 @@ async fn steps(state: &AppState, settings: &Settings) {
         "connected"
     );
     let pool = connected.pool.clone();
+    loop {
+        match prepare(state, settings, &pool).await {
+            Prepared::Done | Prepared::Failed => return,
+            Prepared::WaitingForPreload => {
+                state.set_phase(StartupPhase::Ready);
+                wait_for_preload(&pool).await;
+                tracing::info!("TimescaleDB's library is loaded now: finishing the set-up");
+            }
+        }
+    }
+}
+
+/// How a round of set-up on a connected pool ended.
+enum Prepared {
+    /// Migrated, probed, demo data loaded where asked.
+    Done,
+    /// A step failed; the phase says which.
+    Failed,
+    /// TimescaleDB's migrations wait for the server to preload the library.
+    WaitingForPreload,
+}
+
+/// How often a server that offers TimescaleDB without preloading it is asked again.
+const PRELOAD_POLL: Duration = Duration::from_secs(5);
+
+/// Returns once the server has TimescaleDB's library loaded (an admin added it to
+/// `shared_preload_libraries` and restarted PostgreSQL); the pool reconnects by itself.
+async fn wait_for_preload(pool: &sqlx::PgPool) {
+    loop {
+        tokio::time::sleep(PRELOAD_POLL).await;
+        match tsdb::capabilities::Capabilities::probe(pool).await {
+            Ok(capabilities) if !capabilities.needs_preload() => return,
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "probing for the preload failed; retrying"),
+        }
+    }
+}
+
+/// Migrates, probes, publishes the pool and capabilities, then loads demo data.
+async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> Prepared {
     state.set_phase(StartupPhase::Migrating);
-    match tsdb::migrations::run(&pool).await {
-        Ok(report) if !report.deferred.is_empty() => tracing::warn!(
-            deferred = ?report.deferred,
-            "{}; TimescaleDB's migrations run at the first start after that",
-            tsdb::Error::NotPreloaded
-        ),
-        Ok(_) => {}
+    let deferred = match tsdb::migrations::run(pool).await {
+        Ok(report) if !report.deferred.is_empty() => {
+            tracing::warn!(
+                deferred = ?report.deferred,
+                "{}; TimescaleDB's migrations run as soon as it is",
+                tsdb::Error::NotPreloaded
+            );
+            true
+        }
+        Ok(_) => false,
         Err(error) => {
             tracing::error!(%error, "migrations failed");
             state.set_phase(StartupPhase::Failed(format!("migrations failed: {error}")));
-            return;
+            return Prepared::Failed;
         }
-    }
+    };
     // Probe again: the first migration may just have installed the extension.
-    let capabilities = match tsdb::capabilities::Capabilities::probe(&pool).await {
+    let capabilities = match tsdb::capabilities::Capabilities::probe(pool).await {
         Ok(capabilities) => capabilities,
         Err(error) => {
             tracing::error!(%error, "probing the database failed");
             state.set_phase(StartupPhase::Failed(format!("probe failed: {error}")));
-            return;
+            return Prepared::Failed;
         }
     };
     if let Err(error) = capabilities.require_timescaledb() {
@@ -82,11 +125,16 @@ async fn steps(state: &AppState, settings: &Settings) {
         slot.pool = Some(pool.clone());
         slot.capabilities = Some(capabilities);
     }
+    // A new snapshot at once: pages should not show the old state for a whole interval.
+    state.monitor.request_refresh();
     if settings.demo.enabled && settings.profile != Profile::Production {
-        match crate::accounts::demo::ensure(&pool).await {
+        match crate::accounts::demo::ensure(pool).await {
             Ok(created) => crate::accounts::demo::print(&created),
             Err(error) => tracing::error!(%error, "cannot create the demo accounts"),
         }
+    }
+    if deferred {
+        return Prepared::WaitingForPreload;
     }
     if settings.demo.enabled && timescaledb_ready {
         state.set_phase(StartupPhase::LoadingDemoData);
@@ -95,7 +143,7 @@ async fn steps(state: &AppState, settings: &Settings) {
             equipment: settings.demo.equipment,
             sample_seconds: settings.demo.sample_seconds,
         };
-        match tsdb::demo::load(&pool, volume, settings.timescaledb.compression_after).await {
+        match tsdb::demo::load(pool, volume, settings.timescaledb.compression_after).await {
             Ok(report) => tracing::info!(
                 loaded = ?report.loaded,
                 skipped = ?report.skipped,
@@ -106,7 +154,7 @@ async fn steps(state: &AppState, settings: &Settings) {
             Err(error) => {
                 tracing::error!(%error, "loading demo data failed");
                 state.set_phase(StartupPhase::Failed(format!("demo data failed: {error}")));
-                return;
+                return Prepared::Failed;
             }
         }
     }
@@ -116,4 +164,5 @@ async fn steps(state: &AppState, settings: &Settings) {
         );
     }
     state.set_phase(StartupPhase::Ready);
+    Prepared::Done
 }

@@ -67,16 +67,34 @@ impl Console {
     }
 
     /// Starts a console with `settings`; `database` keeps its database alive.
-    pub async fn start_with(settings: Settings, database: Box<dyn std::any::Any + Send>) -> Console {
+    pub async fn start_with(
+        settings: Settings,
+        database: Box<dyn std::any::Any + Send>,
+    ) -> Console {
         let mut auth = server::serve::auth_settings(&settings);
         // The cookie attributes of production are what the tests check.
         auth.secure_cookie = true;
         let mut state = server::serve::state_for(&settings).with_auth(auth);
         state.monitor_interval_seconds = 5;
         let (stop, stopped) = server::shutdown::channel();
-        server::tasks::startup::run(state.clone(), settings, stopped.clone())
-            .await
-            .unwrap();
+        // Start-up runs as in `serve`, supervised; it may go on after Ready (waiting
+        // for a server to preload TimescaleDB), so the phase is awaited, not the task.
+        tokio::spawn(server::tasks::supervise(
+            "startup",
+            server::tasks::Lifetime::OneOff,
+            state.clone(),
+            stopped.clone(),
+            move |state, stopped| server::tasks::startup::run(state, settings.clone(), stopped),
+        ));
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(300);
+        while !matches!(state.phase(), StartupPhase::Ready | StartupPhase::Failed(_)) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "start-up stuck at {:?}",
+                state.phase()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         assert_eq!(state.phase(), StartupPhase::Ready);
         tokio::spawn(server::tasks::supervise(
             "monitoring-refresher",

@@ -120,6 +120,11 @@ impl From<Row> for JobRow {
                 last_successful_finish: PgTimestamp::finite_or_none(row.last_successful_finish),
                 total_runs: row.total_runs.unwrap_or(0),
                 total_failures: row.total_failures.unwrap_or(0),
+                known_cause: row
+                    .last_error
+                    .as_deref()
+                    .and_then(super::known_failures::explain)
+                    .map(str::to_string),
                 last_error: row.last_error,
                 config: row.config,
             },

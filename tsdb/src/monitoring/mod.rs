@@ -7,6 +7,7 @@
 
 mod catalog;
 mod jobs;
+mod known_failures;
 mod server;
 mod sizes;
 

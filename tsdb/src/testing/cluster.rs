@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct Cluster {
     child: Child,
+    bin: PathBuf,
+    account: Option<(u32, u32)>,
     port: u16,
     data_dir: PathBuf,
     log: PathBuf,
@@ -120,61 +122,70 @@ impl Cluster {
             ));
         }
         let port = free_port();
-        let mut command = Command::new(bin.join("postgres"));
-        command
-            .arg("-D")
-            .arg(&data_dir)
-            .args(["-p", &port.to_string(), "-k"])
-            .arg(&data_dir)
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-            .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
-        for (name, value) in settings {
-            command.arg("-c").arg(format!("{name}={value}"));
-        }
-        let log_file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&log)
-            .map_err(|e| format!("open {log:?}: {e}"))?;
-        let err = log_file
-            .try_clone()
-            .map_err(|e| format!("clone the log handle: {e}"))?;
-        let child = as_postgres(
-            command.stdin(Stdio::null()).stdout(log_file).stderr(err),
-            account,
-        )
-        .spawn()
-        .map_err(|e| format!("start {:?}: {e}", bin.join("postgres")))?;
+        let child = launch(bin, account, &data_dir, port, &log, settings)?;
         let mut cluster = Cluster {
             child,
+            bin: bin.to_path_buf(),
+            account,
             port,
             data_dir,
             log,
         };
-        // Listening is not ready: until recovery ends the server answers "the database
-        // system is starting up". pg_isready says when it accepts sessions.
+        cluster.wait_ready()?;
+        Ok(cluster)
+    }
+
+    /// Stops the server and starts it again on the same data and port with `settings`
+    /// (as an admin does after editing postgresql.conf).
+    pub fn restart_with(&mut self, settings: &[(&str, &str)]) -> Result<(), String> {
+        self.stop();
+        self.child = launch(
+            &self.bin,
+            self.account,
+            &self.data_dir,
+            self.port,
+            &self.log,
+            settings,
+        )?;
+        self.wait_ready()
+    }
+
+    fn stop(&mut self) {
+        // SIGINT is PostgreSQL's fast shutdown.
+        Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status()
+            .ok();
+        self.child.wait().ok();
+    }
+
+    /// Waits until the server accepts sessions: listening is not enough, until recovery
+    /// ends it answers "the database system is starting up".
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
         let ready = || {
-            Command::new(bin.join("pg_isready"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+            Command::new(self.bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
                 .status()
                 .is_ok_and(|status| status.success())
         };
         while !ready() {
-            if let Ok(Some(status)) = cluster.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
                     "postgres exited with {status}:\n{}",
-                    tail(&cluster.log)
+                    tail(&self.log)
                 ));
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "postgres did not listen within 60 s:\n{}",
-                    tail(&cluster.log)
+                    "postgres did not accept sessions within 60 s:\n{}",
+                    tail(&self.log)
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(cluster)
+        Ok(())
     }
 
     /// Connection URL of database `postgres`.
@@ -196,15 +207,44 @@ impl Cluster {
     }
 }
 
+/// Starts `postgres` on `data_dir` with the test defaults and `settings`.
+fn launch(
+    bin: &Path,
+    account: Option<(u32, u32)>,
+    data_dir: &Path,
+    port: u16,
+    log: &Path,
+    settings: &[(&str, &str)],
+) -> Result<Child, String> {
+    let mut command = Command::new(bin.join("postgres"));
+    command
+        .arg("-D")
+        .arg(data_dir)
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(data_dir)
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+        .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+    for (name, value) in settings {
+        command.arg("-c").arg(format!("{name}={value}"));
+    }
+    let log_file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("open {log:?}: {e}"))?;
+    let err = log_file
+        .try_clone()
+        .map_err(|e| format!("clone the log handle: {e}"))?;
+    as_postgres(
+        command.stdin(Stdio::null()).stdout(log_file).stderr(err),
+        account,
+    )
+    .spawn()
+    .map_err(|e| format!("start {:?}: {e}", bin.join("postgres")))
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // SIGINT is PostgreSQL's fast shutdown.
-        Command::new("kill")
-            .arg("-INT")
-            .arg(self.child.id().to_string())
-            .status()
-            .ok();
-        self.child.wait().ok();
+        self.stop();
         std::fs::remove_dir_all(&self.data_dir).ok();
         std::fs::remove_file(&self.log).ok();
     }

@@ -9,7 +9,7 @@ mod native;
 
 pub use cluster::Cluster;
 pub use devdb::{shared, DevDb, TestDb};
-pub use native::{native_tier, preload_free_cluster, NativeDatabase, NativeTier};
+pub use native::{cluster_settings, native_tier, preload_free_cluster, NativeDatabase, NativeTier};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

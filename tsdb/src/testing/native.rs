@@ -58,7 +58,7 @@ fn native_bin() -> Result<PathBuf, String> {
 
 /// Settings of a private native cluster: TimescaleDB preloaded with room for a
 /// scheduler per test database and their jobs; telemetry off (no network here).
-fn cluster_settings(preload: bool) -> Vec<(&'static str, &'static str)> {
+pub fn cluster_settings(preload: bool) -> Vec<(&'static str, &'static str)> {
     let mut settings = vec![
         ("max_connections", "200"),
         ("max_worker_processes", "64"),

@@ -359,6 +359,7 @@ async fn operator_compresses_a_chunk(console: Console) {
         .send()
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let compressed_at = chrono::Utc::now();
     let again = console
         .request("POST", "/api/fn/compress-chunk")
         .cookie(&olga)
@@ -376,7 +377,7 @@ async fn operator_compresses_a_chunk(console: Console) {
         .send()
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
-    let after = console.snapshot_after(Some(first.taken_at)).await;
+    let after = console.snapshot_started_after(compressed_at).await;
     let now = after.chunks.iter().find(|c| c.name == chunk.name).unwrap();
     assert!(now.is_compressed);
     let audited: i64 = sqlx::query_scalar(

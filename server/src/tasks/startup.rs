@@ -51,15 +51,21 @@ async fn steps(state: &AppState, settings: &Settings) {
         "connected"
     );
     let pool = connected.pool.clone();
+    let mut recovered = false;
     loop {
         match prepare(state, settings, &pool).await {
-            Prepared::Done | Prepared::Failed => return,
+            Prepared::Done | Prepared::Failed => break,
             Prepared::WaitingForPreload => {
                 state.set_phase(StartupPhase::Ready);
                 wait_for_preload(&pool).await;
                 tracing::info!("TimescaleDB's library is loaded now: finishing the set-up");
+                recovered = true;
             }
         }
+    }
+    if recovered {
+        // Pages should not show "not preloaded" for a whole monitoring interval more.
+        state.monitor.request_refresh();
     }
 }
 
@@ -125,8 +131,6 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
         slot.pool = Some(pool.clone());
         slot.capabilities = Some(capabilities);
     }
-    // A new snapshot at once: pages should not show the old state for a whole interval.
-    state.monitor.request_refresh();
     if settings.demo.enabled && settings.profile != Profile::Production {
         match crate::accounts::demo::ensure(pool).await {
             Ok(created) => crate::accounts::demo::print(&created),

@@ -130,6 +130,23 @@ impl Console {
         }
     }
 
+    /// Waits for a snapshot whose pass started after `moment`, so it saw everything
+    /// done before then (a pass already under way may not have).
+    pub async fn snapshot_started_after(
+        &self,
+        moment: chrono::DateTime<chrono::Utc>,
+    ) -> std::sync::Arc<tsdb::facts::Snapshot> {
+        let mut snapshot = self.snapshot_after(Some(moment)).await;
+        loop {
+            let started = snapshot.taken_at
+                - chrono::Duration::milliseconds((snapshot.pass_seconds * 1000.0) as i64);
+            if started > moment {
+                return snapshot;
+            }
+            snapshot = self.snapshot_after(Some(snapshot.taken_at)).await;
+        }
+    }
+
     /// The pool.
     pub fn pool(&self) -> sqlx::PgPool {
         self.state.pool().unwrap()

@@ -1,6 +1,6 @@
 //! Every route, for every kind of caller: the table-driven authorization test. Server
 //! functions are enumerated from the registry the server itself serves, pages from the
-//! app's route list, REST routes from the API's table; a route missing from the access
+//! app's route list, REST routes from the API's declarations; a route missing from the access
 //! table, or one that lets the wrong caller through, fails here.
 
 mod support;
@@ -81,7 +81,12 @@ async fn every_route_enforces_its_access_for_every_caller() {
             checked += 1;
         }
     }
-    for (method, path, required) in server::api::ROUTES {
+    for server::api::route::Rule {
+        method,
+        path,
+        access: required,
+    } in server::api::rules()
+    {
         for caller in &callers {
             let reply = caller
                 .apply(console.request(method.as_str(), path))

@@ -63,13 +63,22 @@ async fn a_production_start_on_devdb_loads_nothing_and_uses_one_connection() {
 #[tokio::test]
 async fn a_production_start_on_the_native_tier_loads_nothing_and_uses_a_real_pool() {
     let Some(tier) = native_tier() else { return };
-    let database = tier.database("production_start").await;
+    // A bare database, as a new deployment has: the console creates the extension.
+    let database = tier.bare_database("production_start").await;
     let url = database.url.clone();
     let console =
         production_start(Console::start_with(production_settings(&url), Box::new(database)).await)
             .await;
     let capabilities = console.state.capabilities().unwrap();
     assert!(capabilities.has_job_scheduler(), "{capabilities:?}");
+    // Where an admin creating it by hand would have put it, not in the console's schema.
+    let schema: String = sqlx::query_scalar(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'timescaledb'",
+    )
+    .fetch_one(&console.pool())
+    .await
+    .unwrap();
+    assert_eq!(schema, "public");
     assert_eq!(console.pool().options().get_max_connections(), 10);
     // The scheduler's own jobs are listed like any other.
     let snapshot = console.snapshot_after(None).await;

@@ -233,7 +233,7 @@ async fn prometheus_openapi_and_health_from_the_last_known_state() {
     assert_eq!(status, StatusCode::OK);
     let doc: Value = serde_json::from_str(&body).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for (method, path, _) in server::api::ROUTES {
+    for server::api::route::Rule { method, path, .. } in server::api::rules() {
         if path.ends_with("openapi.json") || path.ends_with("/docs") {
             continue;
         }
@@ -324,7 +324,8 @@ async fn an_operator_compresses_a_chunk_on_the_native_tier() {
     let Some(tier) = tsdb::testing::native_tier() else {
         return;
     };
-    let database = tier.database("compress_action").await;
+    // Created bare: the console's start-up creates the extension and loads the demo.
+    let database = tier.bare_database("compress_action").await;
     let url = database.url.clone();
     operator_compresses_a_chunk(Console::start_on(&url, Box::new(database), true).await).await;
 }

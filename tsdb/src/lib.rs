@@ -8,6 +8,7 @@ pub mod access_types;
 pub mod chunk_query;
 pub mod facts;
 pub mod interval;
+pub mod policy;
 pub mod types;
 
 #[cfg(feature = "db")]

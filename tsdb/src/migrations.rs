@@ -58,6 +58,17 @@ pub async fn run(pool: &PgPool) -> Result<MigrationReport> {
     } else {
         (&MIGRATOR, MigrationReport::default())
     };
+    if capabilities.timescaledb_available
+        && capabilities.timescaledb_loaded
+        && capabilities.timescaledb_reported.is_none()
+    {
+        // Before the search path below puts `console` first: an extension lands in the
+        // first schema of the path, and TimescaleDB belongs where the database's users
+        // look for it (normally `public`), as if an admin had created it by hand.
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS timescaledb")
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query("CREATE SCHEMA IF NOT EXISTS console")
         .execute(&mut *conn)
         .await?;

@@ -1,37 +1,46 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations, and a page that
 //! renders it on the server (no script, no CDN).
 
-use super::{health, me, monitoring};
+use super::route::Routes;
+use app::auth::access::Access;
 use axum::response::Html;
 use axum::Json;
+use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::routes;
 
-/// The document.
+/// The document's frame; its paths come from the declared routes.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "MS5.0 TimescaleDB Console",
         description = "Monitoring facts of the MS5.0 TimescaleDB. Machine clients send an API token as `Authorization: Bearer ms5_…`; browsers use the session cookie. Errors are `{\"error\":{\"code\",\"message\"}}`."
     ),
-    paths(
-        health::health,
-        monitoring::database,
-        monitoring::timescaledb,
-        monitoring::hypertables,
-        monitoring::compression,
-        monitoring::chunks,
-        monitoring::status,
-        monitoring::configuration,
-        monitoring::refresh,
-        monitoring::prometheus,
-        monitoring::events,
-        me::me,
-    ),
     modifiers(&BearerToken),
-    tags((name = "monitoring", description = "Health, sizes, compression, chunks, jobs"))
+    tags(
+        (name = "monitoring", description = "Health, sizes, compression, chunks, jobs"),
+        (name = "docs", description = "This document")
+    )
 )]
-pub struct ApiDoc;
+struct ApiDoc;
+
+/// The document: the frame with every declared route's operation.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+        let mut document = ApiDoc::openapi();
+        document.merge(super::declared().split().1);
+        document
+    });
+    &DOCUMENT
+}
+
+/// The document and its rendering, public.
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(Access::Public, routes!(openapi_json))
+        .route(Access::Public, routes!(page))
+}
 
 struct BearerToken;
 
@@ -50,9 +59,11 @@ impl Modify for BearerToken {
     }
 }
 
-/// `GET /api/v1/openapi.json`.
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The OpenAPI 3 document of this API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs",
+    responses((status = 200, content_type = "application/json", body = Object)))]
+pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(document())
 }
 
 fn escape(text: &str) -> String {
@@ -62,9 +73,11 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// `GET /api/v1/docs`: every operation with its parameters and responses.
+/// This API rendered as a page: every operation with its parameters and responses.
+#[utoipa::path(get, path = "/api/v1/docs", tag = "docs",
+    responses((status = 200, content_type = "text/html", body = String)))]
 pub async fn page() -> Html<String> {
-    let doc = ApiDoc::openapi();
+    let doc = document();
     let mut body = String::new();
     for (path, item) in &doc.paths.paths {
         let operations = [

@@ -2,12 +2,20 @@
 //! more, from the last known state: it never waits for the database, so a hung
 //! database cannot hang the health check.
 
+use super::route::Routes;
+use app::auth::access::Access;
 use app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use tsdb::types::HealthStatus;
+use utoipa_axum::routes;
+
+/// Public: load balancers and uptime checks call it without credentials.
+pub fn routes() -> Routes {
+    Routes::new().route(Access::Public, routes!(health))
+}
 
 /// The public health document: deliberately no internals (versions, errors, hosts).
 #[derive(Debug, Serialize, utoipa::ToSchema)]

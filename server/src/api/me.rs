@@ -2,10 +2,18 @@
 //! for a script to check its token.
 
 use super::error::ApiError;
+use super::route::Routes;
+use app::auth::access::Access;
 use app::auth::RequestAuth;
 use axum::{Extension, Json};
 use tsdb::access_types::CurrentUser;
 use tsdb::types::Role;
+use utoipa_axum::routes;
+
+/// Any signed-in caller or token.
+pub fn routes() -> Routes {
+    Routes::new().route(Access::Role(Role::Viewer), routes!(me))
+}
 
 /// The caller's name and role.
 #[utoipa::path(get, path = "/api/v1/me", tag = "monitoring",

@@ -3,6 +3,8 @@
 //! milliseconds at any chunk count and never load the database.
 
 use super::error::ApiError;
+use super::route::Routes;
+use app::auth::access::Access;
 use app::auth::RequestAuth;
 use app::monitor::PassOutcome;
 use app::state::AppState;
@@ -16,6 +18,25 @@ use std::sync::Arc;
 use tsdb::chunk_query::{ChunkPage, ChunkQuery};
 use tsdb::facts::{HypertableFacts, JobFacts, Snapshot};
 use tsdb::types::{BackgroundTask, HealthStatus, Role};
+use utoipa_axum::routes;
+
+/// The monitoring contract: details for admins, basic status and the live stream for any
+/// role, Prometheus for any token (public when configured so; see `api::access`).
+pub fn routes() -> Routes {
+    let admin = Access::Role(Role::Admin);
+    let anyone_signed_in = Access::Role(Role::Viewer);
+    Routes::new()
+        .route(admin, routes!(database))
+        .route(admin, routes!(timescaledb))
+        .route(admin, routes!(hypertables))
+        .route(admin, routes!(compression))
+        .route(admin, routes!(chunks))
+        .route(anyone_signed_in, routes!(status))
+        .route(admin, routes!(configuration))
+        .route(admin, routes!(refresh))
+        .route(anyone_signed_in, routes!(events))
+        .route(anyone_signed_in, routes!(prometheus))
+}
 
 /// The snapshot, or 503 until the first pass has finished.
 fn snapshot(state: &AppState) -> Result<Arc<Snapshot>, ApiError> {

@@ -132,8 +132,8 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
         slot.capabilities = Some(capabilities);
     }
     if settings.demo.enabled && settings.profile != Profile::Production {
-        match crate::accounts::demo::ensure(pool).await {
-            Ok(created) => crate::accounts::demo::print(&created),
+        match crate::demo_accounts::ensure(pool).await {
+            Ok(created) => crate::demo_accounts::print(&created),
             Err(error) => tracing::error!(%error, "cannot create the demo accounts"),
         }
     }
@@ -142,11 +142,7 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
     }
     if settings.demo.enabled && timescaledb_ready {
         state.set_phase(StartupPhase::LoadingDemoData);
-        let volume = tsdb::demo::DemoVolume {
-            days: settings.demo.days,
-            equipment: settings.demo.equipment,
-            sample_seconds: settings.demo.sample_seconds,
-        };
+        let volume = settings.demo.volume();
         match tsdb::demo::load(pool, volume, settings.timescaledb.compression_after).await {
             Ok(report) => tracing::info!(
                 loaded = ?report.loaded,
@@ -162,7 +158,7 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
             }
         }
     }
-    if settings.timescaledb.apply_on_startup {
+    if settings.apply_policies_on_startup {
         tracing::info!(
             "policy reconciliation at start-up is not built yet: policies are left as they are"
         );

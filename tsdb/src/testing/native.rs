@@ -134,6 +134,23 @@ impl NativeTier {
 
     /// A fresh database with TimescaleDB created in it; `label` shows up in its name.
     pub async fn database(&self, label: &str) -> NativeDatabase {
+        let database = self.bare_database(label).await;
+        let mut conn = PgConnection::connect_with(&options(&database.url))
+            .await
+            .expect("connect to the new test database");
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS timescaledb")
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("CREATE EXTENSION timescaledb on the native tier (is it preloaded?): {e}")
+            });
+        conn.close().await.ok();
+        database
+    }
+
+    /// A fresh empty database, as a new deployment starts: whoever connects first
+    /// creates the extension (the console's migrations, in its tests).
+    pub async fn bare_database(&self, label: &str) -> NativeDatabase {
         let name = format!(
             "ms5_test_{}_{}_{}",
             std::process::id(),
@@ -155,16 +172,6 @@ impl NativeTier {
             .unwrap_or_else(|e| panic!("CREATE DATABASE on the native tier: {e}"));
         admin.close().await.ok();
         let options = options(&self.admin_url).database(&name);
-        let mut conn = PgConnection::connect_with(&options)
-            .await
-            .expect("connect to the new test database");
-        sqlx::query("CREATE EXTENSION IF NOT EXISTS timescaledb")
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("CREATE EXTENSION timescaledb on the native tier (is it preloaded?): {e}")
-            });
-        conn.close().await.ok();
         NativeDatabase {
             url: options.to_url_lossy().to_string(),
             name,

@@ -2,14 +2,28 @@
 //! read from standard input (never from the arguments, which other users can see in the
 //! process list): typed twice without echo on a terminal, or one line from a pipe.
 
+use super::{connect_and_migrate, CommandError};
+use crate::config::Settings;
 use app::auth::password;
 use std::io::{BufRead, IsTerminal};
 use tsdb::accounts::NewUser;
 use tsdb::audit::Actor;
 use tsdb::types::Role;
 
+/// Creates the account `username` with `role`; the password comes from standard input.
+pub async fn add(settings: &Settings, username: &str, role: Role) -> Result<(), CommandError> {
+    // Read the password before connecting: a wrong one should not cost a connection.
+    let password = read_password().map_err(CommandError::Refused)?;
+    let connected = connect_and_migrate(settings).await?;
+    let outcome = create(&connected.pool, username, role, &password).await;
+    connected.pool.close().await;
+    let user = outcome?;
+    println!("created {} {:?} (id {})", user.role, user.username, user.id);
+    Ok(())
+}
+
 /// Reads the new password from standard input.
-pub fn read_password() -> Result<String, String> {
+fn read_password() -> Result<String, String> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
         let second = rpassword::prompt_password("Repeat password: ").map_err(|e| e.to_string())?;
@@ -32,16 +46,17 @@ pub fn read_password() -> Result<String, String> {
 }
 
 /// Validates, hashes and stores the account; the audit trail names the command line.
-pub async fn add(
+async fn create(
     pool: &sqlx::PgPool,
     username: &str,
     role: Role,
     password: &str,
-) -> Result<tsdb::accounts::User, String> {
-    tsdb::accounts::validate_username(username).map_err(|e| e.to_string())?;
-    password::check_policy(username, password).map_err(|e| e.to_string())?;
-    let hash = password::hash(password).map_err(|e| e.to_string())?;
-    tsdb::accounts::create(
+) -> Result<tsdb::accounts::User, CommandError> {
+    tsdb::accounts::validate_username(username)
+        .map_err(|e| CommandError::Refused(e.to_string()))?;
+    password::check_policy(username, password).map_err(|e| CommandError::Refused(e.to_string()))?;
+    let hash = password::hash(password).map_err(|e| CommandError::Refused(e.to_string()))?;
+    let user = tsdb::accounts::create(
         pool,
         &Actor::System,
         Some("command line"),
@@ -51,6 +66,6 @@ pub async fn add(
             password_hash: &hash,
         },
     )
-    .await
-    .map_err(|e| e.to_string())
+    .await?;
+    Ok(user)
 }

@@ -1,16 +1,26 @@
 //! The console's configuration: defaults, then a TOML file, then environment variables.
 //!
-//! Every value is parsed by one function whatever its source, so an error names the
-//! variable (or file key), the value and the accepted form the same way everywhere. All
-//! errors are collected and reported together, and contradictions are refused.
-//! The variable names of the MS5.0 backend (`TIMESCALEDB_*`) are kept so its env files work.
+//! Every setting is one entry of a table (`setting::Setting`), split by concern into
+//! `console`, `sessions`, `monitoring`, `demo` and `policies`: its variable, file key,
+//! default, parser, display and description. Every value is parsed by that one entry
+//! whatever its source, so an error names the variable (or file key), the value and the
+//! accepted form the same way everywhere. All errors are collected and reported together,
+//! and contradictions are refused. The variable names of the MS5.0 backend
+//! (`TIMESCALEDB_*`) are kept so its env files work.
 
+mod console;
+mod demo;
+mod monitoring;
+mod policies;
+mod sessions;
+pub mod setting;
+
+use setting::Setting;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use tsdb::interval::PolicyInterval;
+use tsdb::policy::{HypertableName, Policy, PolicyOverride, PolicyProblem};
 
 /// Where the console runs; decides defaults and what is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,46 +54,6 @@ impl fmt::Display for Profile {
     }
 }
 
-/// The policy settings that can be given as defaults and per hypertable.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PolicyOverride {
-    /// Whether chunks are compressed.
-    pub compression_enabled: Option<bool>,
-    /// Age after which chunks are compressed.
-    pub compression_after: Option<PolicyInterval>,
-    /// Age after which chunks are dropped; `Some(None)` keeps data forever.
-    pub retention: Option<Option<PolicyInterval>>,
-    /// Time span of one chunk.
-    pub chunk_time_interval: Option<PolicyInterval>,
-    /// Compression segment-by columns.
-    pub segment_by: Option<Vec<String>>,
-    /// Compression order-by items (`ts DESC`).
-    pub order_by: Option<Vec<String>>,
-    /// How often the policy jobs run.
-    pub schedule_interval: Option<PolicyInterval>,
-}
-
-/// Effective lifecycle policy for hypertables without an override.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyDefaults {
-    /// `TIMESCALEDB_COMPRESSION_ENABLED`.
-    pub compression_enabled: bool,
-    /// `TIMESCALEDB_COMPRESSION_AFTER`.
-    pub compression_after: PolicyInterval,
-    /// `TIMESCALEDB_RETENTION_POLICY`; `None` keeps data forever.
-    pub retention: Option<PolicyInterval>,
-    /// `TIMESCALEDB_CHUNK_TIME_INTERVAL`.
-    pub chunk_time_interval: PolicyInterval,
-    /// `TIMESCALEDB_COMPRESSION_SEGMENT_BY`; empty lets TimescaleDB choose.
-    pub segment_by: Vec<String>,
-    /// `TIMESCALEDB_COMPRESSION_ORDER_BY`; empty lets TimescaleDB choose.
-    pub order_by: Vec<String>,
-    /// `TIMESCALEDB_POLICY_SCHEDULE_INTERVAL`.
-    pub schedule_interval: PolicyInterval,
-    /// `TIMESCALEDB_APPLY_POLICIES_ON_STARTUP`.
-    pub apply_on_startup: bool,
-}
-
 /// Demo data generation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoSettings {
@@ -95,6 +65,17 @@ pub struct DemoSettings {
     pub equipment: u32,
     /// Seconds between metric samples.
     pub sample_seconds: u32,
+}
+
+impl DemoSettings {
+    /// How much demo data to generate.
+    pub fn volume(&self) -> tsdb::demo::DemoVolume {
+        tsdb::demo::DemoVolume {
+            days: self.days,
+            equipment: self.equipment,
+            sample_seconds: self.sample_seconds,
+        }
+    }
 }
 
 /// The whole effective configuration.
@@ -122,8 +103,10 @@ pub struct Settings {
     pub metrics_token_required: bool,
     /// Demo data.
     pub demo: DemoSettings,
-    /// Policy defaults.
-    pub timescaledb: PolicyDefaults,
+    /// The default lifecycle policy (`TIMESCALEDB_*`).
+    pub timescaledb: Policy,
+    /// `TIMESCALEDB_APPLY_POLICIES_ON_STARTUP`.
+    pub apply_policies_on_startup: bool,
     /// Per-hypertable overrides, keyed `schema.table`.
     pub tables: BTreeMap<String, PolicyOverride>,
 }
@@ -198,142 +181,21 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// A setting known by an environment variable and a `[section] key` in the TOML file.
-struct Key {
-    env: &'static str,
-    section: &'static str,
-    name: &'static str,
+/// Every setting, in the order values are applied and errors reported.
+pub fn settings_table() -> impl Iterator<Item = &'static Setting> {
+    console::SETTINGS
+        .iter()
+        .chain(sessions::SETTINGS)
+        .chain(monitoring::SETTINGS)
+        .chain(demo::SETTINGS)
+        .chain(policies::SETTINGS)
 }
-
-const KEYS: &[Key] = &[
-    Key {
-        env: "DATABASE_URL",
-        section: "console",
-        name: "database_url",
-    },
-    Key {
-        env: "MS5_LISTEN_ADDR",
-        section: "console",
-        name: "listen_addr",
-    },
-    Key {
-        env: "MS5_ENV",
-        section: "console",
-        name: "env",
-    },
-    Key {
-        env: "MS5_LOG_LEVEL",
-        section: "console",
-        name: "log_level",
-    },
-    Key {
-        env: "MS5_DB_MAX_CONNECTIONS",
-        section: "console",
-        name: "db_max_connections",
-    },
-    Key {
-        env: "MS5_SITE_ROOT",
-        section: "console",
-        name: "site_root",
-    },
-    Key {
-        env: "MS5_SESSION_IDLE_MINUTES",
-        section: "session",
-        name: "idle_minutes",
-    },
-    Key {
-        env: "MS5_SESSION_ABSOLUTE_HOURS",
-        section: "session",
-        name: "absolute_hours",
-    },
-    Key {
-        env: "MS5_MONITOR_INTERVAL_SECONDS",
-        section: "monitoring",
-        name: "interval_seconds",
-    },
-    Key {
-        env: "MS5_METRICS_TOKEN_REQUIRED",
-        section: "monitoring",
-        name: "metrics_token_required",
-    },
-    Key {
-        env: "MS5_DEMO_DATA",
-        section: "demo",
-        name: "enabled",
-    },
-    Key {
-        env: "MS5_DEMO_DAYS",
-        section: "demo",
-        name: "days",
-    },
-    Key {
-        env: "MS5_DEMO_EQUIPMENT",
-        section: "demo",
-        name: "equipment",
-    },
-    Key {
-        env: "MS5_DEMO_SAMPLE_SECONDS",
-        section: "demo",
-        name: "sample_seconds",
-    },
-    Key {
-        env: "TIMESCALEDB_COMPRESSION_ENABLED",
-        section: "timescaledb",
-        name: "compression_enabled",
-    },
-    Key {
-        env: "TIMESCALEDB_COMPRESSION_AFTER",
-        section: "timescaledb",
-        name: "compression_after",
-    },
-    Key {
-        env: "TIMESCALEDB_RETENTION_POLICY",
-        section: "timescaledb",
-        name: "retention_policy",
-    },
-    Key {
-        env: "TIMESCALEDB_CHUNK_TIME_INTERVAL",
-        section: "timescaledb",
-        name: "chunk_time_interval",
-    },
-    Key {
-        env: "TIMESCALEDB_COMPRESSION_SEGMENT_BY",
-        section: "timescaledb",
-        name: "segment_by",
-    },
-    Key {
-        env: "TIMESCALEDB_COMPRESSION_ORDER_BY",
-        section: "timescaledb",
-        name: "order_by",
-    },
-    Key {
-        env: "TIMESCALEDB_POLICY_SCHEDULE_INTERVAL",
-        section: "timescaledb",
-        name: "schedule_interval",
-    },
-    Key {
-        env: "TIMESCALEDB_APPLY_POLICIES_ON_STARTUP",
-        section: "timescaledb",
-        name: "apply_on_startup",
-    },
-];
-
-/// The keys a `[timescaledb.tables."schema.table"]` section accepts.
-const TABLE_KEYS: &[&str] = &[
-    "compression_enabled",
-    "compression_after",
-    "retention_policy",
-    "chunk_time_interval",
-    "segment_by",
-    "order_by",
-    "schedule_interval",
-];
 
 /// The environment variable naming the TOML file when `--config` is not given.
 pub const CONFIG_FILE_ENV: &str = "MS5_CONFIG";
 
 /// Settings while layers are applied: demo-on-by-default depends on the final profile.
-struct Builder {
+pub struct Draft {
     settings: Settings,
     demo_enabled: Option<bool>,
     errors: Vec<ConfigError>,
@@ -345,16 +207,16 @@ impl Settings {
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, ConfigErrors> {
-        let mut builder = Builder::new();
+        let mut draft = Draft::new();
         if let Some(path) = file {
-            builder.apply_file(path);
+            draft.apply_file(path);
         }
-        for key in KEYS {
-            if let Some(raw) = env(key.env) {
-                builder.apply(key.env, key.env, &raw);
+        for setting in settings_table() {
+            if let Some(raw) = env(setting.env) {
+                draft.apply(setting, setting.env, &raw);
             }
         }
-        builder.finish()
+        draft.finish()
     }
 
     /// Loads from the process environment.
@@ -364,149 +226,69 @@ impl Settings {
 
     /// The effective configuration as `name = value` lines, secrets redacted.
     pub fn describe(&self) -> Vec<(String, String)> {
-        let list = |items: &[String]| {
-            if items.is_empty() {
-                "(TimescaleDB default)".to_string()
-            } else {
-                items.join(", ")
-            }
-        };
-        let retention = |r: Option<PolicyInterval>| {
-            r.map_or_else(|| "none (keep forever)".to_string(), |i| i.to_string())
-        };
-        let t = &self.timescaledb;
-        let mut lines = vec![
-            (
-                "DATABASE_URL".into(),
-                self.database_url
-                    .as_deref()
-                    .map_or_else(|| "(not set)".to_string(), redact_url),
-            ),
-            ("MS5_LISTEN_ADDR".into(), self.listen_addr.to_string()),
-            ("MS5_ENV".into(), self.profile.to_string()),
-            ("MS5_LOG_LEVEL".into(), self.log_level.as_str().into()),
-            (
-                "MS5_DB_MAX_CONNECTIONS".into(),
-                self.db_max_connections.to_string(),
-            ),
-            ("MS5_SITE_ROOT".into(), self.site_root.display().to_string()),
-            (
-                "MS5_SESSION_IDLE_MINUTES".into(),
-                self.session_idle_minutes.to_string(),
-            ),
-            (
-                "MS5_SESSION_ABSOLUTE_HOURS".into(),
-                self.session_absolute_hours.to_string(),
-            ),
-            (
-                "MS5_MONITOR_INTERVAL_SECONDS".into(),
-                self.monitor_interval_seconds.to_string(),
-            ),
-            (
-                "MS5_METRICS_TOKEN_REQUIRED".into(),
-                self.metrics_token_required.to_string(),
-            ),
-            ("MS5_DEMO_DATA".into(), self.demo.enabled.to_string()),
-            ("MS5_DEMO_DAYS".into(), self.demo.days.to_string()),
-            ("MS5_DEMO_EQUIPMENT".into(), self.demo.equipment.to_string()),
-            (
-                "MS5_DEMO_SAMPLE_SECONDS".into(),
-                self.demo.sample_seconds.to_string(),
-            ),
-            (
-                "TIMESCALEDB_COMPRESSION_ENABLED".into(),
-                t.compression_enabled.to_string(),
-            ),
-            (
-                "TIMESCALEDB_COMPRESSION_AFTER".into(),
-                t.compression_after.to_string(),
-            ),
-            (
-                "TIMESCALEDB_RETENTION_POLICY".into(),
-                retention(t.retention),
-            ),
-            (
-                "TIMESCALEDB_CHUNK_TIME_INTERVAL".into(),
-                t.chunk_time_interval.to_string(),
-            ),
-            (
-                "TIMESCALEDB_COMPRESSION_SEGMENT_BY".into(),
-                list(&t.segment_by),
-            ),
-            ("TIMESCALEDB_COMPRESSION_ORDER_BY".into(), list(&t.order_by)),
-            (
-                "TIMESCALEDB_POLICY_SCHEDULE_INTERVAL".into(),
-                t.schedule_interval.to_string(),
-            ),
-            (
-                "TIMESCALEDB_APPLY_POLICIES_ON_STARTUP".into(),
-                t.apply_on_startup.to_string(),
-            ),
-        ];
-        for (table, o) in &self.tables {
-            let prefix = format!("timescaledb.tables.\"{table}\"");
-            if let Some(v) = o.compression_enabled {
-                lines.push((format!("{prefix}.compression_enabled"), v.to_string()));
-            }
-            if let Some(v) = o.compression_after {
-                lines.push((format!("{prefix}.compression_after"), v.to_string()));
-            }
-            if let Some(v) = o.retention {
-                lines.push((format!("{prefix}.retention_policy"), retention(v)));
-            }
-            if let Some(v) = o.chunk_time_interval {
-                lines.push((format!("{prefix}.chunk_time_interval"), v.to_string()));
-            }
-            if let Some(v) = &o.segment_by {
-                lines.push((format!("{prefix}.segment_by"), list(v)));
-            }
-            if let Some(v) = &o.order_by {
-                lines.push((format!("{prefix}.order_by"), list(v)));
-            }
-            if let Some(v) = o.schedule_interval {
-                lines.push((format!("{prefix}.schedule_interval"), v.to_string()));
+        let mut lines: Vec<(String, String)> = settings_table()
+            .map(|setting| (setting.env.to_string(), (setting.show)(self)))
+            .collect();
+        for (table, over) in &self.tables {
+            for (key, value) in over.describe() {
+                lines.push((format!("timescaledb.tables.\"{table}\".{key}"), value));
             }
         }
         lines
     }
 }
 
-impl Builder {
+impl Draft {
+    /// The built-in defaults, each parsed by its own setting's parser.
     fn new() -> Self {
-        let interval = |text: &str| PolicyInterval::from_str(text).expect("built-in default");
-        Self {
+        let placeholder: tsdb::interval::PolicyInterval =
+            "1 day".parse().expect("a valid interval");
+        let mut draft = Self {
+            // Every field is overwritten by its setting's default below (the defaults
+            // test proves none is left): the values here are never seen.
             settings: Settings {
                 database_url: None,
-                listen_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+                listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                 profile: Profile::Production,
                 log_level: LogLevel::Info,
-                db_max_connections: 10,
-                site_root: PathBuf::from("target/site"),
-                session_idle_minutes: 30,
-                session_absolute_hours: 12,
-                monitor_interval_seconds: 30,
+                db_max_connections: 0,
+                site_root: PathBuf::new(),
+                session_idle_minutes: 0,
+                session_absolute_hours: 0,
+                monitor_interval_seconds: 0,
                 metrics_token_required: true,
                 demo: DemoSettings {
                     enabled: false,
-                    days: 120,
-                    equipment: 12,
-                    sample_seconds: 900,
+                    days: 0,
+                    equipment: 0,
+                    sample_seconds: 0,
                 },
-                timescaledb: PolicyDefaults {
+                timescaledb: Policy {
                     compression_enabled: true,
-                    compression_after: interval("7 days"),
-                    retention: Some(interval("90 days")),
-                    chunk_time_interval: interval("1 day"),
+                    compression_after: placeholder,
+                    retention: None,
+                    chunk_time_interval: placeholder,
                     segment_by: Vec::new(),
                     order_by: Vec::new(),
-                    schedule_interval: interval("12 hours"),
-                    apply_on_startup: true,
+                    schedule_interval: placeholder,
                 },
+                apply_policies_on_startup: true,
                 tables: BTreeMap::new(),
             },
             demo_enabled: None,
             errors: Vec::new(),
+        };
+        for setting in settings_table() {
+            if let Some(default) = setting.default {
+                draft.apply(setting, "built-in default", default);
+            }
         }
+        assert!(
+            draft.errors.is_empty(),
+            "a built-in default is refused by its own parser: {:?}",
+            draft.errors
+        );
+        draft
     }
 
     fn refuse(&mut self, source: &str, value: &str, problem: impl Into<String>) {
@@ -517,54 +299,11 @@ impl Builder {
         });
     }
 
-    /// Applies one raw value of the setting known as `env_name`; `source` names its origin.
-    fn apply(&mut self, env_name: &str, source: &str, raw: &str) {
-        if let Err(problem) = self.try_apply(env_name, raw) {
+    /// Applies one raw value of `setting`; `source` names its origin.
+    fn apply(&mut self, setting: &Setting, source: &str, raw: &str) {
+        if let Err(problem) = (setting.apply)(self, raw) {
             self.refuse(source, raw, format!("expected {problem}"));
         }
-    }
-
-    fn try_apply(&mut self, env_name: &str, raw: &str) -> Result<(), String> {
-        let s = &mut self.settings;
-        let t = &mut s.timescaledb;
-        match env_name {
-            "DATABASE_URL" => s.database_url = Some(parse_database_url(raw)?),
-            "MS5_LISTEN_ADDR" => {
-                s.listen_addr = raw
-                    .trim()
-                    .parse()
-                    .map_err(|_| "an address and port such as 127.0.0.1:3000 or [::1]:3000")?
-            }
-            "MS5_ENV" => s.profile = Profile::parse(raw)?,
-            "MS5_LOG_LEVEL" => s.log_level = LogLevel::parse(raw)?,
-            "MS5_DB_MAX_CONNECTIONS" => s.db_max_connections = parse_count(raw, 1, 1000)?,
-            "MS5_SITE_ROOT" => {
-                if raw.trim().is_empty() {
-                    return Err("a directory path".into());
-                }
-                s.site_root = PathBuf::from(raw.trim());
-            }
-            "MS5_SESSION_IDLE_MINUTES" => s.session_idle_minutes = parse_count(raw, 1, 1440)?,
-            "MS5_SESSION_ABSOLUTE_HOURS" => s.session_absolute_hours = parse_count(raw, 1, 720)?,
-            "MS5_MONITOR_INTERVAL_SECONDS" => {
-                s.monitor_interval_seconds = parse_count(raw, 5, 3600)?
-            }
-            "MS5_METRICS_TOKEN_REQUIRED" => s.metrics_token_required = parse_bool(raw)?,
-            "MS5_DEMO_DATA" => self.demo_enabled = Some(parse_bool(raw)?),
-            "MS5_DEMO_DAYS" => s.demo.days = parse_count(raw, 1, 3650)?,
-            "MS5_DEMO_EQUIPMENT" => s.demo.equipment = parse_count(raw, 1, 1000)?,
-            "MS5_DEMO_SAMPLE_SECONDS" => s.demo.sample_seconds = parse_count(raw, 10, 86_400)?,
-            "TIMESCALEDB_COMPRESSION_ENABLED" => t.compression_enabled = parse_bool(raw)?,
-            "TIMESCALEDB_COMPRESSION_AFTER" => t.compression_after = parse_interval(raw)?,
-            "TIMESCALEDB_RETENTION_POLICY" => t.retention = parse_retention(raw)?,
-            "TIMESCALEDB_CHUNK_TIME_INTERVAL" => t.chunk_time_interval = parse_interval(raw)?,
-            "TIMESCALEDB_COMPRESSION_SEGMENT_BY" => t.segment_by = parse_columns(raw)?,
-            "TIMESCALEDB_COMPRESSION_ORDER_BY" => t.order_by = parse_order_by(raw)?,
-            "TIMESCALEDB_POLICY_SCHEDULE_INTERVAL" => t.schedule_interval = parse_interval(raw)?,
-            "TIMESCALEDB_APPLY_POLICIES_ON_STARTUP" => t.apply_on_startup = parse_bool(raw)?,
-            other => return Err(format!("a known setting, not {other}")),
-        }
-        Ok(())
     }
 
     fn apply_file(&mut self, path: &Path) {
@@ -592,7 +331,7 @@ impl Builder {
                 self.refuse(
                     &format!("{source}: {section}"),
                     &value.to_string(),
-                    "expected a section: [console], [demo] or [timescaledb]",
+                    "expected a section: [console], [session], [monitoring], [demo] or [timescaledb]",
                 );
                 continue;
             };
@@ -602,9 +341,9 @@ impl Builder {
                     self.apply_table_overrides(&at, value);
                     continue;
                 }
-                match KEYS.iter().find(|k| k.section == section && k.name == name) {
-                    Some(key) => match toml_scalar(value) {
-                        Some(raw) => self.apply(key.env, &at, &raw),
+                match settings_table().find(|s| s.section == section && s.key == name) {
+                    Some(setting) => match toml_scalar(value) {
+                        Some(raw) => self.apply(setting, &at, &raw),
                         None => self.refuse(
                             &at,
                             &value.to_string(),
@@ -612,9 +351,8 @@ impl Builder {
                         ),
                     },
                     None => {
-                        let known: Vec<String> = KEYS
-                            .iter()
-                            .map(|k| format!("{}.{}", k.section, k.name))
+                        let known: Vec<String> = settings_table()
+                            .map(|s| format!("{}.{}", s.section, s.key))
                             .collect();
                         self.refuse(
                             &at,
@@ -641,7 +379,7 @@ impl Builder {
         };
         for (table_name, settings) in tables {
             let table_at = format!("{at}.\"{table_name}\"");
-            if let Err(problem) = parse_table_name(table_name) {
+            if let Err(problem) = table_name.parse::<HypertableName>() {
                 self.refuse(&table_at, table_name, format!("expected {problem}"));
                 continue;
             }
@@ -664,25 +402,7 @@ impl Builder {
                     );
                     continue;
                 };
-                let parsed = match name.as_str() {
-                    "compression_enabled" => {
-                        parse_bool(&raw).map(|v| over.compression_enabled = Some(v))
-                    }
-                    "compression_after" => {
-                        parse_interval(&raw).map(|v| over.compression_after = Some(v))
-                    }
-                    "retention_policy" => parse_retention(&raw).map(|v| over.retention = Some(v)),
-                    "chunk_time_interval" => {
-                        parse_interval(&raw).map(|v| over.chunk_time_interval = Some(v))
-                    }
-                    "segment_by" => parse_columns(&raw).map(|v| over.segment_by = Some(v)),
-                    "order_by" => parse_order_by(&raw).map(|v| over.order_by = Some(v)),
-                    "schedule_interval" => {
-                        parse_interval(&raw).map(|v| over.schedule_interval = Some(v))
-                    }
-                    _ => Err(format!("one of {}", TABLE_KEYS.join(", "))),
-                };
-                if let Err(problem) = parsed {
+                if let Err(problem) = over.set(name, &raw) {
                     self.refuse(&key_at, &raw, format!("expected {problem}"));
                 }
             }
@@ -701,21 +421,16 @@ impl Builder {
             );
         }
         let defaults = self.settings.timescaledb.clone();
-        self.check_retention(
+        self.check_policy(
             "TIMESCALEDB_RETENTION_POLICY",
             "TIMESCALEDB_COMPRESSION_AFTER",
-            defaults.compression_enabled,
-            defaults.retention,
-            defaults.compression_after,
+            &defaults,
         );
         for (table, over) in self.settings.tables.clone() {
-            self.check_retention(
+            self.check_policy(
                 &format!("timescaledb.tables.\"{table}\".retention_policy"),
                 &format!("timescaledb.tables.\"{table}\".compression_after"),
-                over.compression_enabled
-                    .unwrap_or(defaults.compression_enabled),
-                over.retention.unwrap_or(defaults.retention),
-                over.compression_after.unwrap_or(defaults.compression_after),
+                &over.over(&defaults),
             );
         }
         if self.errors.is_empty() {
@@ -725,23 +440,21 @@ impl Builder {
         }
     }
 
-    /// Data dropped before it is old enough to compress means compression never happens.
-    fn check_retention(
-        &mut self,
-        retention_source: &str,
-        compress_source: &str,
-        compression_enabled: bool,
-        retention: Option<PolicyInterval>,
-        compress_after: PolicyInterval,
-    ) {
-        if let Some(retention) = retention {
-            if compression_enabled && retention.approx_seconds() <= compress_after.approx_seconds()
-            {
-                self.refuse(
-                    retention_source,
-                    &retention.to_string(),
-                    format!("retention must be longer than {compress_source}=\"{compress_after}\", or chunks are dropped before they are ever compressed"),
-                );
+    /// Refuses a policy that contradicts itself, naming the settings involved.
+    fn check_policy(&mut self, retention_source: &str, compress_source: &str, policy: &Policy) {
+        for problem in policy.problems() {
+            match problem {
+                PolicyProblem::RetentionNotAfterCompression => {
+                    let retention = policy.retention.map(|r| r.to_string()).unwrap_or_default();
+                    self.refuse(
+                        retention_source,
+                        &retention,
+                        format!(
+                            "retention must be longer than {compress_source}=\"{}\", or chunks are dropped before they are ever compressed",
+                            policy.compression_after
+                        ),
+                    );
+                }
             }
         }
     }
@@ -758,105 +471,6 @@ fn toml_scalar(value: &toml::Value) -> Option<String> {
             .collect::<Option<Vec<_>>>()
             .map(|items| items.join(", ")),
         _ => None,
-    }
-}
-
-fn parse_bool(raw: &str) -> Result<bool, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err("true or false".into()),
-    }
-}
-
-fn parse_count(raw: &str, min: u32, max: u32) -> Result<u32, String> {
-    raw.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| format!("a whole number from {min} to {max}"))
-}
-
-fn parse_interval(raw: &str) -> Result<PolicyInterval, String> {
-    raw.parse::<PolicyInterval>()
-        .map_err(|e| e.to_string().trim_start_matches("expected ").to_string())
-}
-
-fn parse_retention(raw: &str) -> Result<Option<PolicyInterval>, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "" | "none" | "off" => Ok(None),
-        _ => parse_interval(raw)
-            .map(Some)
-            .map_err(|e| format!("{e}, or \"none\" to keep data forever")),
-    }
-}
-
-fn parse_database_url(raw: &str) -> Result<String, String> {
-    let accepted = "a PostgreSQL URL such as postgres://user:password@host:5432/database";
-    let trimmed = raw.trim();
-    if !(trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://")) {
-        return Err(accepted.into());
-    }
-    sqlx::postgres::PgConnectOptions::from_str(trimmed).map_err(|_| accepted.to_string())?;
-    Ok(trimmed.to_string())
-}
-
-/// Column names are quoted when used, so any name is safe; refuse only the unusable.
-fn parse_column(raw: &str) -> Result<String, String> {
-    let name = raw.trim();
-    if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
-        return Err(
-            "column names separated by commas, such as \"equipment_id, metric_name\"".into(),
-        );
-    }
-    Ok(name.to_string())
-}
-
-fn parse_columns(raw: &str) -> Result<Vec<String>, String> {
-    if raw.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    raw.split(',').map(parse_column).collect()
-}
-
-fn parse_order_by(raw: &str) -> Result<Vec<String>, String> {
-    let accepted = "items separated by commas, each a column with optional ASC/DESC and NULLS FIRST/LAST, such as \"ts DESC\"";
-    if raw.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    raw.split(',')
-        .map(|item| {
-            let words: Vec<&str> = item.split_whitespace().collect();
-            let (column, modifiers) = words.split_first().ok_or(accepted)?;
-            let column = parse_column(column).map_err(|_| accepted)?;
-            let modifiers: Vec<String> = modifiers.iter().map(|w| w.to_ascii_uppercase()).collect();
-            let valid = matches!(
-                modifiers
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .as_slice(),
-                [] | ["ASC"]
-                    | ["DESC"]
-                    | ["NULLS", "FIRST" | "LAST"]
-                    | ["ASC" | "DESC", "NULLS", "FIRST" | "LAST"]
-            );
-            if !valid {
-                return Err(accepted.to_string());
-            }
-            Ok(std::iter::once(column)
-                .chain(modifiers)
-                .collect::<Vec<_>>()
-                .join(" "))
-        })
-        .collect()
-}
-
-fn parse_table_name(raw: &str) -> Result<(), String> {
-    let accepted = "a schema-qualified hypertable name such as \"factory_telemetry.metric_hist\"";
-    match raw.split_once('.') {
-        Some((schema, table)) if !schema.is_empty() && !table.is_empty() => Ok(()),
-        _ => Err(accepted.into()),
     }
 }
 
@@ -1075,6 +689,33 @@ mod tests {
     fn retention_none_keeps_data_forever() {
         let s = load_env(&[("TIMESCALEDB_RETENTION_POLICY", "none")]).unwrap();
         assert_eq!(s.timescaledb.retention, None);
+    }
+
+    #[test]
+    fn every_setting_is_declared_once_and_documented() {
+        let mut envs: Vec<&str> = settings_table().map(|s| s.env).collect();
+        let mut keys: Vec<String> = settings_table()
+            .map(|s| format!("{}.{}", s.section, s.key))
+            .collect();
+        let count = envs.len();
+        envs.sort_unstable();
+        envs.dedup();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!((envs.len(), keys.len()), (count, count));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for document in ["README.md", "env.example"] {
+            let text = std::fs::read_to_string(root.join(document)).unwrap();
+            for setting in settings_table() {
+                assert!(
+                    text.contains(setting.env),
+                    "{document} does not mention {}",
+                    setting.env
+                );
+            }
+        }
+        // config check shows one line per setting.
+        assert_eq!(load_env(&[]).unwrap().describe().len(), count);
     }
 
     #[test]

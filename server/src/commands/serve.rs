@@ -1,5 +1,7 @@
-//! `serve`: bind, start the background start-up work, serve until a signal.
+//! `ms5-console serve` (the default command): bind, start the background tasks, serve
+//! until a signal.
 
+use super::CommandError;
 use crate::config::{Profile, Settings};
 use crate::tasks::{self, refresher, session_janitor, startup, Lifetime};
 use crate::{http, shutdown};
@@ -59,7 +61,10 @@ pub fn auth_settings(settings: &Settings) -> AuthSettings {
 }
 
 /// Serves until SIGINT/SIGTERM; start-up work runs beside it and never delays it.
-pub async fn run(settings: Settings) -> Result<(), ServeError> {
+pub async fn run(settings: Settings) -> Result<(), CommandError> {
+    if settings.database_url.is_none() {
+        return Err(CommandError::MissingDatabaseUrl);
+    }
     let state = state_for(&settings);
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await
@@ -115,5 +120,5 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let result = server.await;
     background.shutdown().await;
     tracing::info!("stopped");
-    Ok(result?)
+    result.map_err(|e| ServeError::Io(e).into())
 }

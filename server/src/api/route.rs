@@ -1,0 +1,91 @@
+//! How a REST resource declares its routes, once each: the handler's `#[utoipa::path]`
+//! gives the method and path (and the OpenAPI operation), the declaration beside it gives
+//! the access rule. The router, the OpenAPI document and the guard's access table all come
+//! from the same declarations, so a route cannot be served without a rule or documented
+//! without being served.
+
+use app::auth::access::Access;
+use app::state::AppState;
+use axum::http::Method;
+use utoipa::openapi::path::PathItem;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+
+/// What one method on one path requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The HTTP method.
+    pub method: Method,
+    /// The exact path.
+    pub path: String,
+    /// Who may call it.
+    pub access: Access,
+}
+
+/// Declared routes: served, documented and guarded together.
+pub struct Routes {
+    router: OpenApiRouter<AppState>,
+    rules: Vec<Rule>,
+}
+
+/// The methods a documented path item has operations for.
+fn methods(item: &PathItem) -> Vec<Method> {
+    [
+        (Method::GET, item.get.is_some()),
+        (Method::POST, item.post.is_some()),
+        (Method::PUT, item.put.is_some()),
+        (Method::PATCH, item.patch.is_some()),
+        (Method::DELETE, item.delete.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(method, present)| present.then_some(method))
+    .collect()
+}
+
+impl Routes {
+    /// No routes yet.
+    pub fn new() -> Self {
+        Self {
+            router: OpenApiRouter::new(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Declares the handler(s) of `route` (from `utoipa_axum::routes!`) with `access`.
+    pub fn route(mut self, access: Access, route: UtoipaMethodRouter<AppState>) -> Self {
+        for (path, item) in route.1.paths.iter() {
+            for method in methods(item) {
+                self.rules.push(Rule {
+                    method,
+                    path: path.clone(),
+                    access,
+                });
+            }
+        }
+        self.router = self.router.routes(route);
+        self
+    }
+
+    /// Adds another resource's routes.
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.rules.extend(other.rules);
+        self
+    }
+
+    /// The access rules.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The axum router and the OpenAPI document's paths and schemas.
+    pub fn split(self) -> (axum::Router<AppState>, utoipa::openapi::OpenApi, Vec<Rule>) {
+        let (router, openapi) = self.router.split_for_parts();
+        (router, openapi, self.rules)
+    }
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,233 @@
+//! Data-lifecycle policies as the console means them: compression on or off, compress
+//! after, retention, chunk interval, segment-by / order-by and the jobs' schedule.
+//!
+//! Compiled for wasm32 as well: the configuration, the policy forms in the browser and
+//! the reconciler read and validate a policy through these types and parsers, so a value
+//! is refused with the same words wherever it is typed.
+
+mod parse;
+
+pub use parse::{parse_bool, parse_columns, parse_order_by, parse_retention, HypertableName};
+
+use crate::interval::PolicyInterval;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A whole lifecycle policy: what one hypertable should have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Whether chunks are compressed.
+    pub compression_enabled: bool,
+    /// Age after which chunks are compressed.
+    pub compression_after: PolicyInterval,
+    /// Age after which chunks are dropped; `None` keeps data forever.
+    pub retention: Option<PolicyInterval>,
+    /// Time span of one chunk.
+    pub chunk_time_interval: PolicyInterval,
+    /// Compression segment-by columns; empty lets TimescaleDB choose.
+    pub segment_by: Vec<String>,
+    /// Compression order-by items (`ts DESC`); empty lets TimescaleDB choose.
+    pub order_by: Vec<String>,
+    /// How often the policy jobs run.
+    pub schedule_interval: PolicyInterval,
+}
+
+/// Why a policy contradicts itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyProblem {
+    /// Chunks would be dropped before they are old enough to compress.
+    RetentionNotAfterCompression,
+}
+
+impl Policy {
+    /// The contradictions in this policy, if any.
+    pub fn problems(&self) -> Vec<PolicyProblem> {
+        let mut problems = Vec::new();
+        if let Some(retention) = self.retention {
+            if self.compression_enabled
+                && retention.approx_seconds() <= self.compression_after.approx_seconds()
+            {
+                problems.push(PolicyProblem::RetentionNotAfterCompression);
+            }
+        }
+        problems
+    }
+}
+
+/// The settings a per-hypertable override may give; the rest come from the defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PolicyOverride {
+    /// Whether chunks are compressed.
+    pub compression_enabled: Option<bool>,
+    /// Age after which chunks are compressed.
+    pub compression_after: Option<PolicyInterval>,
+    /// Age after which chunks are dropped; `Some(None)` keeps data forever.
+    pub retention: Option<Option<PolicyInterval>>,
+    /// Time span of one chunk.
+    pub chunk_time_interval: Option<PolicyInterval>,
+    /// Compression segment-by columns.
+    pub segment_by: Option<Vec<String>>,
+    /// Compression order-by items (`ts DESC`).
+    pub order_by: Option<Vec<String>>,
+    /// How often the policy jobs run.
+    pub schedule_interval: Option<PolicyInterval>,
+}
+
+/// The keys of an override, as configuration files and forms name them.
+pub const OVERRIDE_KEYS: &[&str] = &[
+    "compression_enabled",
+    "compression_after",
+    "retention_policy",
+    "chunk_time_interval",
+    "segment_by",
+    "order_by",
+    "schedule_interval",
+];
+
+impl PolicyOverride {
+    /// Sets `key` from its text; the error is the accepted form ("expected …" follows).
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), String> {
+        match key {
+            "compression_enabled" => self.compression_enabled = Some(parse_bool(raw)?),
+            "compression_after" => self.compression_after = Some(parse_interval(raw)?),
+            "retention_policy" => self.retention = Some(parse_retention(raw)?),
+            "chunk_time_interval" => self.chunk_time_interval = Some(parse_interval(raw)?),
+            "segment_by" => self.segment_by = Some(parse_columns(raw)?),
+            "order_by" => self.order_by = Some(parse_order_by(raw)?),
+            "schedule_interval" => self.schedule_interval = Some(parse_interval(raw)?),
+            _ => return Err(format!("one of {}", OVERRIDE_KEYS.join(", "))),
+        }
+        Ok(())
+    }
+
+    /// The policy `base` becomes with this override on top.
+    pub fn over(&self, base: &Policy) -> Policy {
+        Policy {
+            compression_enabled: self.compression_enabled.unwrap_or(base.compression_enabled),
+            compression_after: self.compression_after.unwrap_or(base.compression_after),
+            retention: self.retention.unwrap_or(base.retention),
+            chunk_time_interval: self.chunk_time_interval.unwrap_or(base.chunk_time_interval),
+            segment_by: self
+                .segment_by
+                .clone()
+                .unwrap_or_else(|| base.segment_by.clone()),
+            order_by: self
+                .order_by
+                .clone()
+                .unwrap_or_else(|| base.order_by.clone()),
+            schedule_interval: self.schedule_interval.unwrap_or(base.schedule_interval),
+        }
+    }
+
+    /// The keys this override sets, with their values as text.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let mut set = Vec::new();
+        if let Some(v) = self.compression_enabled {
+            set.push(("compression_enabled", v.to_string()));
+        }
+        if let Some(v) = self.compression_after {
+            set.push(("compression_after", v.to_string()));
+        }
+        if let Some(v) = self.retention {
+            set.push(("retention_policy", Retention(v).to_string()));
+        }
+        if let Some(v) = self.chunk_time_interval {
+            set.push(("chunk_time_interval", v.to_string()));
+        }
+        if let Some(v) = &self.segment_by {
+            set.push(("segment_by", Columns(v).to_string()));
+        }
+        if let Some(v) = &self.order_by {
+            set.push(("order_by", Columns(v).to_string()));
+        }
+        if let Some(v) = self.schedule_interval {
+            set.push(("schedule_interval", v.to_string()));
+        }
+        set
+    }
+}
+
+fn parse_interval(raw: &str) -> Result<PolicyInterval, String> {
+    raw.parse::<PolicyInterval>()
+        .map_err(|e| e.to_string().trim_start_matches("expected ").to_string())
+}
+
+/// A retention as people read it: the interval, or that data is kept forever.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention(pub Option<PolicyInterval>);
+
+impl fmt::Display for Retention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(interval) => interval.fmt(f),
+            None => f.write_str("none (keep forever)"),
+        }
+    }
+}
+
+/// Segment-by or order-by items as people read them; empty means TimescaleDB chooses.
+#[derive(Debug, Clone, Copy)]
+pub struct Columns<'a>(pub &'a [String]);
+
+impl fmt::Display for Columns<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("(TimescaleDB default)")
+        } else {
+            f.write_str(&self.0.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed() -> Policy {
+        Policy {
+            compression_enabled: true,
+            compression_after: "7 days".parse().unwrap(),
+            retention: Some("90 days".parse().unwrap()),
+            chunk_time_interval: "1 day".parse().unwrap(),
+            segment_by: Vec::new(),
+            order_by: Vec::new(),
+            schedule_interval: "12 hours".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_override_replaces_only_what_it_sets() {
+        let mut over = PolicyOverride::default();
+        over.set("retention_policy", "none").unwrap();
+        over.set("order_by", "ts desc").unwrap();
+        let policy = over.over(&seed());
+        assert_eq!(policy.retention, None);
+        assert_eq!(policy.order_by, ["ts DESC"]);
+        assert_eq!(policy.compression_after.to_string(), "7 days");
+        assert_eq!(
+            over.describe(),
+            [
+                ("retention_policy", "none (keep forever)".to_string()),
+                ("order_by", "ts DESC".to_string())
+            ]
+        );
+        let refused = over.set("retention", "90 days").unwrap_err();
+        assert!(
+            refused.starts_with("one of compression_enabled"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn retention_must_outlast_compression() {
+        let mut policy = seed();
+        assert!(policy.problems().is_empty());
+        policy.retention = Some("7 days".parse().unwrap());
+        assert_eq!(
+            policy.problems(),
+            [PolicyProblem::RetentionNotAfterCompression]
+        );
+        policy.compression_enabled = false;
+        assert!(policy.problems().is_empty());
+    }
+}

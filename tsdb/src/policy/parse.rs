@@ -1,0 +1,150 @@
+//! Strict parsers for policy values. Each error is the accepted form, worded to follow
+//! "expected": the caller names the field and the value.
+
+use crate::interval::PolicyInterval;
+use std::fmt;
+
+/// `true`/`false` (also `yes`/`no`, `on`/`off`, `1`/`0`).
+pub fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("true or false".into()),
+    }
+}
+
+/// An interval, or `none` (also `off` or nothing) to keep data forever.
+pub fn parse_retention(raw: &str) -> Result<Option<PolicyInterval>, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "none" | "off" => Ok(None),
+        _ => raw.parse::<PolicyInterval>().map(Some).map_err(|e| {
+            format!(
+                "{}, or \"none\" to keep data forever",
+                e.to_string().trim_start_matches("expected ")
+            )
+        }),
+    }
+}
+
+/// Column names are quoted when used, so any name is safe; refuse only the unusable.
+fn parse_column(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
+        return Err(
+            "column names separated by commas, such as \"equipment_id, metric_name\"".into(),
+        );
+    }
+    Ok(name.to_string())
+}
+
+/// Column names separated by commas; nothing lets TimescaleDB choose.
+pub fn parse_columns(raw: &str) -> Result<Vec<String>, String> {
+    if raw.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    raw.split(',').map(parse_column).collect()
+}
+
+/// Order-by items separated by commas, each a column with optional `ASC`/`DESC` and
+/// `NULLS FIRST`/`LAST`; the keywords come back in capitals.
+pub fn parse_order_by(raw: &str) -> Result<Vec<String>, String> {
+    let accepted = "items separated by commas, each a column with optional ASC/DESC and NULLS FIRST/LAST, such as \"ts DESC\"";
+    if raw.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    raw.split(',')
+        .map(|item| {
+            let words: Vec<&str> = item.split_whitespace().collect();
+            let (column, modifiers) = words.split_first().ok_or(accepted)?;
+            let column = parse_column(column).map_err(|_| accepted)?;
+            let modifiers: Vec<String> = modifiers.iter().map(|w| w.to_ascii_uppercase()).collect();
+            let valid = matches!(
+                modifiers
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                [] | ["ASC"]
+                    | ["DESC"]
+                    | ["NULLS", "FIRST" | "LAST"]
+                    | ["ASC" | "DESC", "NULLS", "FIRST" | "LAST"]
+            );
+            if !valid {
+                return Err(accepted.to_string());
+            }
+            Ok(std::iter::once(column)
+                .chain(modifiers)
+                .collect::<Vec<_>>()
+                .join(" "))
+        })
+        .collect()
+}
+
+/// A hypertable named `schema.table` (split at the first dot).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HypertableName {
+    /// Schema.
+    pub schema: String,
+    /// Table.
+    pub table: String,
+}
+
+impl std::str::FromStr for HypertableName {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        match raw.split_once('.') {
+            Some((schema, table)) if !schema.is_empty() && !table.is_empty() => Ok(Self {
+                schema: schema.to_string(),
+                table: table.to_string(),
+            }),
+            _ => Err(
+                "a schema-qualified hypertable name such as \"factory_telemetry.metric_hist\""
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl fmt::Display for HypertableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_by_items_are_checked_and_normalised() {
+        assert_eq!(
+            parse_order_by("ts desc nulls last, id").unwrap(),
+            ["ts DESC NULLS LAST", "id"]
+        );
+        assert!(parse_order_by("ts sideways").is_err());
+        assert!(parse_columns("a,,b").is_err());
+        assert_eq!(parse_columns(" ").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn hypertable_names_need_a_schema() {
+        let name: HypertableName = "factory_telemetry.metric_hist".parse().unwrap();
+        assert_eq!(
+            (name.schema.as_str(), name.table.as_str()),
+            ("factory_telemetry", "metric_hist")
+        );
+        assert!("metric_hist".parse::<HypertableName>().is_err());
+        assert!(".x".parse::<HypertableName>().is_err());
+    }
+
+    #[test]
+    fn retention_none_is_forever() {
+        assert_eq!(parse_retention("None").unwrap(), None);
+        let refused = parse_retention("90 dayz").unwrap_err();
+        assert!(
+            refused.ends_with("or \"none\" to keep data forever"),
+            "{refused}"
+        );
+    }
+}

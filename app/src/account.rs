@@ -116,7 +116,7 @@ pub async fn change_password(
         .map_err(|e| AppError::Invalid(format!("new password: {e}")))?;
     let state = crate::state::app_state()?;
     let pool = state.pool()?;
-    let user = tsdb::accounts::find_by_id(&pool, user_id)
+    let user = tsdb::users::find_by_id(&pool, user_id)
         .await
         .map_err(|e| state.explain(e))?
         .ok_or(AppError::Unauthenticated)?;
@@ -132,13 +132,13 @@ pub async fn change_password(
         AppError::Internal
     })?
     .ok_or_else(|| AppError::Invalid("current password: not your current password".into()))?;
-    tsdb::accounts::set_password(
+    tsdb::users::set_password(
         &pool,
         &principal.actor,
         auth.addr(),
         user_id,
         &hash,
-        tsdb::accounts::PasswordChange::Own {
+        tsdb::users::PasswordChange::Own {
             keep_session: principal.session_id,
         },
     )

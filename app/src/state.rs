@@ -1,9 +1,9 @@
 //! The state every handler and server function reads: one value, handed to axum as its
 //! state and to Leptos as context, so it reaches code one way.
 
-use crate::auth::resolve::AuthSettings;
+use crate::auth::settings::AuthSettings;
 use crate::error::AppError;
-use crate::monitor::Monitor;
+use crate::monitoring::feed::Monitor;
 use crate::tasks::TaskBoard;
 use axum::extract::FromRef;
 use leptos::prelude::*;

@@ -15,7 +15,7 @@ fn parse_role(text: &str) -> Result<tsdb::types::Role, AppError> {
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     crate::auth::require(tsdb::types::Role::Admin).await?;
     let state = crate::state::app_state()?;
-    tsdb::accounts::list(&state.pool()?, state.auth.timeouts.idle)
+    tsdb::users::list(&state.pool()?, state.auth.timeouts.idle)
         .await
         .map_err(|e| state.explain(e))
 }
@@ -26,7 +26,7 @@ pub async fn create_user(username: String, role: String, password: String) -> Re
     use crate::auth::password as pw;
     let (principal, auth) = crate::auth::require(tsdb::types::Role::Admin).await?;
     let username = username.trim().to_string();
-    tsdb::accounts::validate_username(&username)?;
+    tsdb::users::validate_username(&username)?;
     let role = parse_role(&role)?;
     pw::check_policy(&username, &password)
         .map_err(|e| AppError::Invalid(format!("password: {e}")))?;
@@ -35,11 +35,11 @@ pub async fn create_user(username: String, role: String, password: String) -> Re
         .map_err(|_| AppError::Internal)?
         .map_err(|_| AppError::Internal)?;
     let state = crate::state::app_state()?;
-    tsdb::accounts::create(
+    tsdb::users::create(
         &state.pool()?,
         &principal.actor,
         auth.addr(),
-        tsdb::accounts::NewUser {
+        tsdb::users::NewUser {
             username: &username,
             role,
             password_hash: &hash,
@@ -69,12 +69,12 @@ pub async fn update_user(
         ));
     }
     let state = crate::state::app_state()?;
-    tsdb::accounts::update(
+    tsdb::users::update(
         &state.pool()?,
         &principal.actor,
         auth.addr(),
         id,
-        tsdb::accounts::Change { role, disabled },
+        tsdb::users::Change { role, disabled },
     )
     .await
     .map_err(|e| state.explain(e))?;
@@ -88,7 +88,7 @@ pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
     let (principal, auth) = crate::auth::require(tsdb::types::Role::Admin).await?;
     let state = crate::state::app_state()?;
     let pool = state.pool()?;
-    let user = tsdb::accounts::find_by_id(&pool, id)
+    let user = tsdb::users::find_by_id(&pool, id)
         .await
         .map_err(|e| state.explain(e))?
         .ok_or_else(|| AppError::NotFound(format!("no user with id {id}")))?;
@@ -98,13 +98,13 @@ pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
         .await
         .map_err(|_| AppError::Internal)?
         .map_err(|_| AppError::Internal)?;
-    tsdb::accounts::set_password(
+    tsdb::users::set_password(
         &pool,
         &principal.actor,
         auth.addr(),
         id,
         &hash,
-        tsdb::accounts::PasswordChange::Reset,
+        tsdb::users::PasswordChange::Reset,
     )
     .await
     .map_err(|e| state.explain(e))?;

@@ -5,9 +5,9 @@
 use app::auth::password;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tsdb::accounts::NewUser;
 use tsdb::audit::Actor;
 use tsdb::types::Role;
+use tsdb::users::NewUser;
 
 /// One demo account just created, with its password.
 pub struct Created {
@@ -31,7 +31,7 @@ pub async fn ensure(pool: &sqlx::PgPool) -> Result<Vec<Created>, String> {
     let mut created = Vec::new();
     for role in Role::ALL {
         let username = role.as_str();
-        let exists = tsdb::accounts::find_by_username(pool, username)
+        let exists = tsdb::users::find_by_username(pool, username)
             .await
             .map_err(|e| e.to_string())?
             .is_some();
@@ -40,7 +40,7 @@ pub async fn ensure(pool: &sqlx::PgPool) -> Result<Vec<Created>, String> {
         }
         let password = random_password()?;
         let hash = password::hash(&password).map_err(|e| e.to_string())?;
-        tsdb::accounts::create(
+        tsdb::users::create(
             pool,
             &Actor::System,
             Some("demo mode"),

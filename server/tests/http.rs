@@ -90,7 +90,7 @@ async fn with_devdb_the_slice_works_end_to_end() {
     );
     // Demo mode created one account of each role.
     for role in Role::ALL {
-        let user = tsdb::accounts::find_by_username(&console.pool(), role.as_str())
+        let user = tsdb::users::find_by_username(&console.pool(), role.as_str())
             .await
             .unwrap()
             .unwrap();

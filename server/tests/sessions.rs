@@ -371,11 +371,11 @@ async fn a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in() {
     )
     .unwrap()
     .to_string();
-    tsdb::accounts::create(
+    tsdb::users::create(
         &console.pool(),
         &tsdb::audit::Actor::System,
         None,
-        tsdb::accounts::NewUser {
+        tsdb::users::NewUser {
             username: "old-timer",
             role: Role::Viewer,
             password_hash: &weak,
@@ -385,7 +385,7 @@ async fn a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in() {
     .unwrap();
     assert!(app::auth::password::needs_rehash(&weak));
     console.login("old-timer", PASSWORD).await;
-    let stored = tsdb::accounts::find_by_username(&console.pool(), "old-timer")
+    let stored = tsdb::users::find_by_username(&console.pool(), "old-timer")
         .await
         .unwrap()
         .unwrap()

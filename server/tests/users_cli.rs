@@ -84,7 +84,7 @@ async fn users_add_reads_the_password_from_stdin_and_audits() {
     );
 
     let pool = connect(&url).await;
-    let ada = tsdb::accounts::find_by_username(&pool, "ada")
+    let ada = tsdb::users::find_by_username(&pool, "ada")
         .await
         .unwrap()
         .unwrap();

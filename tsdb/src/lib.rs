@@ -12,8 +12,6 @@ pub mod policy;
 pub mod types;
 
 #[cfg(feature = "db")]
-pub mod accounts;
-#[cfg(feature = "db")]
 pub mod audit;
 #[cfg(feature = "db")]
 pub mod capabilities;
@@ -39,6 +37,8 @@ pub mod testing;
 pub mod throttle;
 #[cfg(feature = "db")]
 pub mod tokens;
+#[cfg(feature = "db")]
+pub mod users;
 
 #[cfg(feature = "db")]
 pub use error::{Error, Result};

@@ -6,8 +6,8 @@
 //! at its next request wherever it is.
 
 use crate::access_types::SessionSummary;
-use crate::accounts::{self, User};
 use crate::audit::{self, Actor, Entry, Outcome};
+use crate::users::user::{User, UserRow};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool};
@@ -59,11 +59,21 @@ pub async fn create(
     Ok(id)
 }
 
+/// A live session with its user, as one query reads them.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    session_id: i64,
+    last_seen_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
 /// The live session under `key`, or `None` when it ended, timed out, or its user was
-/// disabled.
+/// disabled. One query reads the session and its user (every request asks this).
 pub async fn resolve(pool: &PgPool, key: &str, timeouts: Timeouts) -> Result<Option<Resolved>> {
-    let row: Option<(i64, i64, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT s.id, s.user_id, s.last_seen_at
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT s.id AS session_id, s.last_seen_at,
+                u.id, u.username, u.role, u.disabled, u.password_hash
            FROM console.user_sessions s JOIN console.users u ON u.id = s.user_id
           WHERE s.key = $1
             AND NOT u.disabled
@@ -75,12 +85,12 @@ pub async fn resolve(pool: &PgPool, key: &str, timeouts: Timeouts) -> Result<Opt
     .bind(timeouts.absolute.as_secs_f64())
     .fetch_optional(pool)
     .await?;
-    let Some((session_id, user_id, last_seen_at)) = row else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    let Some(user) = accounts::find_by_id(pool, user_id).await? else {
-        return Ok(None);
-    };
+    let session_id = row.session_id;
+    let last_seen_at = row.last_seen_at;
+    let user = User::try_from(row.user)?;
     let stale = Utc::now() - last_seen_at
         > chrono::Duration::from_std(SEEN_RESOLUTION).unwrap_or(chrono::Duration::MAX);
     if stale {

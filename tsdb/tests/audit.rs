@@ -75,27 +75,27 @@ async fn creating_a_user_is_audited_in_the_same_transaction() {
     tsdb::migrations::run(&pool).await.unwrap();
     // A real Argon2id PHC string shape; hashing itself is the server's job.
     let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
-    let new = tsdb::accounts::NewUser {
+    let new = tsdb::users::NewUser {
         username: "Ada",
         role: tsdb::types::Role::Admin,
         password_hash: hash,
     };
-    let user = tsdb::accounts::create(&pool, &Actor::System, None, new.clone())
+    let user = tsdb::users::create(&pool, &Actor::System, None, new.clone())
         .await
         .unwrap();
     assert_eq!(user.role, tsdb::types::Role::Admin);
 
-    let found = tsdb::accounts::find_by_username(&pool, "ada")
+    let found = tsdb::users::find_by_username(&pool, "ada")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found.id, user.id, "usernames match regardless of case");
 
-    let error = tsdb::accounts::create(
+    let error = tsdb::users::create(
         &pool,
         &Actor::System,
         None,
-        tsdb::accounts::NewUser {
+        tsdb::users::NewUser {
             username: "ADA",
             ..new.clone()
         },
@@ -103,11 +103,11 @@ async fn creating_a_user_is_audited_in_the_same_transaction() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("already exists"), "{error}");
-    let error = tsdb::accounts::create(
+    let error = tsdb::users::create(
         &pool,
         &Actor::System,
         None,
-        tsdb::accounts::NewUser {
+        tsdb::users::NewUser {
             username: "bad name",
             ..new
         },

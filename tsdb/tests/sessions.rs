@@ -2,11 +2,11 @@
 //! deletes what timed out.
 
 use std::time::Duration;
-use tsdb::accounts::NewUser;
 use tsdb::audit::Actor;
 use tsdb::sessions::{self, Timeouts};
 use tsdb::testing::{connect, DevDb};
 use tsdb::types::Role;
+use tsdb::users::NewUser;
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA";
 
@@ -15,7 +15,7 @@ async fn sessions_time_out_and_are_purged() {
     let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
     let pool = connect(&devdb.url()).await;
     tsdb::migrations::run(&pool).await.unwrap();
-    let user = tsdb::accounts::create(
+    let user = tsdb::users::create(
         &pool,
         &Actor::System,
         None,

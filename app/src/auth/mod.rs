@@ -6,8 +6,9 @@ pub mod access;
 pub mod password;
 pub mod principal;
 pub mod resolve;
+pub mod settings;
 pub mod sign_in;
 pub mod store;
-pub mod token;
+pub mod token_secret;
 
 pub use principal::{request_auth, require, Principal, RequestAuth};

@@ -3,10 +3,9 @@
 //! request, so revocations, role changes and disabled accounts take effect at once.
 
 use super::principal::Principal;
-use super::token;
+use super::token_secret;
 use crate::state::AppState;
 use http::HeaderMap;
-use std::time::Duration;
 use tower_sessions::Session;
 use tsdb::audit::Actor;
 
@@ -36,12 +35,12 @@ pub async fn resolve(
         let secret = header
             .to_str()
             .ok()
-            .and_then(token::from_bearer)
+            .and_then(token_secret::from_bearer)
             .ok_or(ResolveError::BadToken)?;
         let pool = state
             .pool()
             .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
-        let found = tsdb::tokens::authenticate(&pool, &token::digest(secret))
+        let found = tsdb::tokens::authenticate(&pool, &token_secret::digest(secret))
             .await
             .map_err(|e| ResolveError::Unavailable(e.to_string()))?
             .ok_or(ResolveError::BadToken)?;
@@ -97,28 +96,4 @@ pub async fn resolve(
         role: resolved.user.role,
         session_id: Some(resolved.session_id),
     }))
-}
-
-/// Session settings the server reads from its configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuthSettings {
-    /// Idle and absolute time-outs.
-    pub timeouts: tsdb::sessions::Timeouts,
-    /// Whether the session cookie is marked `Secure` (all profiles but development).
-    pub secure_cookie: bool,
-    /// Whether `/metrics` answers without credentials.
-    pub metrics_public: bool,
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        Self {
-            timeouts: tsdb::sessions::Timeouts {
-                idle: Duration::from_secs(30 * 60),
-                absolute: Duration::from_secs(12 * 3600),
-            },
-            secure_cookie: true,
-            metrics_public: false,
-        }
-    }
 }

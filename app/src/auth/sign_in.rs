@@ -94,7 +94,7 @@ pub async fn sign_in(
         audit_login(state, &actor, auth, Outcome::Denied, "throttled").await?;
         return Err(AppError::Throttled(seconds));
     }
-    let user = tsdb::accounts::find_by_username(&pool, username)
+    let user = tsdb::users::find_by_username(&pool, username)
         .await
         .map_err(|e| state.explain(e))?;
     let stored = user
@@ -169,7 +169,7 @@ pub async fn sign_in(
     throttle::clear(&mut *tx, Scope::Account, username)
         .await
         .map_err(|e| state.explain(e))?;
-    tsdb::accounts::record_login(&mut *tx, user.id, upgraded.as_deref())
+    tsdb::users::record_login(&mut *tx, user.id, upgraded.as_deref())
         .await
         .map_err(|e| state.explain(e))?;
     let session_id = tsdb::sessions::create(

@@ -1,7 +1,7 @@
 //! A banner saying what start-up is still doing, so nobody mistakes half-loaded figures
 //! for the truth. Shows nothing once start-up is done.
 
-use crate::status::get_startup_status;
+use crate::startup::get_startup_status;
 use leptos::prelude::*;
 use tsdb::types::StartupStatus;
 

@@ -1,7 +1,7 @@
 //! The audit trail (admins): every login, account, token and (later) policy change, with
 //! filters and paging. The filters live in the address, so a filtered view can be shared.
 
-use crate::audit_trail::{audit_log, query_from_params};
+use crate::audit::{audit_log, query_from_params};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::RequireRole;
 use leptos::prelude::*;

@@ -1,9 +1,9 @@
 //! API tokens (admins): create one for a role with an expiry, see its secret once,
 //! revoke it.
 
-use crate::api_tokens::{list_tokens, CreateToken, RevokeToken};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::{action_feedback, RequireRole};
+use crate::tokens::{list_tokens, CreateToken, RevokeToken};
 use leptos::prelude::*;
 use tsdb::access_types::TokenSummary;
 use tsdb::types::{format_time, Role};

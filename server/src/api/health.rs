@@ -28,7 +28,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/api/v1/monitoring/health", tag = "monitoring",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let status = app::monitor::assess(&state);
+    let status = app::monitoring::health::assess(&state);
     let code = match status {
         HealthStatus::Down => StatusCode::SERVICE_UNAVAILABLE,
         HealthStatus::Ok | HealthStatus::Degraded => StatusCode::OK,

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::route::Routes;
 use app::auth::access::Access;
 use app::auth::RequestAuth;
-use app::monitor::PassOutcome;
+use app::monitoring::feed::PassOutcome;
 use app::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -124,7 +124,7 @@ pub async fn database(
     };
     let db = snapshot.as_ref().map(|s| s.database.clone());
     Ok(Json(DatabaseHealth {
-        status: app::monitor::assess(&state),
+        status: app::monitoring::health::assess(&state),
         reachable,
         last_error,
         server_version: db.as_ref().map(|d| d.server_version.clone()),
@@ -185,7 +185,7 @@ pub async fn timescaledb(
     let snapshot = state.monitor.snapshot();
     let extension = snapshot.as_ref().and_then(|s| s.timescaledb.clone());
     Ok(Json(TimescaleHealth {
-        status: app::monitor::assess(&state),
+        status: app::monitoring::health::assess(&state),
         installed: capabilities
             .as_ref()
             .is_some_and(|c| c.timescaledb_reported.is_some()),
@@ -379,7 +379,7 @@ pub async fn status(
 ) -> Result<Json<BasicStatus>, ApiError> {
     auth.require(Role::Viewer)?;
     Ok(Json(BasicStatus {
-        status: app::monitor::assess(&state),
+        status: app::monitoring::health::assess(&state),
         timescaledb_version: state
             .capabilities()
             .and_then(|c| c.timescaledb_reported.clone()),

@@ -5,7 +5,7 @@ use super::CommandError;
 use crate::config::{Profile, Settings};
 use crate::tasks::{self, refresher, session_janitor, startup, Lifetime};
 use crate::{http, shutdown};
-use app::auth::resolve::AuthSettings;
+use app::auth::settings::AuthSettings;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
 use std::time::Duration;

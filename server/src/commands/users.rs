@@ -6,9 +6,9 @@ use super::{connect_and_migrate, CommandError};
 use crate::config::Settings;
 use app::auth::password;
 use std::io::{BufRead, IsTerminal};
-use tsdb::accounts::NewUser;
 use tsdb::audit::Actor;
 use tsdb::types::Role;
+use tsdb::users::NewUser;
 
 /// Creates the account `username` with `role`; the password comes from standard input.
 pub async fn add(settings: &Settings, username: &str, role: Role) -> Result<(), CommandError> {
@@ -51,12 +51,11 @@ async fn create(
     username: &str,
     role: Role,
     password: &str,
-) -> Result<tsdb::accounts::User, CommandError> {
-    tsdb::accounts::validate_username(username)
-        .map_err(|e| CommandError::Refused(e.to_string()))?;
+) -> Result<tsdb::users::User, CommandError> {
+    tsdb::users::validate_username(username).map_err(|e| CommandError::Refused(e.to_string()))?;
     password::check_policy(username, password).map_err(|e| CommandError::Refused(e.to_string()))?;
     let hash = password::hash(password).map_err(|e| CommandError::Refused(e.to_string()))?;
-    let user = tsdb::accounts::create(
+    let user = tsdb::users::create(
         pool,
         &Actor::System,
         Some("command line"),

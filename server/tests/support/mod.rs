@@ -155,11 +155,11 @@ impl Console {
     /// Creates a user through the engine (as the CLI does).
     pub async fn add_user(&self, username: &str, role: Role, password: &str) -> i64 {
         let hash = app::auth::password::hash(password).unwrap();
-        tsdb::accounts::create(
+        tsdb::users::create(
             &self.pool(),
             &tsdb::audit::Actor::System,
             Some("test"),
-            tsdb::accounts::NewUser {
+            tsdb::users::NewUser {
                 username,
                 role,
                 password_hash: &hash,
@@ -172,7 +172,7 @@ impl Console {
 
     /// Creates a token for `role`; returns its secret.
     pub async fn add_token(&self, name: &str, role: Role) -> String {
-        let generated = app::auth::token::generate().unwrap();
+        let generated = app::auth::token_secret::generate().unwrap();
         tsdb::tokens::create(
             &self.pool(),
             &tsdb::audit::Actor::System,

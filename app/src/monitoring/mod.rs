@@ -2,6 +2,11 @@
 //! catalog, so a page costs the database nothing; the one action (compress a chunk)
 //! goes to the database and asks the refresher for a fresh pass.
 
+#[cfg(feature = "ssr")]
+pub mod feed;
+#[cfg(feature = "ssr")]
+pub mod health;
+
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -72,7 +77,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         .capabilities()
         .is_some_and(|c| c.has_job_scheduler() && c.require_timescaledb().is_ok());
     Ok(Overview {
-        status: crate::monitor::assess(&state),
+        status: health::assess(&state),
         job_scheduler,
         troubled_tasks: state.tasks.troubled(chrono::Utc::now()),
         header: snapshot.as_ref().map(|s| header(&state, s)),

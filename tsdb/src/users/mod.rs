@@ -1,6 +1,11 @@
 //! Console accounts (`console.users`). This module stores and reads them; hashing
 //! passwords is the caller's job, so no secret ever reaches SQL in the clear.
 
+pub(crate) mod user;
+
+pub use user::User;
+use user::UserRow;
+
 use crate::access_types::UserSummary;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::sessions;
@@ -9,33 +14,6 @@ use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
-
-/// An account as stored.
-#[derive(Clone, PartialEq, Eq)]
-pub struct User {
-    /// Database id.
-    pub id: i64,
-    /// Login name (unique regardless of case).
-    pub username: String,
-    /// What the account may do.
-    pub role: Role,
-    /// Disabled accounts cannot sign in.
-    pub disabled: bool,
-    /// Argon2id PHC string.
-    pub password_hash: String,
-}
-
-impl std::fmt::Debug for User {
-    // The hash stays out of logs and panic messages.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("role", &self.role)
-            .field("disabled", &self.disabled)
-            .finish_non_exhaustive()
-    }
-}
 
 /// What a new account is made of.
 #[derive(Clone)]
@@ -62,21 +40,6 @@ pub fn validate_username(username: &str) -> Result<()> {
     }
 }
 
-type UserRow = (i64, String, String, bool, String);
-
-fn from_row((id, username, role, disabled, password_hash): UserRow) -> Result<User> {
-    let role = role
-        .parse()
-        .map_err(|_| Error::Unexpected(format!("unknown role {role:?} for user {id}")))?;
-    Ok(User {
-        id,
-        username,
-        role,
-        disabled,
-        password_hash,
-    })
-}
-
 /// Creates an account and records it in the audit trail, in one transaction.
 pub async fn create(
     pool: &PgPool,
@@ -101,7 +64,7 @@ pub async fn create(
         }
         _ => Error::Database(error),
     })?;
-    let user = from_row(row)?;
+    let user = User::try_from(row)?;
     audit::record(
         &mut *tx,
         &Entry {
@@ -137,7 +100,7 @@ pub async fn find_by_username(
     .bind(username)
     .fetch_optional(executor)
     .await?;
-    row.map(from_row).transpose()
+    row.map(User::try_from).transpose()
 }
 
 /// Finds an account by id.
@@ -148,7 +111,7 @@ pub async fn find_by_id(executor: impl PgExecutor<'_>, id: i64) -> Result<Option
     .bind(id)
     .fetch_optional(executor)
     .await?;
-    row.map(from_row).transpose()
+    row.map(User::try_from).transpose()
 }
 
 /// Every account with its last sign-in and live session count, by name.
@@ -215,7 +178,7 @@ async fn lock(conn: &mut PgConnection, id: i64) -> Result<User> {
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(from_row)
+    row.map(User::try_from)
         .transpose()?
         .ok_or_else(|| Error::NotFound(format!("no user with id {id}")))
 }

@@ -38,7 +38,7 @@ pub async fn create_token(
                 "expires in {days:?}: expected a whole number of days from 1 to {MAX_TOKEN_DAYS}"
             ))
         })?;
-    let generated = crate::auth::token::generate().map_err(|error| {
+    let generated = crate::auth::token_secret::generate().map_err(|error| {
         tracing::error!(%error, "no random source for a token");
         AppError::Internal
     })?;

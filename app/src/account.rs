@@ -24,7 +24,9 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[cfg(feature = "ssr")]
 async fn session() -> Result<tower_sessions::Session, AppError> {
-    leptos_axum::extract().await.map_err(|_| AppError::Internal)
+    leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::internal("session layer missing", e))
 }
 
 /// The caller, or `None` when nobody is signed in.
@@ -72,7 +74,7 @@ pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
         state.auth.timeouts,
     )
     .await
-    .map_err(|e| state.explain(e))
+    .map_err(AppError::from)
 }
 
 /// Signs out one of the caller's sessions (another browser, a lost laptop).
@@ -83,9 +85,8 @@ pub async fn end_session(id: i64) -> Result<(), AppError> {
         .user_id()
         .ok_or_else(|| AppError::Invalid("API tokens have no sessions".into()))?;
     let state = crate::state::app_state()?;
-    let ended = tsdb::sessions::end(&state.pool()?, &principal.actor, auth.addr(), user_id, id)
-        .await
-        .map_err(|e| state.explain(e))?;
+    let ended =
+        tsdb::sessions::end(&state.pool()?, &principal.actor, auth.addr(), user_id, id).await?;
     if ended {
         Ok(())
     } else {
@@ -117,8 +118,7 @@ pub async fn change_password(
     let state = crate::state::app_state()?;
     let pool = state.pool()?;
     let user = tsdb::users::find_by_id(&pool, user_id)
-        .await
-        .map_err(|e| state.explain(e))?
+        .await?
         .ok_or(AppError::Unauthenticated)?;
     let hash = tokio::task::spawn_blocking(move || {
         password::verify(&current, &user.password_hash)
@@ -126,11 +126,8 @@ pub async fn change_password(
             .transpose()
     })
     .await
-    .map_err(|_| AppError::Internal)?
-    .map_err(|error| {
-        tracing::error!(%error, "hashing failed");
-        AppError::Internal
-    })?
+    .map_err(|e| AppError::internal("password hashing did not finish", e))?
+    .map_err(|e| AppError::internal("password hashing failed", e))?
     .ok_or_else(|| AppError::Invalid("current password: not your current password".into()))?;
     tsdb::users::set_password(
         &pool,
@@ -143,7 +140,7 @@ pub async fn change_password(
         },
     )
     .await
-    .map_err(|e| state.explain(e))
+    .map_err(AppError::from)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
     let state = crate::state::app_state()?;
     tsdb::audit::search(&state.pool()?, &query)
         .await
-        .map_err(|e| state.explain(e))
+        .map_err(AppError::from)
 }
 
 /// The audit filters from a page's query parameters (`actor`, `action`, `object_type`,

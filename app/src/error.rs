@@ -12,9 +12,13 @@ pub enum AppError {
     /// The console has not reached its database (yet).
     #[error("The database cannot be reached right now. The console keeps retrying; check that PostgreSQL is running and DATABASE_URL is right.")]
     DatabaseUnavailable,
-    /// The single-connection database is busy with start-up work (demo data).
-    #[error("The console is still loading demo data into the development database, which serves one request at a time. Reload in a few seconds.")]
-    StartingUp,
+    /// No connection came free in time: the pool is saturated, or a database that serves
+    /// one connection at a time is busy with start-up work (demo data).
+    #[error("The database is busy (every connection is in use, or start-up work holds the only one). Try again in a few seconds.")]
+    DatabaseBusy,
+    /// The first catalog pass has not finished: there are no figures to show yet.
+    #[error("The first catalog pass has not finished yet; the figures appear within seconds. Reload shortly.")]
+    SnapshotPending,
     /// The database has no TimescaleDB extension.
     #[error("TimescaleDB is not installed in this database. Install the timescaledb package for your PostgreSQL, add it to shared_preload_libraries, restart PostgreSQL and run CREATE EXTENSION timescaledb.")]
     ExtensionMissing,
@@ -74,7 +78,9 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Throttled(_) => 429,
             AppError::Invalid(_) | AppError::Request(_) => 400,
-            AppError::DatabaseUnavailable | AppError::StartingUp => 503,
+            AppError::DatabaseUnavailable | AppError::DatabaseBusy | AppError::SnapshotPending => {
+                503
+            }
             AppError::ExtensionMissing
             | AppError::NotPreloaded
             | AppError::UnsupportedVersion(_)
@@ -88,7 +94,8 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::DatabaseUnavailable => "database_unavailable",
-            AppError::StartingUp => "starting_up",
+            AppError::DatabaseBusy => "database_busy",
+            AppError::SnapshotPending => "snapshot_pending",
             AppError::ExtensionMissing => "extension_missing",
             AppError::NotPreloaded => "extension_not_preloaded",
             AppError::UnsupportedVersion(_) => "unsupported_version",
@@ -117,6 +124,23 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl AppError {
+    /// An internal failure: logged here, once, with `context` and its cause; the user
+    /// gets the bland message.
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> AppError {
+        tracing::error!(%cause, "{context}");
+        AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::from(tsdb::Error::Database(error))
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<tsdb::Error> for AppError {
     /// Maps an engine error once, logging what the user will not see.
     fn from(error: tsdb::Error) -> Self {
@@ -127,9 +151,11 @@ impl From<tsdb::Error> for AppError {
             tsdb::Error::Invalid(message) => AppError::Invalid(message),
             tsdb::Error::Conflict(message) => AppError::Conflict(message),
             tsdb::Error::NotFound(message) => AppError::NotFound(message),
-            tsdb::Error::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
-            ) => {
+            tsdb::Error::Database(sqlx::Error::PoolTimedOut) => {
+                tracing::warn!(%error, "database busy");
+                AppError::DatabaseBusy
+            }
+            tsdb::Error::Database(sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
                 tracing::warn!(%error, "database unavailable");
                 AppError::DatabaseUnavailable
             }

@@ -95,7 +95,7 @@ impl AppState {
     pub fn pool(&self) -> Result<PgPool, AppError> {
         self.database
             .read()
-            .map_err(|_| AppError::Internal)?
+            .map_err(|e| AppError::internal("database state lock poisoned", e))?
             .pool
             .clone()
             .ok_or(AppError::DatabaseUnavailable)
@@ -114,16 +114,6 @@ impl AppState {
             .unwrap_or_else(|_| StartupPhase::Failed("start-up state poisoned".into()))
     }
 
-    /// Maps an engine error to what the user sees, knowing what start-up is doing: a pool
-    /// time-out while demo data loads is a busy database, not a missing one.
-    pub fn explain(&self, error: tsdb::Error) -> AppError {
-        let busy = matches!(error, tsdb::Error::Database(sqlx::Error::PoolTimedOut));
-        if busy && self.phase() == StartupPhase::LoadingDemoData {
-            return AppError::StartingUp;
-        }
-        AppError::from(error)
-    }
-
     /// Moves start-up to `phase`.
     pub fn set_phase(&self, phase: StartupPhase) {
         if let Ok(mut current) = self.phase.write() {
@@ -134,5 +124,7 @@ impl AppState {
 
 /// The state inside a server function; provided as context by the server.
 pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or(AppError::Internal)
+    use_context::<AppState>().ok_or_else(|| {
+        AppError::internal("server function without state", "no AppState in context")
+    })
 }

@@ -14,7 +14,7 @@ pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
     let state = crate::state::app_state()?;
     tsdb::tokens::list(&state.pool()?)
         .await
-        .map_err(|e| state.explain(e))
+        .map_err(AppError::from)
 }
 
 /// Creates a token; its secret is in the answer and nowhere else, ever.
@@ -38,10 +38,8 @@ pub async fn create_token(
                 "expires in {days:?}: expected a whole number of days from 1 to {MAX_TOKEN_DAYS}"
             ))
         })?;
-    let generated = crate::auth::token_secret::generate().map_err(|error| {
-        tracing::error!(%error, "no random source for a token");
-        AppError::Internal
-    })?;
+    let generated = crate::auth::token_secret::generate()
+        .map_err(|e| AppError::internal("no random source for a token", e))?;
     let state = crate::state::app_state()?;
     let token = tsdb::tokens::create(
         &state.pool()?,
@@ -56,8 +54,7 @@ pub async fn create_token(
             created_by: principal.user_id(),
         },
     )
-    .await
-    .map_err(|e| state.explain(e))?;
+    .await?;
     Ok(CreatedToken {
         token,
         secret: generated.secret,
@@ -69,9 +66,7 @@ pub async fn create_token(
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let (principal, auth) = crate::auth::require(tsdb::types::Role::Admin).await?;
     let state = crate::state::app_state()?;
-    let found = tsdb::tokens::revoke(&state.pool()?, &principal.actor, auth.addr(), id)
-        .await
-        .map_err(|e| state.explain(e))?;
+    let found = tsdb::tokens::revoke(&state.pool()?, &principal.actor, auth.addr(), id).await?;
     if found {
         Ok(())
     } else {

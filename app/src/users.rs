@@ -17,7 +17,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     let state = crate::state::app_state()?;
     tsdb::users::list(&state.pool()?, state.auth.timeouts.idle)
         .await
-        .map_err(|e| state.explain(e))
+        .map_err(AppError::from)
 }
 
 /// Creates an account with an initial password.
@@ -32,8 +32,8 @@ pub async fn create_user(username: String, role: String, password: String) -> Re
         .map_err(|e| AppError::Invalid(format!("password: {e}")))?;
     let hash = tokio::task::spawn_blocking(move || pw::hash(&password))
         .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(|_| AppError::Internal)?;
+        .map_err(|e| AppError::internal("password hashing did not finish", e))?
+        .map_err(|e| AppError::internal("password hashing failed", e))?;
     let state = crate::state::app_state()?;
     tsdb::users::create(
         &state.pool()?,
@@ -45,8 +45,7 @@ pub async fn create_user(username: String, role: String, password: String) -> Re
             password_hash: &hash,
         },
     )
-    .await
-    .map_err(|e| state.explain(e))?;
+    .await?;
     Ok(())
 }
 
@@ -76,8 +75,7 @@ pub async fn update_user(
         id,
         tsdb::users::Change { role, disabled },
     )
-    .await
-    .map_err(|e| state.explain(e))?;
+    .await?;
     Ok(())
 }
 
@@ -89,15 +87,14 @@ pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let pool = state.pool()?;
     let user = tsdb::users::find_by_id(&pool, id)
-        .await
-        .map_err(|e| state.explain(e))?
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("no user with id {id}")))?;
     pw::check_policy(&user.username, &password)
         .map_err(|e| AppError::Invalid(format!("password: {e}")))?;
     let hash = tokio::task::spawn_blocking(move || pw::hash(&password))
         .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(|_| AppError::Internal)?;
+        .map_err(|e| AppError::internal("password hashing did not finish", e))?
+        .map_err(|e| AppError::internal("password hashing failed", e))?;
     tsdb::users::set_password(
         &pool,
         &principal.actor,
@@ -106,7 +103,6 @@ pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
         &hash,
         tsdb::users::PasswordChange::Reset,
     )
-    .await
-    .map_err(|e| state.explain(e))?;
+    .await?;
     Ok(())
 }

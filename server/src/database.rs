@@ -1,5 +1,5 @@
 //! Connecting to PostgreSQL: bounded attempts with back-off, pool sizing from what the
-//! server accepts, per-session settings, and migrations.
+//! server accepts, and the engine's per-connection set-up on every pooled connection.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
@@ -73,14 +73,7 @@ pub async fn connect(
         .max_connections(size)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                // JIT compilation costs 300-450 ms per catalog size call and buys nothing
-                // for the console's short catalog queries.
-                sqlx::query("SET jit = off").execute(&mut *conn).await?;
-                Ok(())
-            })
-        });
+        .after_connect(|conn, _meta| Box::pin(tsdb::connection::prepare(conn)));
     // A single-connection server may not have noticed the probe's disconnect yet: the
     // first pooled connection is retried briefly rather than failing start-up.
     let mut attempt = 0;
@@ -145,7 +138,7 @@ async fn connect_with_retry(
 async fn accepts_second_connection(options: &PgConnectOptions) -> bool {
     match tokio::time::timeout(Duration::from_secs(3), async {
         let mut conn = options.connect().await?;
-        sqlx::query("SELECT 1").execute(&mut conn).await?;
+        tsdb::connection::ping(&mut conn).await?;
         conn.close().await
     })
     .await

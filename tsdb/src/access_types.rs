@@ -19,6 +19,7 @@ pub struct CurrentUser {
 
 /// An account as the admin's user list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "db", derive(sqlx::FromRow))]
 pub struct UserSummary {
     /// Database id.
     pub id: i64,
@@ -38,6 +39,7 @@ pub struct UserSummary {
 
 /// One signed-in browser session of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "db", derive(sqlx::FromRow))]
 pub struct SessionSummary {
     /// Database id (not the cookie: that never leaves the browser it was set in).
     pub id: i64,
@@ -55,6 +57,7 @@ pub struct SessionSummary {
 
 /// An API token as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "db", derive(sqlx::FromRow))]
 pub struct TokenSummary {
     /// Database id.
     pub id: i64,

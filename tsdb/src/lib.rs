@@ -18,6 +18,8 @@ pub mod capabilities;
 #[cfg(feature = "db")]
 pub mod chunk_actions;
 #[cfg(feature = "db")]
+pub mod connection;
+#[cfg(feature = "db")]
 pub mod demo;
 #[cfg(feature = "db")]
 mod error;

@@ -90,7 +90,7 @@ pub async fn resolve(pool: &PgPool, key: &str, timeouts: Timeouts) -> Result<Opt
     };
     let session_id = row.session_id;
     let last_seen_at = row.last_seen_at;
-    let user = User::try_from(row.user)?;
+    let user = User::from(row.user);
     let stale = Utc::now() - last_seen_at
         > chrono::Duration::from_std(SEEN_RESOLUTION).unwrap_or(chrono::Duration::MAX);
     if stale {
@@ -113,15 +113,9 @@ pub async fn list_for_user(
     current_id: Option<i64>,
     timeouts: Timeouts,
 ) -> Result<Vec<SessionSummary>> {
-    type Row = (
-        i64,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, created_at, last_seen_at, client_addr, user_agent
+    let rows: Vec<SessionSummary> = sqlx::query_as(
+        "SELECT id, created_at, last_seen_at, client_addr, user_agent,
+                id IS NOT DISTINCT FROM $4::bigint AS current
            FROM console.user_sessions
           WHERE user_id = $1
             AND last_seen_at > now() - make_interval(secs => $2)
@@ -131,21 +125,10 @@ pub async fn list_for_user(
     .bind(user_id)
     .bind(timeouts.idle.as_secs_f64())
     .bind(timeouts.absolute.as_secs_f64())
+    .bind(current_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, created_at, last_seen_at, client_addr, user_agent)| SessionSummary {
-                id,
-                created_at,
-                last_seen_at,
-                client_addr,
-                user_agent,
-                current: Some(id) == current_id,
-            },
-        )
-        .collect())
+    Ok(rows)
 }
 
 /// Ends one of `user_id`'s sessions and audits it; `false` when no such session exists.

@@ -28,33 +28,7 @@ pub struct NewToken<'a> {
     pub created_by: Option<i64>,
 }
 
-type TokenRow = (
-    i64,
-    String,
-    String,
-    String,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
-
 const COLUMNS: &str = "id, name, role, prefix, expires_at, revoked_at, last_used_at";
-
-fn from_row(row: TokenRow) -> Result<ApiToken> {
-    let (id, name, role, prefix, expires_at, revoked_at, last_used_at) = row;
-    let role = role
-        .parse()
-        .map_err(|_| Error::Unexpected(format!("unknown role {role:?} for token {id}")))?;
-    Ok(ApiToken {
-        id,
-        name,
-        role,
-        prefix,
-        expires_at,
-        revoked_at,
-        last_used_at,
-    })
-}
 
 /// Stores a token and audits its creation, in one transaction.
 pub async fn create(
@@ -76,7 +50,7 @@ pub async fn create(
         )));
     }
     let mut tx = pool.begin().await?;
-    let row: TokenRow = sqlx::query_as(&format!(
+    let token: ApiToken = sqlx::query_as(&format!(
         "INSERT INTO console.api_tokens (name, role, prefix, token_sha256, created_by, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     ))
@@ -88,7 +62,6 @@ pub async fn create(
     .bind(new.expires_at)
     .fetch_one(&mut *tx)
     .await?;
-    let token = from_row(row)?;
     audit::record(
         &mut *tx,
         &Entry {
@@ -115,7 +88,7 @@ pub async fn create(
 
 /// The active (unexpired, unrevoked) token with this digest, recording its use.
 pub async fn authenticate(pool: &PgPool, sha256: &[u8; 32]) -> Result<Option<ApiToken>> {
-    let row: Option<TokenRow> = sqlx::query_as(&format!(
+    let token: Option<ApiToken> = sqlx::query_as(&format!(
         "UPDATE console.api_tokens SET last_used_at = now()
           WHERE token_sha256 = $1 AND revoked_at IS NULL AND expires_at > now()
           RETURNING {COLUMNS}"
@@ -123,7 +96,7 @@ pub async fn authenticate(pool: &PgPool, sha256: &[u8; 32]) -> Result<Option<Api
     .bind(&sha256[..])
     .fetch_optional(pool)
     .await?;
-    row.map(from_row).transpose()
+    Ok(token)
 }
 
 /// Revokes a token (idempotent) and audits it, in one transaction. `false` when no
@@ -135,13 +108,13 @@ pub async fn revoke(
     id: i64,
 ) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let before: Option<TokenRow> = sqlx::query_as(&format!(
+    let before: Option<ApiToken> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM console.api_tokens WHERE id = $1 FOR UPDATE"
     ))
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(before) = before.map(from_row).transpose()? else {
+    let Some(before) = before else {
         return Ok(false);
     };
     sqlx::query(
@@ -171,10 +144,10 @@ pub async fn revoke(
 
 /// Every token, newest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<ApiToken>> {
-    let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+    let tokens: Vec<ApiToken> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM console.api_tokens ORDER BY id DESC"
     ))
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(from_row).collect()
+    Ok(tokens)
 }

@@ -127,6 +127,28 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// Roles are stored as their lowercase names; a row with any other text is refused when
+/// read, naming it, instead of being guessed at.
+#[cfg(feature = "db")]
+impl sqlx::Type<sqlx::Postgres> for Role {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <String as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+#[cfg(feature = "db")]
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Role {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        text.parse::<Role>()
+            .map_err(|_| format!("unknown role {text:?} stored").into())
+    }
+}
+
 /// Formats a byte count for people: `1.5 MiB`.
 pub fn format_bytes(bytes: i64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];

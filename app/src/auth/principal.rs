@@ -77,7 +77,7 @@ impl RequestAuth {
 pub async fn request_auth() -> Result<RequestAuth, AppError> {
     let axum::Extension(auth): axum::Extension<RequestAuth> = leptos_axum::extract()
         .await
-        .map_err(|_| AppError::Internal)?;
+        .map_err(|e| AppError::internal("request authentication missing", e))?;
     Ok(auth)
 }
 

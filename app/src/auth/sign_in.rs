@@ -26,10 +26,8 @@ fn decoy_hash() -> &'static str {
 /// A new session key: 256 random bits as 64 hex characters.
 fn new_session_key() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|error| {
-        tracing::error!(%error, "no random source for a session key");
-        AppError::Internal
-    })?;
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| AppError::internal("no random source for a session key", e))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -55,8 +53,7 @@ async fn audit_login(
             detail: Some(detail),
         },
     )
-    .await
-    .map_err(|e| state.explain(e))?;
+    .await?;
     Ok(())
 }
 
@@ -84,19 +81,14 @@ pub async fn sign_in(
         (Scope::Account, username),
         (Scope::Address, address.as_str()),
     ];
-    if let Some(seconds) = throttle::blocked_for(&pool, &keys)
-        .await
-        .map_err(|e| state.explain(e))?
-    {
+    if let Some(seconds) = throttle::blocked_for(&pool, &keys).await? {
         let actor = Actor::Anonymous {
             name: username.to_string(),
         };
         audit_login(state, &actor, auth, Outcome::Denied, "throttled").await?;
         return Err(AppError::Throttled(seconds));
     }
-    let user = tsdb::users::find_by_username(&pool, username)
-        .await
-        .map_err(|e| state.explain(e))?;
+    let user = tsdb::users::find_by_username(&pool, username).await?;
     let stored = user
         .as_ref()
         .map(|u| u.password_hash.clone())
@@ -105,7 +97,7 @@ pub async fn sign_in(
     // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
     let matches = tokio::task::spawn_blocking(move || password::verify(&attempt, &stored))
         .await
-        .map_err(|_| AppError::Internal)?;
+        .map_err(|e| AppError::internal("password check did not finish", e))?;
     let user = match user {
         Some(user) if matches => user,
         found => {
@@ -118,12 +110,10 @@ pub async fn sign_in(
                     name: username.to_string(),
                 },
             };
-            let mut conn = pool.acquire().await.map_err(|e| state.explain(e.into()))?;
+            let mut conn = pool.acquire().await?;
             let mut blocked = None;
             for (scope, key) in keys {
-                let seconds = throttle::record_failure(&mut conn, scope, key)
-                    .await
-                    .map_err(|e| state.explain(e))?;
+                let seconds = throttle::record_failure(&mut conn, scope, key).await?;
                 blocked = blocked.max(seconds);
             }
             drop(conn);
@@ -153,25 +143,19 @@ pub async fn sign_in(
         let attempt = password_text.to_string();
         tokio::task::spawn_blocking(move || password::hash(&attempt).ok())
             .await
-            .map_err(|_| AppError::Internal)?
+            .map_err(|e| AppError::internal("password re-hash did not finish", e))?
     } else {
         None
     };
     let key = new_session_key()?;
     // Signing in again from the same browser replaces that browser's earlier session.
     let previous = session.get::<String>(SESSION_KEY).await.ok().flatten();
-    let mut tx = pool.begin().await.map_err(|e| state.explain(e.into()))?;
+    let mut tx = pool.begin().await?;
     if let Some(previous) = previous {
-        tsdb::sessions::end_by_key(&mut *tx, &previous)
-            .await
-            .map_err(|e| state.explain(e))?;
+        tsdb::sessions::end_by_key(&mut *tx, &previous).await?;
     }
-    throttle::clear(&mut *tx, Scope::Account, username)
-        .await
-        .map_err(|e| state.explain(e))?;
-    tsdb::users::record_login(&mut *tx, user.id, upgraded.as_deref())
-        .await
-        .map_err(|e| state.explain(e))?;
+    throttle::clear(&mut *tx, Scope::Account, username).await?;
+    tsdb::users::record_login(&mut *tx, user.id, upgraded.as_deref()).await?;
     let session_id = tsdb::sessions::create(
         &mut *tx,
         user.id,
@@ -179,8 +163,7 @@ pub async fn sign_in(
         auth.addr(),
         auth.user_agent.as_deref(),
     )
-    .await
-    .map_err(|e| state.explain(e))?;
+    .await?;
     let detail = if upgraded.is_some() {
         "signed in; password hash upgraded"
     } else {
@@ -200,9 +183,8 @@ pub async fn sign_in(
             detail: Some(detail),
         },
     )
-    .await
-    .map_err(|e| state.explain(e))?;
-    tx.commit().await.map_err(|e| state.explain(e.into()))?;
+    .await?;
+    tx.commit().await?;
     // A new id for the signed-in session: an id planted before login (fixation) is
     // worthless afterwards.
     session.cycle_id().await.map_err(session_error)?;
@@ -227,10 +209,8 @@ pub async fn sign_out(
     let key = session.get::<String>(SESSION_KEY).await.ok().flatten();
     if let (Some(key), Some(principal)) = (key, auth.principal.as_ref()) {
         let pool = state.pool()?;
-        let mut tx = pool.begin().await.map_err(|e| state.explain(e.into()))?;
-        tsdb::sessions::end_by_key(&mut *tx, &key)
-            .await
-            .map_err(|e| state.explain(e))?;
+        let mut tx = pool.begin().await?;
+        tsdb::sessions::end_by_key(&mut *tx, &key).await?;
         audit::record(
             &mut *tx,
             &Entry {
@@ -245,15 +225,13 @@ pub async fn sign_out(
                 detail: None,
             },
         )
-        .await
-        .map_err(|e| state.explain(e))?;
-        tx.commit().await.map_err(|e| state.explain(e.into()))?;
+        .await?;
+        tx.commit().await?;
     }
     session.flush().await.map_err(session_error)?;
     Ok(())
 }
 
 fn session_error(error: tower_sessions::session::Error) -> AppError {
-    tracing::error!(%error, "session store failed");
-    AppError::Internal
+    AppError::internal("session store failed", error)
 }

@@ -104,7 +104,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 pub async fn get_hypertable(schema: String, name: String) -> Result<HypertableDetail, AppError> {
     crate::auth::require(tsdb::types::Role::Viewer).await?;
     let state = crate::state::app_state()?;
-    let snapshot = state.monitor.snapshot().ok_or(AppError::StartingUp)?;
+    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
     let hypertable = snapshot
         .hypertables
         .iter()
@@ -143,7 +143,7 @@ pub async fn chunk_list(params: ChunkParams) -> Result<ChunkPage, AppError> {
     let query =
         tsdb::chunk_query::ChunkQuery::parse(|name| params.get(name)).map_err(AppError::Invalid)?;
     let state = crate::state::app_state()?;
-    let snapshot = state.monitor.snapshot().ok_or(AppError::StartingUp)?;
+    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
     Ok(query.apply(&snapshot.chunks))
 }
 
@@ -169,8 +169,7 @@ pub async fn compress_chunk(schema: String, name: String) -> Result<(), AppError
         &schema,
         &name,
     )
-    .await
-    .map_err(|e| state.explain(e))?;
+    .await?;
     state.monitor.request_refresh();
     Ok(())
 }

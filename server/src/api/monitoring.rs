@@ -38,13 +38,12 @@ pub fn routes() -> Routes {
         .route(anyone_signed_in, routes!(prometheus))
 }
 
-/// The snapshot, or 503 until the first pass has finished.
+/// The snapshot, or 503 `snapshot_pending` until the first pass has finished.
 fn snapshot(state: &AppState) -> Result<Arc<Snapshot>, ApiError> {
-    state.monitor.snapshot().ok_or_else(|| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "snapshot_pending",
-        message: "the first catalog pass has not finished yet; retry in a few seconds".into(),
-    })
+    Ok(state
+        .monitor
+        .snapshot()
+        .ok_or(app::error::AppError::SnapshotPending)?)
 }
 
 /// Where figures come from: the snapshot's time and age.

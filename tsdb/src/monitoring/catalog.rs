@@ -114,37 +114,58 @@ fn settings_query(capabilities: &Capabilities) -> &'static str {
     }
 }
 
+/// One row of the hypertables query.
+#[derive(sqlx::FromRow)]
+struct HypertableQueryRow {
+    id: i32,
+    schema: String,
+    name: String,
+    oid: i64,
+    compression_enabled: bool,
+    is_materialization: bool,
+}
+
+/// One row of the dimensions query.
+#[derive(sqlx::FromRow)]
+struct DimensionQueryRow {
+    hypertable_id: i32,
+    column_name: String,
+    column_type: String,
+    open: bool,
+    interval: Option<String>,
+    partitions: Option<i16>,
+}
+
 /// Every hypertable (but internal compressed ones) by catalog id.
 pub async fn hypertables(
     pool: &PgPool,
     capabilities: &Capabilities,
 ) -> Result<HashMap<i32, TableRow>> {
-    let rows: Vec<(i32, String, String, i64, bool, bool)> = sqlx::query_as(
-        "SELECT h.id, h.schema_name::text, h.table_name::text,
-                format('%I.%I', h.schema_name, h.table_name)::regclass::oid::bigint,
-                h.compression_state = 1,
+    let rows: Vec<HypertableQueryRow> = sqlx::query_as(
+        "SELECT h.id, h.schema_name::text AS schema, h.table_name::text AS name,
+                format('%I.%I', h.schema_name, h.table_name)::regclass::oid::bigint AS oid,
+                h.compression_state = 1 AS compression_enabled,
                 EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_agg ca
-                         WHERE ca.mat_hypertable_id = h.id)
+                         WHERE ca.mat_hypertable_id = h.id) AS is_materialization
            FROM _timescaledb_catalog.hypertable h
           WHERE h.compression_state <> 2",
     )
     .fetch_all(pool)
     .await?;
-    type DimensionTuple = (i32, String, String, bool, Option<String>, Option<i16>);
-    let dimensions: Vec<DimensionTuple> =
-        sqlx::query_as(
-            "SELECT d.hypertable_id, d.column_name::text, d.column_type::regtype::text,
-                    d.num_slices IS NULL,
-                    CASE WHEN d.num_slices IS NOT NULL THEN NULL
-                         WHEN d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
-                         THEN justify_interval(d.interval_length * interval '1 microsecond')::text
-                         ELSE d.interval_length::text END,
-                    d.num_slices
-               FROM _timescaledb_catalog.dimension d
-              ORDER BY d.hypertable_id, d.id",
-        )
-        .fetch_all(pool)
-        .await?;
+    let dimensions: Vec<DimensionQueryRow> = sqlx::query_as(
+        "SELECT d.hypertable_id, d.column_name::text AS column_name,
+                d.column_type::regtype::text AS column_type,
+                d.num_slices IS NULL AS open,
+                CASE WHEN d.num_slices IS NOT NULL THEN NULL
+                     WHEN d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                     THEN justify_interval(d.interval_length * interval '1 microsecond')::text
+                     ELSE d.interval_length::text END AS interval,
+                d.num_slices AS partitions
+           FROM _timescaledb_catalog.dimension d
+          ORDER BY d.hypertable_id, d.id",
+    )
+    .fetch_all(pool)
+    .await?;
     let settings: Vec<(i64, Option<String>, Option<String>)> =
         sqlx::query_as(settings_query(capabilities))
             .fetch_all(pool)
@@ -155,33 +176,31 @@ pub async fn hypertables(
         .collect();
     let mut tables: HashMap<i32, TableRow> = rows
         .into_iter()
-        .map(
-            |(id, schema, name, oid, compression_enabled, is_materialization)| {
-                let (segment_by, order_by) = settings.get(&oid).cloned().unwrap_or_default();
-                (
-                    id,
-                    TableRow {
-                        schema,
-                        name,
-                        oid,
-                        compression_enabled,
-                        is_materialization,
-                        dimensions: Vec::new(),
-                        segment_by: split_list(segment_by),
-                        order_by: split_list(order_by),
-                    },
-                )
-            },
-        )
+        .map(|row| {
+            let (segment_by, order_by) = settings.get(&row.oid).cloned().unwrap_or_default();
+            (
+                row.id,
+                TableRow {
+                    schema: row.schema,
+                    name: row.name,
+                    oid: row.oid,
+                    compression_enabled: row.compression_enabled,
+                    is_materialization: row.is_materialization,
+                    dimensions: Vec::new(),
+                    segment_by: split_list(segment_by),
+                    order_by: split_list(order_by),
+                },
+            )
+        })
         .collect();
-    for (id, column, column_type, open, interval, partitions) in dimensions {
-        if let Some(table) = tables.get_mut(&id) {
+    for dimension in dimensions {
+        if let Some(table) = tables.get_mut(&dimension.hypertable_id) {
             table.dimensions.push(DimensionFacts {
-                column,
-                column_type,
-                kind: if open { "time" } else { "space" }.into(),
-                interval,
-                partitions: partitions.map(i64::from),
+                column: dimension.column_name,
+                column_type: dimension.column_type,
+                kind: if dimension.open { "time" } else { "space" }.into(),
+                interval: dimension.interval,
+                partitions: dimension.partitions.map(i64::from),
             });
         }
     }
@@ -288,6 +307,16 @@ pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
     Ok(rows.into_iter().map(ChunkRow::from).collect())
 }
 
+/// One row of the continuous aggregates query.
+#[derive(sqlx::FromRow)]
+struct CaggQueryRow {
+    schema: String,
+    name: String,
+    source: String,
+    mat_hypertable_id: i32,
+    watermark: Option<PgTimestamp>,
+}
+
 /// Continuous aggregates with their source, materialized bytes and watermark.
 pub async fn continuous_aggregates(
     pool: &PgPool,
@@ -295,15 +324,14 @@ pub async fn continuous_aggregates(
     jobs: &[JobRow],
 ) -> Result<Vec<CaggFacts>> {
     // A watermark at or before 4714 BC means "never refreshed".
-    type CaggTuple = (String, String, String, i32, Option<PgTimestamp>);
-    let rows: Vec<CaggTuple> = sqlx::query_as(
-        "SELECT ca.user_view_schema::text, ca.user_view_name::text,
-                format('%s.%s', raw.schema_name, raw.table_name),
+    let rows: Vec<CaggQueryRow> = sqlx::query_as(
+        "SELECT ca.user_view_schema::text AS schema, ca.user_view_name::text AS name,
+                format('%s.%s', raw.schema_name, raw.table_name) AS source,
                 ca.mat_hypertable_id,
                 CASE WHEN d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
                       AND _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) > -210866803200000000
                      THEN _timescaledb_functions.to_timestamp(
-                              _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id)) END
+                              _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id)) END AS watermark
            FROM _timescaledb_catalog.continuous_agg ca
            JOIN _timescaledb_catalog.hypertable raw ON raw.id = ca.raw_hypertable_id
            LEFT JOIN LATERAL (
@@ -316,12 +344,13 @@ pub async fn continuous_aggregates(
     let now = Utc::now();
     Ok(rows
         .into_iter()
-        .map(|(schema, name, source, mat_id, watermark)| {
-            let watermark = PgTimestamp::finite_or_none(watermark);
+        .map(|row| {
+            let watermark = PgTimestamp::finite_or_none(row.watermark);
+            let mat_id = row.mat_hypertable_id;
             CaggFacts {
-                schema,
-                name,
-                source,
+                schema: row.schema,
+                name: row.name,
+                source: row.source,
                 materialized_bytes: totals.get(&mat_id).copied().unwrap_or(0),
                 refresh_lag_seconds: watermark
                     .map(|w| ((now - w).num_milliseconds() as f64 / 1000.0).max(0.0)),

@@ -11,7 +11,6 @@ use crate::audit::{self, Actor, Entry, Outcome};
 use crate::sessions;
 use crate::types::Role;
 use crate::{Error, Result};
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
@@ -64,7 +63,7 @@ pub async fn create(
         }
         _ => Error::Database(error),
     })?;
-    let user = User::try_from(row)?;
+    let user = User::from(row);
     audit::record(
         &mut *tx,
         &Entry {
@@ -100,7 +99,7 @@ pub async fn find_by_username(
     .bind(username)
     .fetch_optional(executor)
     .await?;
-    row.map(User::try_from).transpose()
+    Ok(row.map(User::from))
 }
 
 /// Finds an account by id.
@@ -111,49 +110,23 @@ pub async fn find_by_id(executor: impl PgExecutor<'_>, id: i64) -> Result<Option
     .bind(id)
     .fetch_optional(executor)
     .await?;
-    row.map(User::try_from).transpose()
+    Ok(row.map(User::from))
 }
 
 /// Every account with its last sign-in and live session count, by name.
 pub async fn list(pool: &PgPool, idle: std::time::Duration) -> Result<Vec<UserSummary>> {
-    type Row = (
-        i64,
-        String,
-        String,
-        bool,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        i64,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<UserSummary> = sqlx::query_as(
         "SELECT u.id, u.username, u.role, u.disabled, u.created_at, u.last_login_at,
                 (SELECT count(*) FROM console.user_sessions s
                   WHERE s.user_id = u.id
-                    AND s.last_seen_at > now() - make_interval(secs => $1))
+                    AND s.last_seen_at > now() - make_interval(secs => $1)) AS active_sessions
            FROM console.users u
           ORDER BY lower(u.username)",
     )
     .bind(idle.as_secs_f64())
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .map(
-            |(id, username, role, disabled, created_at, last_login_at, active_sessions)| {
-                let role = role.parse().map_err(|_| {
-                    Error::Unexpected(format!("unknown role {role:?} for user {id}"))
-                })?;
-                Ok(UserSummary {
-                    id,
-                    username,
-                    role,
-                    disabled,
-                    created_at,
-                    last_login_at,
-                    active_sessions,
-                })
-            },
-        )
-        .collect()
+    Ok(rows)
 }
 
 /// A change an admin makes to an account; `None` leaves a field as it is.
@@ -178,8 +151,7 @@ async fn lock(conn: &mut PgConnection, id: i64) -> Result<User> {
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(User::try_from)
-        .transpose()?
+    row.map(User::from)
         .ok_or_else(|| Error::NotFound(format!("no user with id {id}")))
 }
 

@@ -2,7 +2,6 @@
 //! the other to know what a user is.
 
 use crate::types::Role;
-use crate::{Error, Result};
 
 /// An account as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -31,29 +30,24 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// A `console.users` row as read (the role as stored text).
+/// A `console.users` row as read.
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
     pub(crate) id: i64,
     pub(crate) username: String,
-    pub(crate) role: String,
+    pub(crate) role: Role,
     pub(crate) disabled: bool,
     pub(crate) password_hash: String,
 }
 
-impl TryFrom<UserRow> for User {
-    type Error = Error;
-
-    fn try_from(row: UserRow) -> Result<User> {
-        let role = row.role.parse().map_err(|_| {
-            Error::Unexpected(format!("unknown role {:?} for user {}", row.role, row.id))
-        })?;
-        Ok(User {
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> User {
+        User {
             id: row.id,
             username: row.username,
-            role,
+            role: row.role,
             disabled: row.disabled,
             password_hash: row.password_hash,
-        })
+        }
     }
 }

@@ -26,6 +26,8 @@ mod error;
 #[cfg(feature = "db")]
 pub mod ident;
 #[cfg(feature = "db")]
+pub mod locks;
+#[cfg(feature = "db")]
 pub mod migrations;
 #[cfg(feature = "db")]
 pub mod monitoring;

@@ -196,7 +196,11 @@ pub async fn end_all_for_user(
 }
 
 /// Deletes timed-out sessions and expired session records; returns how many rows went.
-pub async fn purge_expired(pool: &PgPool, timeouts: Timeouts) -> Result<u64> {
+pub async fn purge_expired(
+    executor: impl sqlx::Acquire<'_, Database = sqlx::Postgres>,
+    timeouts: Timeouts,
+) -> Result<u64> {
+    let mut conn = executor.acquire().await?;
     let mine = sqlx::query(
         "DELETE FROM console.user_sessions
           WHERE last_seen_at < now() - make_interval(secs => $1)
@@ -204,11 +208,11 @@ pub async fn purge_expired(pool: &PgPool, timeouts: Timeouts) -> Result<u64> {
     )
     .bind(timeouts.idle.as_secs_f64())
     .bind(timeouts.absolute.as_secs_f64())
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     let records = sqlx::query("DELETE FROM console.sessions WHERE expiry_date < now()")
-        .execute(pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     Ok(mine + records)

@@ -181,3 +181,24 @@ async fn a_client_that_vanishes_mid_session_does_not_lock_others_out() {
     assert_eq!(one, 1);
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_task_lock_works_on_a_server_with_one_connection() {
+    let db = TestDb::acquire("task_lock").await;
+    // The work runs on the connection holding the lock: no second one is needed.
+    let answer =
+        tsdb::locks::with_lock(&db.pool, tsdb::locks::TaskLock::JobWatcher, async |conn| {
+            Ok(sqlx::query_scalar::<_, i32>("SELECT 41 + 1")
+                .fetch_one(conn)
+                .await?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer, Some(42));
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(held, 0, "released afterwards");
+    db.finish().await;
+}

@@ -1,7 +1,8 @@
 //! What only a native TimescaleDB can show (devdb has no job scheduler and serves one
 //! connection): jobs the scheduler runs by itself, their failures with the error text, a
-//! job caught while it runs (`next_start` reads -infinity then), and several connections
-//! working at once. Every test here runs on the native tier only.
+//! job caught while it runs (`next_start` reads -infinity then), several connections
+//! working at once, and task locks between console instances. Every test here runs on the
+//! native tier only.
 
 use std::time::Duration;
 use tsdb::capabilities::Capabilities;
@@ -227,4 +228,58 @@ async fn several_connections_work_at_once() {
     assert!(blocked.to_string().contains("lock timeout"), "{blocked}");
     drop(held);
     pool.close().await;
+}
+
+#[tokio::test]
+async fn a_task_lock_admits_one_instance_at_a_time() {
+    use tsdb::locks::{with_lock, TaskLock};
+    let Some(tier) = native_tier() else { return };
+    let database = tier.database("task_lock").await;
+    // Two console instances: two pools on one database.
+    let (first, second) = (database.pool(2).await, database.pool(2).await);
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
+    let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+    let holder = tokio::spawn(async move {
+        with_lock(&first, TaskLock::SessionJanitor, async |_conn| {
+            held_tx.send(()).ok();
+            release_rx.await.ok();
+            Ok(1)
+        })
+        .await
+        .unwrap()
+    });
+    held_rx.await.unwrap();
+    let refused = with_lock(&second, TaskLock::SessionJanitor, async |_conn| Ok(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused, None,
+        "the second instance skips while the first works"
+    );
+    // Another task's lock is free meanwhile.
+    let other = with_lock(&second, TaskLock::StorageSampler, async |_conn| Ok(3))
+        .await
+        .unwrap();
+    assert_eq!(other, Some(3));
+    release_tx.send(()).unwrap();
+    assert_eq!(holder.await.unwrap(), Some(1));
+    let after = with_lock(&second, TaskLock::SessionJanitor, async |_conn| Ok(4))
+        .await
+        .unwrap();
+    assert_eq!(
+        after,
+        Some(4),
+        "released after the work, on the same pool's connection"
+    );
+    // A failing task releases the lock too.
+    let failed = with_lock(&second, TaskLock::SessionJanitor, async |conn| {
+        sqlx::query("SELECT 1/0").execute(conn).await?;
+        Ok(5)
+    })
+    .await;
+    assert!(failed.is_err());
+    let again = with_lock(&second, TaskLock::SessionJanitor, async |_conn| Ok(6))
+        .await
+        .unwrap();
+    assert_eq!(again, Some(6));
 }

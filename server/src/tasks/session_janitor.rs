@@ -1,9 +1,10 @@
-//! The session janitor: deletes timed-out sessions every few minutes. Idempotent and
-//! harmless when several console instances run it at once.
+//! The session janitor: deletes timed-out sessions every few minutes, on one console
+//! instance at a time (`tsdb::locks`).
 
 use super::TaskError;
 use app::state::AppState;
 use std::time::Duration;
+use tsdb::locks::TaskLock;
 
 /// How often timed-out sessions and expired session records are deleted.
 const JANITOR_PERIOD: Duration = Duration::from_secs(600);
@@ -20,9 +21,15 @@ pub async fn run(
             _ = shutdown.changed() => return Ok(()),
         }
         let Ok(pool) = state.pool() else { continue };
-        match tsdb::sessions::purge_expired(&pool, state.auth.timeouts).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "expired sessions deleted"),
+        let timeouts = state.auth.timeouts;
+        let purged = tsdb::locks::with_lock(&pool, TaskLock::SessionJanitor, async |conn| {
+            tsdb::sessions::purge_expired(conn, timeouts).await
+        })
+        .await;
+        match purged {
+            Ok(None) => tracing::debug!("another console instance is deleting expired sessions"),
+            Ok(Some(0)) => {}
+            Ok(Some(purged)) => tracing::debug!(purged, "expired sessions deleted"),
             Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
         }
     }

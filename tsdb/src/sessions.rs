@@ -10,7 +10,7 @@ use crate::audit::{self, Actor, Entry, Outcome};
 use crate::users::user::{User, UserRow};
 use crate::Result;
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use std::time::Duration;
 
 /// `last_seen_at` is written at most this often per session, not on every request.
@@ -196,11 +196,10 @@ pub async fn end_all_for_user(
 }
 
 /// Deletes timed-out sessions and expired session records; returns how many rows went.
-pub async fn purge_expired(
-    executor: impl sqlx::Acquire<'_, Database = sqlx::Postgres>,
-    timeouts: Timeouts,
-) -> Result<u64> {
-    let mut conn = executor.acquire().await?;
+///
+/// Takes a connection (not a pool) so that it runs on the one holding the janitor's task
+/// lock; sqlx's generic `Acquire` would not be provably `Send` inside a spawned task.
+pub async fn purge_expired(conn: &mut PgConnection, timeouts: Timeouts) -> Result<u64> {
     let mine = sqlx::query(
         "DELETE FROM console.user_sessions
           WHERE last_seen_at < now() - make_interval(secs => $1)

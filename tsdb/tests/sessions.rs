@@ -87,7 +87,9 @@ async fn sessions_time_out_and_are_purged() {
         .unwrap()
         .is_none());
 
-    assert_eq!(sessions::purge_expired(&pool, idle).await.unwrap(), 2);
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(sessions::purge_expired(&mut conn, idle).await.unwrap(), 2);
+    drop(conn);
     assert!(sessions::list_for_user(&pool, user.id, None, long)
         .await
         .unwrap()

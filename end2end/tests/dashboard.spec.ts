@@ -3,8 +3,11 @@ import { DashboardPage, watchErrors } from './fixtures/dashboard-page';
 
 test('the start page greets a signed-in viewer with the overview', async ({ page }) => {
   const errors = watchErrors(page);
-  await new DashboardPage(page).open();
+  const dashboard = new DashboardPage(page);
+  await dashboard.open();
   await expect(page.getByRole('link', { name: 'Hypertables' })).toBeVisible();
+  await expect(dashboard.status).toHaveText('ok');
+  await dashboard.chartDrawn();
   expect(errors, `console errors: ${errors.join('\n')}`).toEqual([]);
 });
 

@@ -10,12 +10,17 @@ const DEMO_HYPERTABLES = [
   'factory_telemetry.fault_event',
 ];
 
-/** Waits for a chart container to hold ECharts' canvas (drawn after hydration). */
+/**
+ * Waits for a chart container to hold ECharts' canvas (drawn after hydration) and for
+ * ECharts to report the drawing finished, animations included (`data-drawn`).
+ */
 async function chartDrawn(page: import('@playwright/test').Page, id: string) {
-  const canvas = page.getByTestId(id).locator('canvas');
+  const container = page.getByTestId(id);
+  const canvas = container.locator('canvas');
   await expect(canvas).toBeVisible();
   const box = await canvas.boundingBox();
   expect(box?.width ?? 0).toBeGreaterThan(300);
+  await expect(container).toHaveAttribute('data-drawn', 'true');
 }
 
 test('the overview shows status, totals and the biggest hypertables', async ({ page }) => {
@@ -26,7 +31,6 @@ test('the overview shows status, totals and the biggest hypertables', async ({ p
   await expect(page.getByTestId('hypertable-count')).toHaveText(String(DEMO_HYPERTABLES.length));
   await expect(page.getByTestId('freshness')).toContainText('Figures from');
   await chartDrawn(page, 'chart-biggest');
-  await page.waitForTimeout(1200);
   await page.screenshot({ path: 'test-results/overview.png', fullPage: true });
   expect(errors, errors.join('\n')).toEqual([]);
 });
@@ -45,7 +49,7 @@ test('the hypertables page sorts and charts compression', async ({ page }) => {
   await expect(rows.first()).toHaveAttribute('data-name', 'factory_telemetry.energy_consumption');
   await page.getByRole('columnheader', { name: /Hypertable/ }).click();
   await expect(rows.first()).toHaveAttribute('data-name', 'factory_telemetry.production_events');
-  await page.waitForTimeout(1200);
+  await chartDrawn(page, 'chart-compression');
   await page.screenshot({ path: 'test-results/hypertables.png', fullPage: true });
   expect(errors, errors.join('\n')).toEqual([]);
 });
@@ -82,7 +86,6 @@ test('an operator compresses a chunk and the timeline shows it', async ({ page }
   const bars = Object.fromEntries(series.map((s: { name: string; bars: number }) => [s.name, s.bars]));
   expect(bars['Compressed']).toBeGreaterThan(0);
   expect(bars['Uncompressed'] + bars['Uncompressed, past compress-after']).toBeGreaterThan(0);
-  await page.waitForTimeout(1200);
   await page.screenshot({ path: 'test-results/hypertable.png', fullPage: true });
   expect(errors, errors.join('\n')).toEqual([]);
 });

@@ -1,5 +1,7 @@
 //! A chart container: the server sends it empty; after hydration charming draws the
-//! chart into it with the page's ECharts.
+//! chart into it with the page's ECharts. When ECharts has finished drawing (animations
+//! included) the container gets `data-drawn="true"`: screenshots and browser tests wait
+//! for that instead of for a fixed time.
 
 use charming::Chart;
 use leptos::prelude::*;
@@ -22,6 +24,16 @@ fn draw_when_mounted(
     height: u32,
 ) {
     use charming::WasmRenderer;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// An ECharts instance seen through the part charming does not bind: events.
+        type ChartEvents;
+        #[wasm_bindgen(method, js_name = "on")]
+        fn on(this: &ChartEvents, event: &str, handler: &Closure<dyn Fn()>);
+    }
+
     let chart = std::rc::Rc::new(chart);
     Effect::new(move |_| {
         let Some(element) = container.get() else {
@@ -31,8 +43,20 @@ fn draw_when_mounted(
         let connected = element.is_connected();
         let draw = move || {
             let width = element.client_width().max(320) as u32;
-            if let Err(error) = WasmRenderer::new(width, height).render(id, &chart) {
-                leptos::logging::error!("chart {id} could not be drawn: {error:?}");
+            let _ = element.remove_attribute("data-drawn");
+            match WasmRenderer::new(width, height).render(id, &chart) {
+                Ok(echarts) => {
+                    let marked = element.clone();
+                    let finished = Closure::<dyn Fn()>::new(move || {
+                        let _ = marked.set_attribute("data-drawn", "true");
+                    });
+                    echarts
+                        .unchecked_ref::<ChartEvents>()
+                        .on("finished", &finished);
+                    // ECharts keeps calling it for the chart's lifetime.
+                    finished.forget();
+                }
+                Err(error) => leptos::logging::error!("chart {id} could not be drawn: {error:?}"),
             }
         };
         // After client-side navigation the new page is mounted a moment after its

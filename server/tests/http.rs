@@ -150,6 +150,12 @@ async fn with_devdb_the_slice_works_end_to_end() {
         .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("Page not found"));
+
+    // A missing asset (browsers ask for /favicon.ico by themselves) gets the same page,
+    // rendered for a signed-out caller without asking the database who it is.
+    let asset = console.request("GET", "/favicon.ico").send().await;
+    assert_eq!(asset.status, StatusCode::NOT_FOUND);
+    assert!(asset.body.contains("Page not found"), "{}", asset.body);
 }
 
 #[tokio::test]

@@ -122,7 +122,7 @@ pub async fn page() -> Html<String> {
     }
     Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>API — MS5.0 TimescaleDB Console</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/ms5-console.css\"></head><body><main class=\"api-docs\">\
+         <link rel=\"stylesheet\" href=\"/pkg/ms5-console.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><main class=\"api-docs\">\
          <section class=\"panel\"><h1>{}</h1><p>{}</p><p><a href=\"/api/v1/openapi.json\">OpenAPI 3 document (JSON)</a> · <a href=\"/\">console</a></p></section>{body}</main></body></html>",
         escape(&doc.info.title),
         escape(doc.info.description.as_deref().unwrap_or(""))

@@ -66,6 +66,13 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     let method = request.method().clone();
     let kind = kind(&method, &path);
     if kind == Kind::Asset {
+        // A missing asset is answered by the app's not-found page, rendered on the server
+        // like any page: it needs a (signed-out) caller, but not a database look-up.
+        request.extensions_mut().insert(RequestAuth {
+            principal: None,
+            client_addr: None,
+            user_agent: None,
+        });
         return next.run(request).await;
     }
     let required = match kind {
@@ -156,7 +163,7 @@ fn database_down_page() -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"refresh\" content=\"10\"><title>Database unavailable</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/ms5-console.css\"></head><body><main>\
+         <link rel=\"stylesheet\" href=\"/pkg/ms5-console.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><main>\
          <section class=\"panel\" data-testid=\"database-down\"><h1>Database unavailable</h1>\
          <p>{}</p><p class=\"muted\">This page retries every 10 seconds. Machine-readable status: \
          <a href=\"/api/v1/monitoring/health\">/api/v1/monitoring/health</a>.</p></section></main></body></html>",

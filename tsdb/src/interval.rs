@@ -139,9 +139,64 @@ impl fmt::Display for PolicyInterval {
     }
 }
 
+/// The length in seconds of an interval as PostgreSQL prints it (`IntervalStyle =
+/// postgres`: `1 year 2 mons 3 days 04:05:06.5`, `-12:00:00`), months counted as 30 days
+/// and years as 360, which is how PostgreSQL compares intervals and how
+/// [`PolicyInterval::approx_seconds`] counts. `None` for text in another form.
+pub fn postgres_interval_seconds(text: &str) -> Option<i64> {
+    let mut seconds: i64 = 0;
+    let mut words = text.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        if word.contains(':') {
+            let (sign, clock) = match word.strip_prefix('-') {
+                Some(rest) => (-1, rest),
+                None => (1, word.trim_start_matches('+')),
+            };
+            let mut parts = clock.split(':');
+            let hours: i64 = parts.next()?.parse().ok()?;
+            let minutes: i64 = parts.next()?.parse().ok()?;
+            let secs: f64 = parts.next().unwrap_or("0").parse().ok()?;
+            seconds += sign * (hours * 3600 + minutes * 60 + secs.trunc() as i64);
+            continue;
+        }
+        let amount: i64 = word.parse().ok()?;
+        let unit = words.next()?;
+        let unit_seconds = match unit.trim_end_matches('s') {
+            "year" => 360 * 86_400,
+            "mon" | "month" => 30 * 86_400,
+            "week" => 7 * 86_400,
+            "day" => 86_400,
+            "hour" => 3_600,
+            "min" | "minute" => 60,
+            "sec" | "second" => 1,
+            _ => return None,
+        };
+        seconds += amount * unit_seconds;
+    }
+    Some(seconds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_intervals_as_postgresql_prints_them() {
+        assert_eq!(postgres_interval_seconds("7 days"), Some(604_800));
+        assert_eq!(postgres_interval_seconds("12:00:00"), Some(43_200));
+        assert_eq!(postgres_interval_seconds("1 mon"), Some(2_592_000));
+        assert_eq!(
+            postgres_interval_seconds("1 year 2 mons 3 days 04:05:06.5"),
+            Some(360 * 86_400 + 60 * 86_400 + 3 * 86_400 + 4 * 3600 + 5 * 60 + 6)
+        );
+        assert_eq!(postgres_interval_seconds("-01:00:00"), Some(-3600));
+        assert_eq!(postgres_interval_seconds("P1D"), None);
+        let quarter: PolicyInterval = "3 months".parse().unwrap();
+        assert_eq!(
+            postgres_interval_seconds("3 mons"),
+            Some(quarter.approx_seconds() as i64)
+        );
+    }
 
     #[test]
     fn accepts_the_seed_defaults() {

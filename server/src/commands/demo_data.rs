@@ -16,7 +16,7 @@ pub async fn run(settings: &Settings) -> Result<(), CommandError> {
     let report = tsdb::demo::load(
         &connected.pool,
         settings.demo.volume(),
-        settings.timescaledb.compression_after,
+        settings.demo_compress_after(),
     )
     .await;
     // Say goodbye properly: a single-connection server otherwise sees a reset.

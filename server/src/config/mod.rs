@@ -67,6 +67,17 @@ pub struct DemoSettings {
     pub sample_seconds: u32,
 }
 
+impl Settings {
+    /// The compress-after the demo loader mirrors: the default policy's when it is an
+    /// interval (the demo tables are partitioned by timestamps), else the seed's 7 days.
+    pub fn demo_compress_after(&self) -> tsdb::interval::PolicyInterval {
+        match self.timescaledb.compression_after {
+            tsdb::policy::PolicyAge::Interval(interval) => interval,
+            tsdb::policy::PolicyAge::Integer(_) => "7 days".parse().expect("a valid interval"),
+        }
+    }
+}
+
 impl DemoSettings {
     /// How much demo data to generate.
     pub fn volume(&self) -> tsdb::demo::DemoVolume {
@@ -243,6 +254,7 @@ impl Draft {
     fn new() -> Self {
         let placeholder: tsdb::interval::PolicyInterval =
             "1 day".parse().expect("a valid interval");
+        let age = tsdb::policy::PolicyAge::Interval(placeholder);
         let mut draft = Self {
             // Every field is overwritten by its setting's default below (the defaults
             // test proves none is left): the values here are never seen.
@@ -265,9 +277,9 @@ impl Draft {
                 },
                 timescaledb: Policy {
                     compression_enabled: true,
-                    compression_after: placeholder,
+                    compression_after: age,
                     retention: None,
-                    chunk_time_interval: placeholder,
+                    chunk_time_interval: age,
                     segment_by: Vec::new(),
                     order_by: Vec::new(),
                     schedule_interval: placeholder,
@@ -444,6 +456,11 @@ impl Draft {
     fn check_policy(&mut self, retention_source: &str, compress_source: &str, policy: &Policy) {
         for problem in policy.problems() {
             match problem {
+                PolicyProblem::MixedTimeKinds => self.refuse(
+                    retention_source,
+                    &policy.chunk_time_interval.to_string(),
+                    "intervals and whole numbers mixed in one policy: a hypertable's time column is either a timestamp (intervals) or an integer (whole numbers)",
+                ),
                 PolicyProblem::RetentionNotAfterCompression => {
                     let retention = policy.retention.map(|r| r.to_string()).unwrap_or_default();
                     self.refuse(

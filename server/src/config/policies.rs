@@ -2,9 +2,9 @@
 //! MS5.0 variable names so its env files work) and whether it is applied at start-up.
 //! Per-hypertable overrides come from the file's `[timescaledb.tables."schema.table"]`.
 
-use super::setting::{parse_interval, Setting};
+use super::setting::Setting;
 use tsdb::policy::{
-    parse_bool, parse_columns, parse_order_by, parse_retention, Columns, Retention,
+    parse_bool, parse_columns, parse_interval, parse_order_by, parse_retention, Columns, Retention,
 };
 
 /// Policy settings.
@@ -28,7 +28,7 @@ pub const SETTINGS: &[Setting] = &[
         default: Some("7 days"),
         description: "compress chunks older than this",
         apply: |d, raw| {
-            d.settings.timescaledb.compression_after = parse_interval(raw)?;
+            d.settings.timescaledb.compression_after = raw.parse()?;
             Ok(())
         },
         show: |s| s.timescaledb.compression_after.to_string(),
@@ -52,7 +52,7 @@ pub const SETTINGS: &[Setting] = &[
         default: Some("1 day"),
         description: "time span of one chunk",
         apply: |d, raw| {
-            d.settings.timescaledb.chunk_time_interval = parse_interval(raw)?;
+            d.settings.timescaledb.chunk_time_interval = raw.parse()?;
             Ok(())
         },
         show: |s| s.timescaledb.chunk_time_interval.to_string(),

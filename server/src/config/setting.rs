@@ -43,9 +43,3 @@ pub fn parse_database_url(raw: &str) -> Result<String, String> {
     sqlx::postgres::PgConnectOptions::from_str(trimmed).map_err(|_| accepted.to_string())?;
     Ok(trimmed.to_string())
 }
-
-/// A policy interval ("7 days"), its error worded to follow "expected".
-pub fn parse_interval(raw: &str) -> Result<tsdb::interval::PolicyInterval, String> {
-    raw.parse::<tsdb::interval::PolicyInterval>()
-        .map_err(|e| e.to_string().trim_start_matches("expected ").to_string())
-}

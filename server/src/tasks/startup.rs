@@ -143,7 +143,7 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
     if settings.demo.enabled && timescaledb_ready {
         state.set_phase(StartupPhase::LoadingDemoData);
         let volume = settings.demo.volume();
-        match tsdb::demo::load(pool, volume, settings.timescaledb.compression_after).await {
+        match tsdb::demo::load(pool, volume, settings.demo_compress_after()).await {
             Ok(report) => tracing::info!(
                 loaded = ?report.loaded,
                 skipped = ?report.skipped,

@@ -5,8 +5,10 @@
 //! the reconciler read and validate a policy through these types and parsers, so a value
 //! is refused with the same words wherever it is typed.
 
+mod age;
 mod parse;
 
+pub use age::{PolicyAge, TimeKind, AGE_FORM};
 pub use parse::{parse_bool, parse_columns, parse_order_by, parse_retention, HypertableName};
 
 use crate::interval::PolicyInterval;
@@ -19,11 +21,11 @@ pub struct Policy {
     /// Whether chunks are compressed.
     pub compression_enabled: bool,
     /// Age after which chunks are compressed.
-    pub compression_after: PolicyInterval,
+    pub compression_after: PolicyAge,
     /// Age after which chunks are dropped; `None` keeps data forever.
-    pub retention: Option<PolicyInterval>,
+    pub retention: Option<PolicyAge>,
     /// Time span of one chunk.
-    pub chunk_time_interval: PolicyInterval,
+    pub chunk_time_interval: PolicyAge,
     /// Compression segment-by columns; empty lets TimescaleDB choose.
     pub segment_by: Vec<String>,
     /// Compression order-by items (`ts DESC`); empty lets TimescaleDB choose.
@@ -37,20 +39,33 @@ pub struct Policy {
 pub enum PolicyProblem {
     /// Chunks would be dropped before they are old enough to compress.
     RetentionNotAfterCompression,
+    /// Intervals and integers mixed: a hypertable's time column is one kind or the other.
+    MixedTimeKinds,
 }
 
 impl Policy {
     /// The contradictions in this policy, if any.
     pub fn problems(&self) -> Vec<PolicyProblem> {
         let mut problems = Vec::new();
+        let kind = self.chunk_time_interval.kind();
+        let ages = [Some(self.compression_after), self.retention];
+        if ages.iter().flatten().any(|age| age.kind() != kind) {
+            problems.push(PolicyProblem::MixedTimeKinds);
+            return problems;
+        }
         if let Some(retention) = self.retention {
             if self.compression_enabled
-                && retention.approx_seconds() <= self.compression_after.approx_seconds()
+                && retention.magnitude() <= self.compression_after.magnitude()
             {
                 problems.push(PolicyProblem::RetentionNotAfterCompression);
             }
         }
         problems
+    }
+
+    /// The time-column kind the policy's values fit.
+    pub fn time_kind(&self) -> TimeKind {
+        self.chunk_time_interval.kind()
     }
 }
 
@@ -60,11 +75,11 @@ pub struct PolicyOverride {
     /// Whether chunks are compressed.
     pub compression_enabled: Option<bool>,
     /// Age after which chunks are compressed.
-    pub compression_after: Option<PolicyInterval>,
+    pub compression_after: Option<PolicyAge>,
     /// Age after which chunks are dropped; `Some(None)` keeps data forever.
-    pub retention: Option<Option<PolicyInterval>>,
+    pub retention: Option<Option<PolicyAge>>,
     /// Time span of one chunk.
-    pub chunk_time_interval: Option<PolicyInterval>,
+    pub chunk_time_interval: Option<PolicyAge>,
     /// Compression segment-by columns.
     pub segment_by: Option<Vec<String>>,
     /// Compression order-by items (`ts DESC`).
@@ -89,9 +104,9 @@ impl PolicyOverride {
     pub fn set(&mut self, key: &str, raw: &str) -> Result<(), String> {
         match key {
             "compression_enabled" => self.compression_enabled = Some(parse_bool(raw)?),
-            "compression_after" => self.compression_after = Some(parse_interval(raw)?),
+            "compression_after" => self.compression_after = Some(raw.parse()?),
             "retention_policy" => self.retention = Some(parse_retention(raw)?),
-            "chunk_time_interval" => self.chunk_time_interval = Some(parse_interval(raw)?),
+            "chunk_time_interval" => self.chunk_time_interval = Some(raw.parse()?),
             "segment_by" => self.segment_by = Some(parse_columns(raw)?),
             "order_by" => self.order_by = Some(parse_order_by(raw)?),
             "schedule_interval" => self.schedule_interval = Some(parse_interval(raw)?),
@@ -147,14 +162,15 @@ impl PolicyOverride {
     }
 }
 
-fn parse_interval(raw: &str) -> Result<PolicyInterval, String> {
+/// An interval such as `12 hours` (job schedules are always intervals).
+pub fn parse_interval(raw: &str) -> Result<PolicyInterval, String> {
     raw.parse::<PolicyInterval>()
         .map_err(|e| e.to_string().trim_start_matches("expected ").to_string())
 }
 
 /// A retention as people read it: the interval, or that data is kept forever.
 #[derive(Debug, Clone, Copy)]
-pub struct Retention(pub Option<PolicyInterval>);
+pub struct Retention(pub Option<PolicyAge>);
 
 impl fmt::Display for Retention {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -229,5 +245,7 @@ mod tests {
         );
         policy.compression_enabled = false;
         assert!(policy.problems().is_empty());
+        policy.retention = Some(PolicyAge::Integer(1000));
+        assert_eq!(policy.problems(), [PolicyProblem::MixedTimeKinds]);
     }
 }

@@ -1,7 +1,7 @@
 //! Strict parsers for policy values. Each error is the accepted form, worded to follow
 //! "expected": the caller names the field and the value.
 
-use crate::interval::PolicyInterval;
+use super::PolicyAge;
 use std::fmt;
 
 /// `true`/`false` (also `yes`/`no`, `on`/`off`, `1`/`0`).
@@ -13,16 +13,14 @@ pub fn parse_bool(raw: &str) -> Result<bool, String> {
     }
 }
 
-/// An interval, or `none` (also `off` or nothing) to keep data forever.
-pub fn parse_retention(raw: &str) -> Result<Option<PolicyInterval>, String> {
+/// An age, or `none` (also `off` or nothing) to keep data forever.
+pub fn parse_retention(raw: &str) -> Result<Option<PolicyAge>, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "" | "none" | "off" => Ok(None),
-        _ => raw.parse::<PolicyInterval>().map(Some).map_err(|e| {
-            format!(
-                "{}, or \"none\" to keep data forever",
-                e.to_string().trim_start_matches("expected ")
-            )
-        }),
+        _ => raw
+            .parse::<PolicyAge>()
+            .map(Some)
+            .map_err(|form| format!("{form}; or \"none\" to keep data forever")),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Identifier quoting for the few statements (DDL) where a value cannot be bound.
+//! Quoting for the few statements (DDL) where a value cannot be bound: the one place
+//! identifiers and literals are turned into SQL text.
 
 use std::fmt;
 
@@ -14,6 +15,26 @@ pub fn quote_ident(name: &str) -> String {
         quoted.push(c);
     }
     quoted.push('"');
+    quoted
+}
+
+/// Quotes a string literal the way PostgreSQL's `quote_literal` does with
+/// `standard_conforming_strings` on (the default since 9.1): single quotes doubled, and
+/// the `E''` form when the text holds a backslash, so no setting can change its meaning.
+pub fn quote_literal(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 3);
+    if text.contains('\\') {
+        quoted.push('E');
+    }
+    quoted.push('\'');
+    for c in text.chars() {
+        match c {
+            '\'' => quoted.push_str("''"),
+            '\\' => quoted.push_str("\\\\"),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('\'');
     quoted
 }
 
@@ -59,5 +80,12 @@ mod tests {
             QualifiedName::new("my schema", "t\"x").to_string(),
             "\"my schema\".\"t\"\"x\""
         );
+    }
+
+    #[test]
+    fn quotes_literals_like_postgres() {
+        assert_eq!(quote_literal("equipment_id"), "'equipment_id'");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal("a\\b"), "E'a\\\\b'");
     }
 }

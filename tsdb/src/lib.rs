@@ -7,6 +7,7 @@
 pub mod access_types;
 pub mod chunk_query;
 pub mod facts;
+pub mod ident;
 pub mod interval;
 pub mod policy;
 pub mod types;
@@ -23,8 +24,6 @@ pub mod connection;
 pub mod demo;
 #[cfg(feature = "db")]
 mod error;
-#[cfg(feature = "db")]
-pub mod ident;
 #[cfg(feature = "db")]
 pub mod locks;
 #[cfg(feature = "db")]

@@ -84,8 +84,9 @@ fn split_list(text: Option<String>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// Which view holds compression settings on this version.
-fn settings_query(capabilities: &Capabilities) -> &'static str {
+/// Which view holds compression settings on this version: rows of (relation oid,
+/// segment-by text, order-by text).
+pub(crate) fn settings_query(capabilities: &Capabilities) -> &'static str {
     const V2_14_1: TimescaleVersion = TimescaleVersion {
         major: 2,
         minor: 14,

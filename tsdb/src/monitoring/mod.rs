@@ -13,6 +13,8 @@ mod sizes;
 
 pub use sizes::SizeCache;
 
+pub(crate) use catalog::settings_query;
+
 use crate::capabilities::Capabilities;
 use crate::facts::{ChunkFacts, HypertableFacts, Snapshot};
 use crate::Result;

@@ -6,7 +6,11 @@
 //! is refused with the same words wherever it is typed.
 
 mod age;
+pub mod desired;
+pub mod live;
 mod parse;
+pub mod plan;
+pub mod statement;
 
 pub use age::{PolicyAge, TimeKind, AGE_FORM};
 pub use parse::{parse_bool, parse_columns, parse_order_by, parse_retention, HypertableName};

@@ -79,7 +79,9 @@ pub fn parse_order_by(raw: &str) -> Result<Vec<String>, String> {
 }
 
 /// A hypertable named `schema.table` (split at the first dot).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct HypertableName {
     /// Schema.
     pub schema: String,
@@ -101,6 +103,22 @@ impl std::str::FromStr for HypertableName {
                     .into(),
             ),
         }
+    }
+}
+
+impl HypertableName {
+    /// From its unquoted parts.
+    pub fn new(schema: impl Into<String>, table: impl Into<String>) -> Self {
+        Self {
+            schema: schema.into(),
+            table: table.into(),
+        }
+    }
+
+    /// The name quoted for SQL (`"schema"."table"`), to bind as `$n::regclass` or to
+    /// splice into DDL.
+    pub fn quoted(&self) -> String {
+        crate::ident::QualifiedName::new(&self.schema, &self.table).to_string()
     }
 }
 

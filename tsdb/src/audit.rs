@@ -32,6 +32,11 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The name the audit trail records for this actor.
+    pub fn name(&self) -> &str {
+        self.parts().2
+    }
+
     fn parts(&self) -> (&'static str, Option<i64>, &str) {
         match self {
             Actor::User { id, name } => ("user", Some(*id), name),

@@ -146,6 +146,18 @@ impl Capabilities {
         self.background_workers.is_some_and(|workers| workers > 0)
     }
 
+    /// 2.13 refuses new compression settings (segment-by, order-by) while any chunk is
+    /// compressed; 2.14 and later apply them to chunks compressed afterwards.
+    pub fn refuses_compression_settings_with_compressed_chunks(&self) -> bool {
+        self.timescaledb.is_some_and(|v| {
+            v < TimescaleVersion {
+                major: 2,
+                minor: 14,
+                patch: 0,
+            }
+        })
+    }
+
     /// Whether the 2.18 columnstore names (`add_columnstore_policy`, …) are the current ones.
     pub fn uses_columnstore_names(&self) -> bool {
         self.timescaledb.is_some_and(|v| {
@@ -200,6 +212,8 @@ mod tests {
     fn version_gates() {
         assert!(caps(Some("2.23.0-dev")).uses_columnstore_names());
         assert!(!caps(Some("2.17.2")).uses_columnstore_names());
+        assert!(caps(Some("2.13.1")).refuses_compression_settings_with_compressed_chunks());
+        assert!(!caps(Some("2.14.0")).refuses_compression_settings_with_compressed_chunks());
         assert!(caps(Some("2.13.0")).require_timescaledb().is_ok());
         assert!(matches!(
             caps(Some("2.12.9")).require_timescaledb(),

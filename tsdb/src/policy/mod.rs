@@ -6,11 +6,15 @@
 //! is refused with the same words wherever it is typed.
 
 mod age;
+#[cfg(feature = "db")]
+pub mod apply;
 pub mod desired;
 pub mod live;
 mod parse;
 pub mod plan;
 pub mod statement;
+#[cfg(feature = "db")]
+pub mod store;
 
 pub use age::{PolicyAge, TimeKind, AGE_FORM};
 pub use parse::{parse_bool, parse_columns, parse_order_by, parse_retention, HypertableName};
@@ -18,6 +22,24 @@ pub use parse::{parse_bool, parse_columns, parse_order_by, parse_retention, Hype
 use crate::interval::PolicyInterval;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// Reads the live state and the console's stored edits and plans every hypertable.
+#[cfg(feature = "db")]
+pub async fn plan_now(
+    pool: &sqlx::PgPool,
+    capabilities: &crate::capabilities::Capabilities,
+    source: &desired::PolicySource,
+) -> crate::Result<(live::LiveState, plan::Plan)> {
+    let live = live::read(pool, capabilities).await?;
+    let stored = store::load(pool).await?;
+    let desired: Vec<desired::Desired> = live
+        .tables
+        .iter()
+        .map(|table| source.desired(&table.name, &stored))
+        .collect();
+    let plan = plan::plan(plan::PlanContext::from(capabilities), &desired, &live);
+    Ok((live, plan))
+}
 
 /// A whole lifecycle policy: what one hypertable should have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +103,7 @@ pub struct PolicyOverride {
     /// Age after which chunks are compressed.
     pub compression_after: Option<PolicyAge>,
     /// Age after which chunks are dropped; `Some(None)` keeps data forever.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "set_or_none")]
     pub retention: Option<Option<PolicyAge>>,
     /// Time span of one chunk.
     pub chunk_time_interval: Option<PolicyAge>,
@@ -90,6 +113,29 @@ pub struct PolicyOverride {
     pub order_by: Option<Vec<String>>,
     /// How often the policy jobs run.
     pub schedule_interval: Option<PolicyInterval>,
+}
+
+/// JSON for a setting that may be unset (key absent), set to "none" (`null`) or set to a
+/// value: serde's default would read `null` back as unset, losing "keep forever".
+mod set_or_none {
+    use super::PolicyAge;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<Option<PolicyAge>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<PolicyAge>>, D::Error> {
+        Option::<PolicyAge>::deserialize(deserializer).map(Some)
+    }
 }
 
 /// The keys of an override, as configuration files and forms name them.
@@ -235,6 +281,25 @@ mod tests {
         assert!(
             refused.starts_with("one of compression_enabled"),
             "{refused}"
+        );
+    }
+
+    #[test]
+    fn keep_forever_survives_storage() {
+        let mut over = PolicyOverride::default();
+        over.set("retention_policy", "none").unwrap();
+        let json = serde_json::to_string(&over).unwrap();
+        assert_eq!(serde_json::from_str::<PolicyOverride>(&json).unwrap(), over);
+        let unset = serde_json::to_string(&PolicyOverride::default()).unwrap();
+        assert_eq!(
+            unset,
+            r#"{"compression_enabled":null,"compression_after":null,"chunk_time_interval":null,"segment_by":null,"order_by":null,"schedule_interval":null}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<PolicyOverride>(&unset)
+                .unwrap()
+                .retention,
+            None
         );
     }
 

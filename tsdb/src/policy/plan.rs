@@ -22,6 +22,17 @@ pub struct PlanContext {
     pub settings_need_uncompressed_table: bool,
 }
 
+#[cfg(feature = "db")]
+impl From<&crate::capabilities::Capabilities> for PlanContext {
+    fn from(capabilities: &crate::capabilities::Capabilities) -> Self {
+        Self {
+            columnstore: capabilities.uses_columnstore_names(),
+            settings_need_uncompressed_table: capabilities
+                .refuses_compression_settings_with_compressed_chunks(),
+        }
+    }
+}
+
 /// What a step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

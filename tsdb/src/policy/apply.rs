@@ -1,0 +1,326 @@
+//! Applying a plan: one step per transaction, each with a short lock time-out so that a
+//! busy hypertable makes the step fail (and be retried at the next apply) instead of
+//! stalling the plant's inserts behind it. A failed step skips only the steps that depend
+//! on it. Every step is recorded (`console.policy_steps`) and audited in the same
+//! transaction as the change; one console instance applies at a time.
+
+use super::plan::{Plan, Step};
+use super::statement::Arg;
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::locks::{with_lock, TaskLock};
+use crate::Result;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::time::Instant;
+
+/// Each step's limits: 3 s waiting for a lock on the hypertable (then it fails and is
+/// retried at the next apply), 5 minutes to run.
+const STEP_LIMITS: &str = "SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '5min'";
+
+/// Who or what asked for the apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The start-up reconciler.
+    Startup,
+    /// An admin in the console.
+    Console,
+    /// A REST client.
+    Api,
+    /// `ms5-console policies apply`.
+    Cli,
+    /// Reverting an audit entry.
+    Revert,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Startup => "startup",
+            Trigger::Console => "console",
+            Trigger::Api => "api",
+            Trigger::Cli => "cli",
+            Trigger::Revert => "revert",
+        }
+    }
+}
+
+/// How one step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum StepOutcome {
+    /// Done.
+    Applied,
+    /// Refused by the server; the error text says why (a lock time-out, a version limit).
+    Failed {
+        /// PostgreSQL's message.
+        error: String,
+    },
+    /// Not tried: a step it depends on failed.
+    Skipped {
+        /// Which step.
+        reason: String,
+    },
+}
+
+/// One step's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Its position in the plan.
+    pub ordinal: usize,
+    /// The hypertable, `schema.table`.
+    pub table: String,
+    /// In words.
+    pub summary: String,
+    /// The SQL it ran, values in place.
+    pub statement: String,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: StepOutcome,
+    /// How long it took.
+    pub duration_ms: f64,
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// `console.policy_runs.id`.
+    pub run_id: i64,
+    /// Every step, in order.
+    pub results: Vec<StepResult>,
+}
+
+impl ApplyReport {
+    /// How many steps failed.
+    pub fn failed(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| matches!(r.outcome, StepOutcome::Failed { .. }))
+            .count()
+    }
+}
+
+/// Applies `plan`; `None` when another console instance is applying right now.
+pub async fn apply(
+    pool: &PgPool,
+    plan: &Plan,
+    actor: &Actor,
+    client_addr: Option<&str>,
+    trigger: Trigger,
+) -> Result<Option<ApplyReport>> {
+    with_lock(pool, TaskLock::PolicyReconciler, async |conn| {
+        run(conn, plan, actor, client_addr, trigger).await
+    })
+    .await
+}
+
+async fn run(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    actor: &Actor,
+    client_addr: Option<&str>,
+    trigger: Trigger,
+) -> Result<ApplyReport> {
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO console.policy_runs (trigger, actor_name) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(trigger.as_str())
+    .bind(actor.name())
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut results: Vec<StepResult> = Vec::with_capacity(plan.steps.len());
+    for step in &plan.steps {
+        let blocked = step.depends_on.and_then(|first| {
+            results
+                .iter()
+                .find(|r| r.ordinal == first)
+                .filter(|r| !matches!(r.outcome, StepOutcome::Applied))
+        });
+        let started = Instant::now();
+        let outcome = match blocked {
+            Some(first) => StepOutcome::Skipped {
+                reason: format!(
+                    "step {} ({}) did not apply",
+                    first.ordinal + 1,
+                    first.summary
+                ),
+            },
+            None => match run_step(conn, run_id, step, actor, client_addr).await {
+                Ok(()) => StepOutcome::Applied,
+                Err(error) => StepOutcome::Failed {
+                    error: error.to_string(),
+                },
+            },
+        };
+        let result = StepResult {
+            ordinal: step.ordinal,
+            table: step.table.to_string(),
+            summary: step.summary.clone(),
+            statement: step.statement.display(),
+            outcome,
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        if !matches!(result.outcome, StepOutcome::Applied) {
+            // An applied step was recorded inside its own transaction.
+            record_step(&mut *conn, run_id, &result).await?;
+            audit_step(&mut *conn, actor, client_addr, &result).await?;
+        }
+        results.push(result);
+    }
+    let failed = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, StepOutcome::Applied))
+        .count();
+    sqlx::query(
+        "UPDATE console.policy_runs SET finished_at = now(), steps = $2, failed = $3 WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(i32::try_from(results.len()).unwrap_or(i32::MAX))
+    .bind(i32::try_from(failed).unwrap_or(i32::MAX))
+    .execute(&mut *conn)
+    .await?;
+    Ok(ApplyReport { run_id, results })
+}
+
+/// Runs one step in a transaction of its own, recorded and audited inside it.
+async fn run_step(
+    conn: &mut PgConnection,
+    run_id: i64,
+    step: &Step,
+    actor: &Actor,
+    client_addr: Option<&str>,
+) -> std::result::Result<(), sqlx::Error> {
+    let started = Instant::now();
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql(STEP_LIMITS).execute(&mut *tx).await?;
+    let mut query = sqlx::query(&step.statement.sql);
+    for arg in &step.statement.args {
+        query = match arg {
+            Arg::Text(text) => query.bind(text.clone()),
+            Arg::Int(n) => query.bind(*n),
+            Arg::BigInt(n) => query.bind(*n),
+        };
+    }
+    query.execute(&mut *tx).await?;
+    let result = StepResult {
+        ordinal: step.ordinal,
+        table: step.table.to_string(),
+        summary: step.summary.clone(),
+        statement: step.statement.display(),
+        outcome: StepOutcome::Applied,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    };
+    record_step(&mut *tx, run_id, &result)
+        .await
+        .map_err(into_sqlx)?;
+    audit_step(&mut *tx, actor, client_addr, &result)
+        .await
+        .map_err(into_sqlx)?;
+    tx.commit().await
+}
+
+fn into_sqlx(error: crate::Error) -> sqlx::Error {
+    match error {
+        crate::Error::Database(error) => error,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+async fn record_step(conn: &mut PgConnection, run_id: i64, result: &StepResult) -> Result<()> {
+    let (outcome, error) = match &result.outcome {
+        StepOutcome::Applied => ("applied", None),
+        StepOutcome::Failed { error } => ("failed", Some(error.as_str())),
+        StepOutcome::Skipped { reason } => ("skipped", Some(reason.as_str())),
+    };
+    sqlx::query(
+        "INSERT INTO console.policy_steps
+                (run_id, ordinal, hypertable, summary, statement, outcome, error, duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(run_id)
+    .bind(i32::try_from(result.ordinal).unwrap_or(i32::MAX))
+    .bind(&result.table)
+    .bind(&result.summary)
+    .bind(&result.statement)
+    .bind(outcome)
+    .bind(error)
+    .bind(result.duration_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn audit_step(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    client_addr: Option<&str>,
+    result: &StepResult,
+) -> Result<()> {
+    let (outcome, detail) = match &result.outcome {
+        StepOutcome::Applied => (Outcome::Success, None),
+        StepOutcome::Failed { error } => (Outcome::Failure, Some(error.clone())),
+        StepOutcome::Skipped { reason } => (Outcome::Failure, Some(reason.clone())),
+    };
+    audit::record(
+        conn,
+        &Entry {
+            actor,
+            client_addr,
+            action: "policy.apply",
+            object_type: Some("hypertable"),
+            object_id: Some(&result.table),
+            before: None,
+            after: Some(json!({"step": result.summary, "sql": result.statement})),
+            outcome,
+            detail: detail.as_deref(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The latest apply, for health and the overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    /// `console.policy_runs.id`.
+    pub run_id: i64,
+    /// When it started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Who or what asked.
+    pub trigger: String,
+    /// Steps run.
+    pub steps: i32,
+    /// Steps that did not apply.
+    pub failed: i32,
+    /// The failed steps, in words with their errors.
+    pub failures: Vec<String>,
+}
+
+/// The latest finished apply, if any.
+pub async fn last_run(pool: &PgPool) -> Result<Option<LastRun>> {
+    let row: Option<(i64, chrono::DateTime<chrono::Utc>, String, i32, i32)> = sqlx::query_as(
+        "SELECT id, started_at, trigger, steps, failed FROM console.policy_runs
+          WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some((run_id, started_at, trigger, steps, failed)) = row else {
+        return Ok(None);
+    };
+    let failures: Vec<String> = sqlx::query_scalar(
+        "SELECT hypertable || ': ' || summary || ': ' || coalesce(error, outcome)
+           FROM console.policy_steps WHERE run_id = $1 AND outcome <> 'applied' ORDER BY ordinal",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(LastRun {
+        run_id,
+        started_at,
+        trigger,
+        steps,
+        failed,
+        failures,
+    }))
+}

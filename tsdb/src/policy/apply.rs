@@ -211,10 +211,10 @@ async fn run_step(
         outcome: StepOutcome::Applied,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
     };
-    record_step(&mut *tx, run_id, &result)
+    record_step(&mut tx, run_id, &result)
         .await
         .map_err(into_sqlx)?;
-    audit_step(&mut *tx, actor, client_addr, &result)
+    audit_step(&mut tx, actor, client_addr, &result)
         .await
         .map_err(into_sqlx)?;
     tx.commit().await

@@ -68,6 +68,16 @@ pub struct DemoSettings {
 }
 
 impl Settings {
+    /// Where desired policies come from: the defaults, the file's per-table sections and
+    /// the managed-table patterns.
+    pub fn policy_source(&self) -> tsdb::policy::desired::PolicySource {
+        tsdb::policy::desired::PolicySource {
+            defaults: self.timescaledb.clone(),
+            tables: self.tables.clone(),
+            managed_patterns: self.managed_tables.clone(),
+        }
+    }
+
     /// The compress-after the demo loader mirrors: the default policy's when it is an
     /// interval (the demo tables are partitioned by timestamps), else the seed's 7 days.
     pub fn demo_compress_after(&self) -> tsdb::interval::PolicyInterval {
@@ -118,6 +128,8 @@ pub struct Settings {
     pub timescaledb: Policy,
     /// `TIMESCALEDB_APPLY_POLICIES_ON_STARTUP`.
     pub apply_policies_on_startup: bool,
+    /// `TIMESCALEDB_MANAGED_TABLES`: hypertables managed by pattern.
+    pub managed_tables: Vec<tsdb::policy::desired::TablePattern>,
     /// Per-hypertable overrides, keyed `schema.table`.
     pub tables: BTreeMap<String, PolicyOverride>,
 }
@@ -209,6 +221,7 @@ pub const CONFIG_FILE_ENV: &str = "MS5_CONFIG";
 pub struct Draft {
     settings: Settings,
     demo_enabled: Option<bool>,
+    managed_tables: Option<Vec<tsdb::policy::desired::TablePattern>>,
     errors: Vec<ConfigError>,
 }
 
@@ -285,9 +298,11 @@ impl Draft {
                     schedule_interval: placeholder,
                 },
                 apply_policies_on_startup: true,
+                managed_tables: Vec::new(),
                 tables: BTreeMap::new(),
             },
             demo_enabled: None,
+            managed_tables: None,
             errors: Vec::new(),
         };
         for setting in settings_table() {
@@ -425,6 +440,14 @@ impl Draft {
     fn finish(mut self) -> Result<Settings, ConfigErrors> {
         let profile = self.settings.profile;
         self.settings.demo.enabled = self.demo_enabled.unwrap_or(profile == Profile::Development);
+        // The demo's tables are managed when the demo is on and nothing else was said.
+        self.settings.managed_tables = match self.managed_tables.take() {
+            Some(patterns) => patterns,
+            None if self.settings.demo.enabled => {
+                vec!["factory_telemetry.*".parse().expect("a valid pattern")]
+            }
+            None => Vec::new(),
+        };
         if self.settings.demo.enabled && profile == Profile::Production {
             self.refuse(
                 "MS5_DEMO_DATA",

@@ -3,6 +3,7 @@
 //! Per-hypertable overrides come from the file's `[timescaledb.tables."schema.table"]`.
 
 use super::setting::Setting;
+use tsdb::policy::desired::parse_patterns;
 use tsdb::policy::{
     parse_bool, parse_columns, parse_interval, parse_order_by, parse_retention, Columns, Retention,
 };
@@ -92,6 +93,29 @@ pub const SETTINGS: &[Setting] = &[
             Ok(())
         },
         show: |s| s.timescaledb.schedule_interval.to_string(),
+    },
+    Setting {
+        env: "TIMESCALEDB_MANAGED_TABLES",
+        section: "timescaledb",
+        key: "managed_tables",
+        // Follows the demo unless given: the demo's tables in development, none otherwise.
+        default: None,
+        description: "hypertables the console manages (schema.table patterns, * wildcards; default: the demo tables when demo data is on, else none)",
+        apply: |d, raw| {
+            d.managed_tables = Some(parse_patterns(raw)?);
+            Ok(())
+        },
+        show: |s| {
+            if s.managed_tables.is_empty() {
+                "none (only tables marked in the console or configured per table)".to_string()
+            } else {
+                s.managed_tables
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        },
     },
     Setting {
         env: "TIMESCALEDB_APPLY_POLICIES_ON_STARTUP",

@@ -5,11 +5,11 @@
 //! transaction as the change; one console instance applies at a time.
 
 use super::plan::{Plan, Step};
+pub use super::report::{ApplyReport, LastRun, StepOutcome, StepResult, Trigger};
 use super::statement::Arg;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::locks::{with_lock, TaskLock};
 use crate::Result;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::Instant;
@@ -17,89 +17,6 @@ use std::time::Instant;
 /// Each step's limits: 3 s waiting for a lock on the hypertable (then it fails and is
 /// retried at the next apply), 5 minutes to run.
 const STEP_LIMITS: &str = "SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '5min'";
-
-/// Who or what asked for the apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trigger {
-    /// The start-up reconciler.
-    Startup,
-    /// An admin in the console.
-    Console,
-    /// A REST client.
-    Api,
-    /// `ms5-console policies apply`.
-    Cli,
-    /// Reverting an audit entry.
-    Revert,
-}
-
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Startup => "startup",
-            Trigger::Console => "console",
-            Trigger::Api => "api",
-            Trigger::Cli => "cli",
-            Trigger::Revert => "revert",
-        }
-    }
-}
-
-/// How one step ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "lowercase")]
-pub enum StepOutcome {
-    /// Done.
-    Applied,
-    /// Refused by the server; the error text says why (a lock time-out, a version limit).
-    Failed {
-        /// PostgreSQL's message.
-        error: String,
-    },
-    /// Not tried: a step it depends on failed.
-    Skipped {
-        /// Which step.
-        reason: String,
-    },
-}
-
-/// One step's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepResult {
-    /// Its position in the plan.
-    pub ordinal: usize,
-    /// The hypertable, `schema.table`.
-    pub table: String,
-    /// In words.
-    pub summary: String,
-    /// The SQL it ran, values in place.
-    pub statement: String,
-    /// How it ended.
-    #[serde(flatten)]
-    pub outcome: StepOutcome,
-    /// How long it took.
-    pub duration_ms: f64,
-}
-
-/// What an apply did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApplyReport {
-    /// `console.policy_runs.id`.
-    pub run_id: i64,
-    /// Every step, in order.
-    pub results: Vec<StepResult>,
-}
-
-impl ApplyReport {
-    /// How many steps failed.
-    pub fn failed(&self) -> usize {
-        self.results
-            .iter()
-            .filter(|r| matches!(r.outcome, StepOutcome::Failed { .. }))
-            .count()
-    }
-}
 
 /// Applies `plan`; `None` when another console instance is applying right now.
 pub async fn apply(
@@ -278,23 +195,6 @@ async fn audit_step(
     )
     .await?;
     Ok(())
-}
-
-/// The latest apply, for health and the overview.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LastRun {
-    /// `console.policy_runs.id`.
-    pub run_id: i64,
-    /// When it started.
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    /// Who or what asked.
-    pub trigger: String,
-    /// Steps run.
-    pub steps: i32,
-    /// Steps that did not apply.
-    pub failed: i32,
-    /// The failed steps, in words with their errors.
-    pub failures: Vec<String>,
 }
 
 /// The latest finished apply, if any.

@@ -12,9 +12,11 @@ pub mod desired;
 pub mod live;
 mod parse;
 pub mod plan;
+pub mod report;
 pub mod statement;
 #[cfg(feature = "db")]
 pub mod store;
+pub mod validate;
 
 pub use age::{PolicyAge, TimeKind, AGE_FORM};
 pub use parse::{parse_bool, parse_columns, parse_order_by, parse_retention, HypertableName};
@@ -136,6 +138,15 @@ mod set_or_none {
     ) -> Result<Option<Option<PolicyAge>>, D::Error> {
         Option::<PolicyAge>::deserialize(deserializer).map(Some)
     }
+}
+
+/// What an admin saves for one hypertable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyEdit {
+    /// Managed or not; `None` follows the configuration.
+    pub managed: Option<bool>,
+    /// The keys set; the rest follow the configuration.
+    pub overrides: PolicyOverride,
 }
 
 /// The keys of an override, as configuration files and forms name them.

@@ -2,22 +2,13 @@
 //! transaction as its audit entry (before and after), and reverted from that entry.
 
 use super::desired::StoredPolicy;
-use super::{HypertableName, PolicyOverride};
+use super::HypertableName;
+pub use super::PolicyEdit;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
-
-/// What an admin saves for one hypertable.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyEdit {
-    /// Managed or not; `None` follows the configuration.
-    pub managed: Option<bool>,
-    /// The keys set; the rest follow the configuration.
-    pub overrides: PolicyOverride,
-}
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -117,6 +117,52 @@ async fn scenario(pool: &sqlx::PgPool) {
             .is_none()
     );
 
+    // The retention dry-run lists exactly what show_chunks(older_than => …) does, and the
+    // aggregate whose refresh reaches past a retention is named.
+    let capabilities = Capabilities::probe(pool).await.unwrap();
+    let live = tsdb::policy::live::read(pool, &capabilities).await.unwrap();
+    let five_days = "5 days".parse().unwrap();
+    let dry = tsdb::policy::dry_run::retention(pool, &live, &metric, five_days)
+        .await
+        .unwrap();
+    let expected: Vec<String> = sqlx::query_scalar(
+        "SELECT c::text FROM show_chunks('factory_telemetry.metric_hist', older_than => interval '5 days') c",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut listed: Vec<String> = dry.chunks.iter().map(|c| c.chunk.clone()).collect();
+    let mut expected_sorted = expected.clone();
+    listed.sort();
+    expected_sorted.sort();
+    assert_eq!(listed, expected_sorted);
+    assert!(
+        !listed.is_empty() && dry.total_bytes > 0 && dry.total_rows > 0,
+        "{dry:?}"
+    );
+    assert!(dry.cagg_risks.is_empty(), "{:?}", dry.cagg_risks);
+    let two_days = "2 days".parse().unwrap();
+    let risky = tsdb::policy::dry_run::retention(pool, &live, &metric, two_days)
+        .await
+        .unwrap();
+    assert_eq!(risky.cagg_risks.len(), 1, "{:?}", risky.cagg_risks);
+    assert_eq!(
+        risky.cagg_risks[0].cagg,
+        "factory_telemetry.metric_hist_hourly"
+    );
+    assert!(risky.cagg_risks[0].reason.contains("start_offset"));
+    let whole = tsdb::policy::dry_run::dry_run(pool, &live, &metric, &source.defaults)
+        .await
+        .unwrap();
+    let sizing = &whole.chunk_interval;
+    assert!(
+        sizing.guidance_bytes > 0 && sizing.expected_chunk_bytes.unwrap_or(0) > 0,
+        "{sizing:?}"
+    );
+    assert_eq!(sizing.chunks_per_month, Some(30.0));
+    let compression = whole.compression.unwrap();
+    assert!(compression.ratio.unwrap_or(0.0) > 1.0, "{compression:?}");
+
     // An admin's edit changes a policy in place; reverting it restores the live state.
     let mut overrides = PolicyOverride::default();
     overrides.set("retention_policy", "30 days").unwrap();

@@ -9,6 +9,7 @@ mod age;
 #[cfg(feature = "db")]
 pub mod apply;
 pub mod desired;
+pub mod dry_run;
 pub mod live;
 mod parse;
 pub mod plan;

@@ -10,6 +10,7 @@ pub mod components;
 pub mod error;
 pub mod monitoring;
 pub mod pages;
+pub mod policies;
 pub mod routes;
 pub mod startup;
 #[cfg(feature = "ssr")]

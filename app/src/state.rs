@@ -4,6 +4,7 @@
 use crate::auth::settings::AuthSettings;
 use crate::error::AppError;
 use crate::monitoring::feed::Monitor;
+use crate::policies::status::PolicyStatus;
 use crate::tasks::TaskBoard;
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -64,6 +65,10 @@ pub struct AppState {
     pub monitor: Monitor,
     /// Every background task's state, written by their supervisor.
     pub tasks: TaskBoard,
+    /// Where desired policies come from (defaults, file sections, managed patterns).
+    pub policy_source: Arc<tsdb::policy::desired::PolicySource>,
+    /// The latest policy apply.
+    pub policies: PolicyStatus,
     /// The effective configuration as `name = value` pairs, secrets already redacted.
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
@@ -80,6 +85,12 @@ impl AppState {
             auth: AuthSettings::default(),
             monitor: Monitor::default(),
             tasks: TaskBoard::default(),
+            policy_source: Arc::new(tsdb::policy::desired::PolicySource {
+                defaults: tsdb::policy::Policy::seed(),
+                tables: Default::default(),
+                managed_patterns: Vec::new(),
+            }),
+            policies: PolicyStatus::default(),
             configuration: Arc::default(),
             monitor_interval_seconds: 30,
         }

@@ -32,6 +32,12 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Data-lifecycle policies of the managed hypertables.
+    Policies {
+        /// Policies subcommand.
+        #[command(subcommand)]
+        command: PoliciesCommand,
+    },
     /// Configuration tools.
     Config {
         /// Configuration subcommand.
@@ -55,6 +61,19 @@ pub enum UsersCommand {
 
 fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
+}
+
+/// `policies` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Print desired vs live and the steps that would make them match.
+    Plan,
+    /// Apply those steps (asks first on a terminal); exits non-zero when a step fails.
+    Apply {
+        /// Apply without asking (deployment scripts).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// `config` subcommands.

@@ -6,7 +6,8 @@
 //! and on a server that serves one connection at a time the work needs no second one.
 
 use crate::Result;
-use sqlx::{PgConnection, PgPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres};
 
 /// Advisory locks take two 32-bit keys: this first one ("MS50") keeps the console's
 /// locks apart from any the application's own code takes.
@@ -37,33 +38,62 @@ impl TaskLock {
     }
 }
 
-/// Runs `work` on a connection holding `lock`, or returns `None` at once when another
-/// session (another console instance) holds it. The lock is released afterwards, also
-/// when the work fails.
-pub async fn with_lock<T>(
-    pool: &PgPool,
+/// A connection holding a task lock: the work runs on it ([`Held::conn`]), then
+/// [`Held::release`] unlocks and returns it to the pool. Dropped without releasing (an
+/// error, a cancelled task), the connection is closed, and its session's lock with it.
+pub struct Held {
+    conn: Option<PoolConnection<Postgres>>,
     lock: TaskLock,
-    work: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
-) -> Result<Option<T>> {
+}
+
+impl Held {
+    /// The connection that holds the lock.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        self.conn
+            .as_mut()
+            .expect("a held lock has its connection until released")
+    }
+
+    /// Unlocks and gives the connection back to the pool.
+    pub async fn release(mut self) -> Result<()> {
+        let Some(mut conn) = self.conn.take() else {
+            return Ok(());
+        };
+        let released = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+            .bind(NAMESPACE)
+            .bind(self.lock.key())
+            .execute(&mut *conn)
+            .await;
+        if let Err(error) = released {
+            // If unlocking fails the connection is broken: closing it ends the session
+            // and its locks.
+            conn.detach();
+            return Err(error.into());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            tracing::debug!(lock = ?self.lock, "task lock dropped unreleased; closing its connection");
+            drop(conn.detach());
+        }
+    }
+}
+
+/// Takes `lock` on a connection of `pool`, or returns `None` at once when another
+/// session (another console instance) holds it.
+pub async fn try_lock(pool: &PgPool, lock: TaskLock) -> Result<Option<Held>> {
     let mut conn = pool.acquire().await?;
     let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
         .bind(NAMESPACE)
         .bind(lock.key())
         .fetch_one(&mut *conn)
         .await?;
-    if !acquired {
-        return Ok(None);
-    }
-    let outcome = work(&mut conn).await;
-    // If unlocking fails the connection is broken, and its session's locks went with it.
-    let released = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-        .bind(NAMESPACE)
-        .bind(lock.key())
-        .execute(&mut *conn)
-        .await;
-    if let Err(error) = released {
-        tracing::warn!(%error, ?lock, "advisory unlock failed; the connection is closed instead");
-        conn.detach();
-    }
-    outcome.map(Some)
+    Ok(acquired.then_some(Held {
+        conn: Some(conn),
+        lock,
+    }))
 }

@@ -186,15 +186,16 @@ async fn a_client_that_vanishes_mid_session_does_not_lock_others_out() {
 async fn a_task_lock_works_on_a_server_with_one_connection() {
     let db = TestDb::acquire("task_lock").await;
     // The work runs on the connection holding the lock: no second one is needed.
-    let answer =
-        tsdb::locks::with_lock(&db.pool, tsdb::locks::TaskLock::JobWatcher, async |conn| {
-            Ok(sqlx::query_scalar::<_, i32>("SELECT 41 + 1")
-                .fetch_one(conn)
-                .await?)
-        })
+    let mut lock = tsdb::locks::try_lock(&db.pool, tsdb::locks::TaskLock::JobWatcher)
+        .await
+        .unwrap()
+        .expect("nobody else holds it");
+    let answer: i32 = sqlx::query_scalar("SELECT 41 + 1")
+        .fetch_one(lock.conn())
         .await
         .unwrap();
-    assert_eq!(answer, Some(42));
+    lock.release().await.unwrap();
+    assert_eq!(answer, 42);
     let held: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
         .fetch_one(&db.pool)
         .await

@@ -232,54 +232,53 @@ async fn several_connections_work_at_once() {
 
 #[tokio::test]
 async fn a_task_lock_admits_one_instance_at_a_time() {
-    use tsdb::locks::{with_lock, TaskLock};
+    use tsdb::locks::{try_lock, TaskLock};
     let Some(tier) = native_tier() else { return };
     let database = tier.database("task_lock").await;
     // Two console instances: two pools on one database.
     let (first, second) = (database.pool(2).await, database.pool(2).await);
-    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
-    let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
-    let holder = tokio::spawn(async move {
-        with_lock(&first, TaskLock::SessionJanitor, async |_conn| {
-            held_tx.send(()).ok();
-            release_rx.await.ok();
-            Ok(1)
-        })
+    let mut held = try_lock(&first, TaskLock::SessionJanitor)
         .await
         .unwrap()
-    });
-    held_rx.await.unwrap();
-    let refused = with_lock(&second, TaskLock::SessionJanitor, async |_conn| Ok(2))
+        .expect("the first instance takes it");
+    // The work runs on the holding connection.
+    let answer: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(held.conn())
         .await
         .unwrap();
-    assert_eq!(
-        refused, None,
+    assert_eq!(answer, 1);
+    assert!(
+        try_lock(&second, TaskLock::SessionJanitor)
+            .await
+            .unwrap()
+            .is_none(),
         "the second instance skips while the first works"
     );
     // Another task's lock is free meanwhile.
-    let other = with_lock(&second, TaskLock::StorageSampler, async |_conn| Ok(3))
+    let other = try_lock(&second, TaskLock::StorageSampler)
+        .await
+        .unwrap()
+        .expect("another task's lock");
+    other.release().await.unwrap();
+    held.release().await.unwrap();
+    let after = try_lock(&second, TaskLock::SessionJanitor)
+        .await
+        .unwrap()
+        .expect("released after the work");
+    // Dropped without release (a failed or cancelled task): the connection closes and
+    // the lock goes with its session.
+    drop(after);
+    let mut again = None;
+    for _ in 0..50 {
+        again = try_lock(&first, TaskLock::SessionJanitor).await.unwrap();
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    again
+        .expect("free once the dropped holder's session ended")
+        .release()
         .await
         .unwrap();
-    assert_eq!(other, Some(3));
-    release_tx.send(()).unwrap();
-    assert_eq!(holder.await.unwrap(), Some(1));
-    let after = with_lock(&second, TaskLock::SessionJanitor, async |_conn| Ok(4))
-        .await
-        .unwrap();
-    assert_eq!(
-        after,
-        Some(4),
-        "released after the work, on the same pool's connection"
-    );
-    // A failing task releases the lock too.
-    let failed = with_lock(&second, TaskLock::SessionJanitor, async |conn| {
-        sqlx::query("SELECT 1/0").execute(conn).await?;
-        Ok(5)
-    })
-    .await;
-    assert!(failed.is_err());
-    let again = with_lock(&second, TaskLock::SessionJanitor, async |_conn| Ok(6))
-        .await
-        .unwrap();
-    assert_eq!(again, Some(6));
 }

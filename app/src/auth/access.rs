@@ -35,6 +35,12 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/create-token", Access::Role(Role::Admin)),
     ("/api/fn/revoke-token", Access::Role(Role::Admin)),
     ("/api/fn/audit-log", Access::Role(Role::Admin)),
+    ("/api/fn/policies", Access::Role(Role::Viewer)),
+    ("/api/fn/policy", Access::Role(Role::Viewer)),
+    ("/api/fn/preview-policy", Access::Role(Role::Admin)),
+    ("/api/fn/save-policy", Access::Role(Role::Admin)),
+    ("/api/fn/apply-policies", Access::Role(Role::Admin)),
+    ("/api/fn/revert-policy", Access::Role(Role::Admin)),
 ];
 
 /// The access a server function requires; `None` when it is not in the table.

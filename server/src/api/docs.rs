@@ -20,6 +20,7 @@ use utoipa_axum::routes;
     modifiers(&BearerToken),
     tags(
         (name = "monitoring", description = "Health, sizes, compression, chunks, jobs"),
+        (name = "policies", description = "Data-lifecycle policies: desired, live, drift, plan, apply"),
         (name = "docs", description = "This document")
     )
 )]

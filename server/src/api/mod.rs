@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod me;
 pub mod monitoring;
+pub mod policies;
 pub mod prometheus;
 pub mod route;
 
@@ -26,6 +27,7 @@ pub fn declared() -> Routes {
         .merge(health::routes())
         .merge(monitoring::routes())
         .merge(me::routes())
+        .merge(policies::routes())
         .merge(docs::routes())
 }
 

@@ -391,6 +391,11 @@ pub async fn status(
 pub struct Configuration {
     /// Setting name (environment variable or per-table key) to effective value.
     pub settings: std::collections::BTreeMap<String, String>,
+    /// Per hypertable: whether (and why) it is managed, its desired policy (defaults, then
+    /// the file, then console edits), the live one and the drift; absent while the
+    /// database cannot be read.
+    #[schema(value_type = Object)]
+    pub policies: Option<Vec<tsdb::policy::plan::TablePlan>>,
 }
 
 /// The effective configuration (defaults, file, environment), passwords redacted.
@@ -401,9 +406,14 @@ pub async fn configuration(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
 ) -> Result<Json<Configuration>, ApiError> {
-    auth.require(Role::Admin)?;
+    let principal = auth.require(Role::Admin)?;
+    let policies = app::policies::service::overview(&state, principal)
+        .await
+        .ok()
+        .map(|view| view.plan.tables);
     Ok(Json(Configuration {
         settings: state.configuration.iter().cloned().collect(),
+        policies,
     }))
 }
 

@@ -8,10 +8,11 @@
 pub mod config_check;
 pub mod demo_data;
 pub mod migrate;
+pub mod policies;
 pub mod serve;
 pub mod users;
 
-use crate::cli::{Cli, Command, ConfigCommand, UsersCommand};
+use crate::cli::{Cli, Command, ConfigCommand, PoliciesCommand, UsersCommand};
 use crate::config::{ConfigErrors, Settings};
 use crate::database::{self, Connected, DatabaseError, RetryPolicy};
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ pub enum CommandError {
     /// The server stopped with an error.
     #[error(transparent)]
     Serve(#[from] serve::ServeError),
+    /// Policy steps failed (each is printed with its error).
+    #[error("{0} policy step(s) failed")]
+    StepsFailed(usize),
 }
 
 impl CommandError {
@@ -47,9 +51,10 @@ impl CommandError {
             CommandError::Config(_) | CommandError::MissingDatabaseUrl => ExitCode::from(2),
             CommandError::Refused(_) => ExitCode::from(2),
             CommandError::Database(DatabaseError::Unreachable { .. }) => ExitCode::from(3),
-            CommandError::Database(_) | CommandError::Engine(_) | CommandError::Serve(_) => {
-                ExitCode::FAILURE
-            }
+            CommandError::Database(_)
+            | CommandError::Engine(_)
+            | CommandError::Serve(_)
+            | CommandError::StepsFailed(_) => ExitCode::FAILURE,
         }
     }
 }
@@ -73,6 +78,12 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
                 Command::Users {
                     command: UsersCommand::Add { role, username },
                 } => users::add(&settings, &username, role).await,
+                Command::Policies {
+                    command: PoliciesCommand::Plan,
+                } => policies::plan(&settings).await,
+                Command::Policies {
+                    command: PoliciesCommand::Apply { yes },
+                } => policies::apply(&settings, yes).await,
                 Command::Config { .. } => Ok(()),
             }
         }

@@ -3,7 +3,7 @@
 
 use super::CommandError;
 use crate::config::{Profile, Settings};
-use crate::tasks::{self, refresher, session_janitor, startup, Lifetime};
+use crate::tasks::{self, policy_reconciler, refresher, session_janitor, startup, Lifetime};
 use crate::{http, shutdown};
 use app::auth::settings::AuthSettings;
 use app::state::AppState;
@@ -43,6 +43,7 @@ pub fn state_for(settings: &Settings) -> AppState {
     let mut state = AppState::new(leptos_options(settings)).with_auth(auth_settings(settings));
     state.configuration = std::sync::Arc::new(settings.describe());
     state.monitor_interval_seconds = settings.monitor_interval_seconds;
+    state.policy_source = std::sync::Arc::new(settings.policy_source());
     state
 }
 
@@ -82,6 +83,15 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
         &state,
         &stopped,
         move |state, stopped| startup::run(state, startup_settings.clone(), stopped),
+    );
+    let apply_on_startup = settings.apply_policies_on_startup;
+    tasks::spawn(
+        &mut background,
+        "policy-reconciler",
+        Lifetime::OneOff,
+        &state,
+        &stopped,
+        move |state, stopped| policy_reconciler::run(state, apply_on_startup, stopped),
     );
     tasks::spawn(
         &mut background,

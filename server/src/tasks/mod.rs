@@ -10,6 +10,7 @@
 //! advisory lock from `tsdb::locks` first if it writes (several console instances may
 //! run; exactly one of them should write).
 
+pub mod policy_reconciler;
 pub mod refresher;
 pub mod session_janitor;
 pub mod startup;

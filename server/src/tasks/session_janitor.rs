@@ -21,16 +21,25 @@ pub async fn run(
             _ = shutdown.changed() => return Ok(()),
         }
         let Ok(pool) = state.pool() else { continue };
-        let timeouts = state.auth.timeouts;
-        let purged = tsdb::locks::with_lock(&pool, TaskLock::SessionJanitor, async |conn| {
-            tsdb::sessions::purge_expired(conn, timeouts).await
-        })
-        .await;
-        match purged {
+        match purge(&pool, state.auth.timeouts).await {
             Ok(None) => tracing::debug!("another console instance is deleting expired sessions"),
             Ok(Some(0)) => {}
             Ok(Some(purged)) => tracing::debug!(purged, "expired sessions deleted"),
             Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
         }
     }
+}
+
+/// Deletes the expired sessions on the connection holding the janitor's lock; `None`
+/// when another console instance holds it.
+async fn purge(
+    pool: &sqlx::PgPool,
+    timeouts: tsdb::sessions::Timeouts,
+) -> tsdb::Result<Option<u64>> {
+    let Some(mut held) = tsdb::locks::try_lock(pool, TaskLock::SessionJanitor).await? else {
+        return Ok(None);
+    };
+    let purged = tsdb::sessions::purge_expired(held.conn(), timeouts).await;
+    held.release().await?;
+    purged.map(Some)
 }

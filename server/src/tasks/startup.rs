@@ -158,11 +158,6 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
             }
         }
     }
-    if settings.apply_policies_on_startup {
-        tracing::info!(
-            "policy reconciliation at start-up is not built yet: policies are left as they are"
-        );
-    }
     state.set_phase(StartupPhase::Ready);
     Prepared::Done
 }

@@ -8,15 +8,19 @@ use super::plan::{Plan, Step};
 pub use super::report::{ApplyReport, LastRun, StepOutcome, StepResult, Trigger};
 use super::statement::Arg;
 use crate::audit::{self, Actor, Entry, Outcome};
-use crate::locks::{with_lock, TaskLock};
+use crate::locks::{try_lock, TaskLock};
 use crate::Result;
 use serde_json::json;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::Instant;
 
 /// Each step's limits: 3 s waiting for a lock on the hypertable (then it fails and is
-/// retried at the next apply), 5 minutes to run.
-const STEP_LIMITS: &str = "SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '5min'";
+/// retried at the next apply), 5 minutes to run. (Separate statements: `raw_sql` futures
+/// are not `Send`.)
+const STEP_LIMITS: [&str; 2] = [
+    "SET LOCAL lock_timeout = '3s'",
+    "SET LOCAL statement_timeout = '5min'",
+];
 
 /// Applies `plan`; `None` when another console instance is applying right now.
 pub async fn apply(
@@ -26,10 +30,12 @@ pub async fn apply(
     client_addr: Option<&str>,
     trigger: Trigger,
 ) -> Result<Option<ApplyReport>> {
-    with_lock(pool, TaskLock::PolicyReconciler, async |conn| {
-        run(conn, plan, actor, client_addr, trigger).await
-    })
-    .await
+    let Some(mut held) = try_lock(pool, TaskLock::PolicyReconciler).await? else {
+        return Ok(None);
+    };
+    let report = run(held.conn(), plan, actor, client_addr, trigger).await;
+    held.release().await?;
+    report.map(Some)
 }
 
 async fn run(
@@ -48,21 +54,17 @@ async fn run(
     .await?;
     let mut results: Vec<StepResult> = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
-        let blocked = step.depends_on.and_then(|first| {
+        // Owned before any await: nothing borrowed from `results` lives across one.
+        let skip_reason: Option<String> = step.depends_on.and_then(|first| {
             results
                 .iter()
                 .find(|r| r.ordinal == first)
                 .filter(|r| !matches!(r.outcome, StepOutcome::Applied))
+                .map(|r| format!("step {} ({}) did not apply", r.ordinal + 1, r.summary))
         });
         let started = Instant::now();
-        let outcome = match blocked {
-            Some(first) => StepOutcome::Skipped {
-                reason: format!(
-                    "step {} ({}) did not apply",
-                    first.ordinal + 1,
-                    first.summary
-                ),
-            },
+        let outcome = match skip_reason {
+            Some(reason) => StepOutcome::Skipped { reason },
             None => match run_step(conn, run_id, step, actor, client_addr).await {
                 Ok(()) => StepOutcome::Applied,
                 Err(error) => StepOutcome::Failed {
@@ -110,7 +112,9 @@ async fn run_step(
 ) -> std::result::Result<(), sqlx::Error> {
     let started = Instant::now();
     let mut tx = conn.begin().await?;
-    sqlx::raw_sql(STEP_LIMITS).execute(&mut *tx).await?;
+    for limit in STEP_LIMITS {
+        sqlx::query(limit).execute(&mut *tx).await?;
+    }
     let mut query = sqlx::query(&step.statement.sql);
     for arg in &step.statement.args {
         query = match arg {
@@ -223,4 +227,15 @@ pub async fn last_run(pool: &PgPool) -> Result<Option<LastRun>> {
         failed,
         failures,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Server functions and spawned tasks need `Send` futures; sqlx makes that easy to
+    /// lose (its `raw_sql` and generic `Acquire` are not), and only this says so early.
+    #[allow(dead_code)]
+    fn apply_is_send(pool: &sqlx::PgPool, plan: &super::Plan, actor: &super::Actor) {
+        fn assert_send<T: Send>(_: T) {}
+        assert_send(super::apply(pool, plan, actor, None, super::Trigger::Cli));
+    }
 }

@@ -63,6 +63,23 @@ pub struct Policy {
     pub schedule_interval: PolicyInterval,
 }
 
+impl Policy {
+    /// The seed's policy (the MS5.0 backend's TimescaleDB settings): compression after
+    /// 7 days, retention 90 days, 1-day chunks, jobs every 12 hours.
+    pub fn seed() -> Policy {
+        let interval = |text: &str| text.parse::<PolicyInterval>().expect("a valid interval");
+        Policy {
+            compression_enabled: true,
+            compression_after: PolicyAge::Interval(interval("7 days")),
+            retention: Some(PolicyAge::Interval(interval("90 days"))),
+            chunk_time_interval: PolicyAge::Interval(interval("1 day")),
+            segment_by: Vec::new(),
+            order_by: Vec::new(),
+            schedule_interval: interval("12 hours"),
+        }
+    }
+}
+
 /// Why a policy contradicts itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyProblem {

@@ -9,6 +9,8 @@ use crate::pages::hypertables::HypertablesPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::overview::OverviewPage;
+use crate::pages::policies::PoliciesPage;
+use crate::pages::policy::PolicyPage;
 use crate::pages::tokens::TokensPage;
 use crate::pages::users::UsersPage;
 use leptos::prelude::*;
@@ -65,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hypertables") view=HypertablesPage/>
                     <Route path=path!("/hypertables/:schema/:name") view=HypertablePage/>
                     <Route path=path!("/chunks") view=ChunksPage/>
+                    <Route path=path!("/policies") view=PoliciesPage/>
+                    <Route path=path!("/policies/:schema/:name") view=PolicyPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/admin/users") view=UsersPage/>

@@ -50,6 +50,7 @@ pub fn UserMenu() -> impl IntoView {
                                 <a href="/">"Overview"</a>
                                 <a href="/hypertables">"Hypertables"</a>
                                 <a href="/chunks">"Chunks"</a>
+                                <a href="/policies">"Policies"</a>
                                 {admin.then(|| view! {
                                     <a href="/admin/users">"Users"</a>
                                     <a href="/admin/tokens">"API tokens"</a>

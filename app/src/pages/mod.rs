@@ -8,5 +8,7 @@ pub mod hypertables;
 pub mod login;
 pub mod not_found;
 pub mod overview;
+pub mod policies;
+pub mod policy;
 pub mod tokens;
 pub mod users;

@@ -10,8 +10,9 @@ use super::{
 };
 use serde::{Deserialize, Serialize};
 
-/// The form's fields as typed; an empty field follows the configuration.
+/// The form's fields as typed; an empty (or absent) field follows the configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PolicyForm {
     /// `follow`, `yes` or `no`.
     pub managed: String,

@@ -1,0 +1,253 @@
+//! Every hypertable's data-lifecycle policy: desired, live and drift side by side,
+//! filterable; the plan's steps with their SQL; the latest apply; admins apply the plan.
+
+use crate::components::error_panel::ErrorPanel;
+use crate::policies::{get_policies, ApplyPolicies, PoliciesView};
+use crate::url::encode;
+use leptos::prelude::*;
+use tsdb::policy::live::{LiveAge, LiveJob};
+use tsdb::policy::plan::TablePlan;
+use tsdb::policy::report::{ApplyReport, StepOutcome};
+use tsdb::policy::{Columns, Retention};
+use tsdb::types::format_time;
+
+/// Which tables the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    All,
+    Drifted,
+    Unmanaged,
+    Failing,
+}
+
+/// The policies page.
+#[component]
+pub fn PoliciesPage() -> impl IntoView {
+    let apply = ServerAction::<ApplyPolicies>::new();
+    let view = Resource::new(move || apply.version().get(), |_| get_policies());
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading policies…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                {move || Suspend::new(async move { view.await.map(|v| view! { <PoliciesBody v apply/> }) })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+pub(crate) fn age(live: Option<&LiveAge>) -> String {
+    live.map_or_else(|| "—".to_string(), |a| a.text.clone())
+}
+
+pub(crate) fn job_after(job: Option<&LiveJob>) -> String {
+    match job {
+        None => "none".to_string(),
+        Some(job) => match (&job.after, &job.created_before) {
+            (Some(after), _) => after.text.clone(),
+            (None, Some(created)) => format!("created before {}", created.text),
+            (None, None) => "?".to_string(),
+        },
+    }
+}
+
+pub(crate) fn policy_link(t: &TablePlan) -> String {
+    format!(
+        "/policies/{}/{}",
+        encode(&t.name.schema, false),
+        encode(&t.name.table, false)
+    )
+}
+
+fn status(t: &TablePlan, failing: bool) -> (&'static str, String) {
+    if !t.managed.is_managed() {
+        ("badge off", "unmanaged".into())
+    } else if failing {
+        ("badge bad", "apply failed".into())
+    } else if !t.refused.is_empty() {
+        ("badge bad", "refused".into())
+    } else if t.drift.is_empty() {
+        ("badge on", "in sync".into())
+    } else {
+        ("badge warn", format!("{} to change", t.drift.len()))
+    }
+}
+
+/// The report of an apply, step by step.
+#[component]
+pub fn ApplyResults(report: ApplyReport) -> impl IntoView {
+    let failed = report.failed();
+    view! {
+        <div class=if failed == 0 { "notice ok" } else { "notice bad" } role="status" data-testid="apply-report">
+            <strong>{if failed == 0 {
+                format!("Applied {} step(s).", report.results.len())
+            } else {
+                format!("{failed} of {} step(s) did not apply; the next apply retries them.", report.results.len())
+            }}</strong>
+            <ol class="steps">
+                {report.results.into_iter().map(|r| {
+                    let (class, outcome) = match &r.outcome {
+                        StepOutcome::Applied => ("ok-text", "applied".to_string()),
+                        StepOutcome::Failed { error } => ("error-text", format!("failed: {error}")),
+                        StepOutcome::Skipped { reason } => ("muted", format!("skipped: {reason}")),
+                    };
+                    view! { <li><span>{format!("{}: {}", r.table, r.summary)}</span> " — " <span class=class>{outcome}</span></li> }
+                }).collect_view()}
+            </ol>
+        </div>
+    }
+}
+
+#[component]
+fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl IntoView {
+    let filter = RwSignal::new(Filter::All);
+    let failing: Vec<String> = v
+        .last_run
+        .as_ref()
+        .map(|r| r.failures.clone())
+        .unwrap_or_default();
+    let is_failing = move |t: &TablePlan| {
+        let prefix = format!("{}: ", t.name);
+        failing.iter().any(|f| f.starts_with(&prefix))
+    };
+    let tables = v.plan.tables.clone();
+    let counts = (
+        tables.len(),
+        tables
+            .iter()
+            .filter(|t| !t.drift.is_empty() && t.managed.is_managed())
+            .count(),
+        tables.iter().filter(|t| !t.managed.is_managed()).count(),
+        tables
+            .iter()
+            .filter(|t| is_failing(t) || !t.refused.is_empty())
+            .count(),
+    );
+    let steps = v.plan.steps.clone();
+    let step_count = steps.len();
+    let editable = v.editable;
+    let rows = {
+        let is_failing = is_failing.clone();
+        move || {
+            let selected = filter.get();
+            tables
+                .iter()
+                .filter(|t| match selected {
+                    Filter::All => true,
+                    Filter::Drifted => !t.drift.is_empty() && t.managed.is_managed(),
+                    Filter::Unmanaged => !t.managed.is_managed(),
+                    Filter::Failing => is_failing(t) || !t.refused.is_empty(),
+                })
+                .map(|t| {
+                    let (class, text) = status(t, is_failing(t));
+                    let live = &t.live;
+                    let d = &t.desired;
+                    view! {
+                        <tr data-testid="policy-row" data-name=t.name.to_string()>
+                            <td class="name"><a href=policy_link(t)>{t.name.to_string()}</a></td>
+                            <td><span class=class data-testid="policy-status">{text}</span>
+                                <div class="muted small">{t.managed.describe()}</div></td>
+                            <td>{if live.compression_enabled { "on" } else { "off" }}
+                                <div class="muted small">{format!("desired {}", if d.compression_enabled { "on" } else { "off" })}</div></td>
+                            <td>{job_after(live.compression_policy.as_ref())}
+                                <div class="muted small">{format!("desired {}", d.compression_after)}</div></td>
+                            <td>{job_after(live.retention_policy.as_ref())}
+                                <div class="muted small">{format!("desired {}", Retention(d.retention))}</div></td>
+                            <td>{age(live.chunk_interval.as_ref())}
+                                <div class="muted small">{format!("desired {}", d.chunk_time_interval)}</div></td>
+                            <td class="small">{Columns(&live.segment_by).to_string()}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let chip = move |which: Filter, label: &'static str, count: usize| {
+        view! {
+            <button type="button" class=move || if filter.get() == which { "chip active" } else { "chip" }
+                on:click=move |_| filter.set(which)>{format!("{label} ({count})")}</button>
+        }
+    };
+    view! {
+        <section class="panel">
+            <div class="title-row">
+                <h1>"Policies"</h1>
+                {v.last_run.as_ref().map(|r| view! {
+                    <span class=if r.failed == 0 { "badge on" } else { "badge bad" } data-testid="last-apply">
+                        {format!("last apply {} ({}): {} step(s), {} failed", format_time(&r.started_at), r.trigger, r.steps, r.failed)}
+                    </span>
+                })}
+            </div>
+            <p class="muted">"Desired = the configured defaults, then the configuration file's section for a table, then edits made here. Only managed tables are changed; an apply runs one step per transaction and gives up on a table that is busy (3 s lock wait), to retry at the next apply."</p>
+            {v.last_run.as_ref().filter(|r| r.failed > 0).map(|r| view! {
+                <div class="banner bad" role="alert">
+                    <strong>"Steps of the last apply failed:"</strong>
+                    <ul>{r.failures.iter().map(|f| view! { <li>{f.clone()}</li> }).collect_view()}</ul>
+                </div>
+            })}
+            <div class="chips" role="group" aria-label="filter">
+                {chip(Filter::All, "all", counts.0)}
+                {chip(Filter::Drifted, "drifted", counts.1)}
+                {chip(Filter::Unmanaged, "unmanaged", counts.2)}
+                {chip(Filter::Failing, "failing", counts.3)}
+            </div>
+            <table class="data" data-testid="policies">
+                <thead><tr>
+                    <th>"Hypertable"</th><th>"Status"</th><th>"Compression"</th><th>"Compress after"</th>
+                    <th>"Retention"</th><th>"Chunk interval"</th><th>"Segment by"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+        <section class="panel" data-testid="plan">
+            <h2>{if step_count == 0 { "Plan: in sync".to_string() } else { format!("Plan: {step_count} step(s)") }}</h2>
+            {if step_count == 0 {
+                view! { <p class="muted">"Live policies match the desired ones on every managed hypertable."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="steps">
+                        {steps.into_iter().map(|s| view! {
+                            <li data-testid="plan-step"><strong>{s.table.to_string()}</strong>": "{s.summary}
+                                <pre class="sql">{s.statement.display()}</pre></li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+            {if editable {
+                view! {
+                    <button type="button" data-testid="apply-plan" disabled=move || apply.pending().get() || step_count == 0
+                        on:click=move |_| { apply.dispatch(ApplyPolicies {}); }>
+                        {move || if apply.pending().get() { "Applying…" } else { "Apply the plan" }}
+                    </button>
+                }.into_any()
+            } else {
+                view! { <p class="muted">"Read-only: only admins change policies."</p> }.into_any()
+            }}
+            {move || match apply.value().get() {
+                Some(Ok(report)) => view! { <ApplyResults report/> }.into_any(),
+                Some(Err(error)) => view! { <p class="notice bad" role="alert">{error.to_string()}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+        </section>
+        <section class="panel">
+            <h2>"Continuous aggregates"</h2>
+            {if v.caggs.is_empty() {
+                view! { <p class="muted">"No continuous aggregates."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data">
+                        <thead><tr><th>"Aggregate"</th><th>"Source"</th><th>"Refresh from"</th><th>"To"</th><th>"Every"</th><th>"Scheduled"</th></tr></thead>
+                        <tbody>{v.caggs.iter().map(|c| {
+                            let r = c.refresh.as_ref();
+                            view! { <tr>
+                                <td class="name">{c.name.to_string()}</td><td>{c.source.to_string()}</td>
+                                <td>{age(r.and_then(|r| r.start_offset.as_ref()))}</td>
+                                <td>{age(r.and_then(|r| r.end_offset.as_ref()))}</td>
+                                <td>{r.map(|r| r.schedule.text.clone()).unwrap_or_else(|| "no refresh policy".into())}</td>
+                                <td>{r.map(|r| if r.scheduled { "yes" } else { "paused" }).unwrap_or("—")}</td>
+                            </tr> }
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}

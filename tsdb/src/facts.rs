@@ -263,6 +263,9 @@ pub struct Overview {
     /// The console's background tasks that are failing now or failed lately.
     #[serde(default)]
     pub troubled_tasks: Vec<crate::types::BackgroundTask>,
+    /// The latest policy apply (start-up, an admin, the API or the command line).
+    #[serde(default)]
+    pub last_policy_apply: Option<crate::policy::report::LastRun>,
 }
 
 /// One hypertable with its chunks, jobs and continuous aggregates.

@@ -80,6 +80,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         status: health::assess(&state),
         job_scheduler,
         troubled_tasks: state.tasks.troubled(chrono::Utc::now()),
+        last_policy_apply: state.policies.last(),
         header: snapshot.as_ref().map(|s| header(&state, s)),
         problem,
         database: snapshot.as_ref().map(|s| s.database.clone()),

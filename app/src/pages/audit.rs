@@ -1,9 +1,12 @@
-//! The audit trail (admins): every login, account, token and (later) policy change, with
-//! filters and paging. The filters live in the address, so a filtered view can be shared.
+//! The audit trail (admins): every login, account, token and policy change, with filters
+//! and paging; a policy change can be reverted from its entry. The filters live in the
+//! address, so a filtered view can be shared.
 
 use crate::audit::{audit_log, query_from_params};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::RequireRole;
+use crate::pages::policies::ApplyResults;
+use crate::policies::RevertPolicy;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use tsdb::access_types::{AuditPage as Trail, AuditQuery};
@@ -46,9 +49,10 @@ fn AuditBody() -> impl IntoView {
         let map = params.get();
         query_from_params(|name| map.get(name))
     });
+    let revert = ServerAction::<RevertPolicy>::new();
     let page = Resource::new(
-        move || query.get(),
-        |query| async move { audit_log(query?).await },
+        move || (query.get(), revert.version().get()),
+        |(query, _)| async move { audit_log(query?).await },
     );
     let value = move |name: &'static str| params.read().get(name).unwrap_or_default();
     view! {
@@ -64,11 +68,16 @@ fn AuditBody() -> impl IntoView {
                 <button type="submit">"Filter"</button>
                 <a href="/admin/audit" class="button secondary">"Clear"</a>
             </form>
+            {move || match revert.value().get() {
+                Some(Ok(report)) => view! { <ApplyResults report/> }.into_any(),
+                Some(Err(error)) => view! { <p class="notice bad" role="alert">{error.to_string()}</p> }.into_any(),
+                None => ().into_any(),
+            }}
             <Suspense fallback=|| view! { <p class="muted">"Loading the trail…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
                         let query = query.get();
-                        page.await.map(|trail| view! { <TrailTable trail query=query.unwrap_or_default()/> })
+                        page.await.map(|trail| view! { <TrailTable trail query=query.unwrap_or_default() revert/> })
                     })}
                 </ErrorBoundary>
             </Suspense>
@@ -77,7 +86,7 @@ fn AuditBody() -> impl IntoView {
 }
 
 #[component]
-fn TrailTable(trail: Trail, query: AuditQuery) -> impl IntoView {
+fn TrailTable(trail: Trail, query: AuditQuery, revert: ServerAction<RevertPolicy>) -> impl IntoView {
     let shown = trail.records.len();
     let newer = query.before.is_some().then(|| link(&query, None));
     let older = trail.next_before.map(|before| link(&query, Some(before)));
@@ -108,6 +117,14 @@ fn TrailTable(trail: Trail, query: AuditQuery) -> impl IntoView {
                             <pre>{r.after.clone().unwrap_or_else(|| "—".into())}</pre>
                         </details>
                     });
+                    let id = r.id;
+                    let revertible = (r.action == "policy.edit" || r.action == "policy.revert") && r.outcome == "success";
+                    let revert_button = revertible.then(|| view! {
+                        <button type="button" class="secondary" data-testid="revert" disabled=move || revert.pending().get()
+                            on:click=move |_| { revert.dispatch(RevertPolicy { audit_id: id }); }>
+                            "Revert"
+                        </button>
+                    });
                     view! {
                         <tr>
                             <td class="num">{r.id}</td>
@@ -117,7 +134,7 @@ fn TrailTable(trail: Trail, query: AuditQuery) -> impl IntoView {
                             <td class="name">{r.action.clone()}</td>
                             <td>{object}</td>
                             <td><span class=outcome_class>{r.outcome.clone()}</span></td>
-                            <td>{r.detail.clone().unwrap_or_default()} {changes}</td>
+                            <td>{r.detail.clone().unwrap_or_default()} {changes} {revert_button}</td>
                         </tr>
                     }
                 }).collect_view()}

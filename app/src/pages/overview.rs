@@ -153,6 +153,20 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     }.into_any()
                 }}
             </section>
+            <section class="panel" data-testid="policy-apply">
+                <h2>"Policies"</h2>
+                {match o.last_policy_apply.clone() {
+                    None => view! { <p class="muted">"No policy apply yet. " <a href="/policies">"See desired vs live"</a></p> }.into_any(),
+                    Some(run) => view! {
+                        <p>
+                            <span class=if run.failed == 0 { "badge on" } else { "badge bad" }>{if run.failed == 0 { "applied" } else { "steps failed" }}</span>
+                            {format!(" Last apply {} ({}): {} step(s), {} failed. ", format_time(&run.started_at), run.trigger, run.steps, run.failed)}
+                            <a href="/policies">"Policies"</a>
+                        </p>
+                        <ul class="plain">{run.failures.into_iter().map(|f| view! { <li class="error-text small">{f}</li> }).collect_view()}</ul>
+                    }.into_any(),
+                }}
+            </section>
             <section class="panel" data-testid="backlog-list">
                 <h2>"Compression backlog"</h2>
                 {if backlog.is_empty() {

@@ -59,6 +59,17 @@ async fn call(
     (reply.status, body)
 }
 
+/// metric_hist's live retention, as TimescaleDB's own view lists it.
+async fn drop_after(console: &Console) -> String {
+    sqlx::query_scalar(
+        "SELECT config ->> 'drop_after' FROM timescaledb_information.jobs
+          WHERE proc_name = 'policy_retention' AND hypertable_name = 'metric_hist'",
+    )
+    .fetch_one(&console.pool())
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn admins_preview_save_apply_and_revert_and_others_only_read() {
     let console = Console::start(true).await;
@@ -167,14 +178,7 @@ async fn admins_preview_save_apply_and_revert_and_others_only_read() {
         .unwrap()
         .iter()
         .all(|r| r["outcome"] == "applied"));
-    let drop_after: String = sqlx::query_scalar(
-        "SELECT config ->> 'drop_after' FROM timescaledb_information.jobs
-          WHERE proc_name = 'policy_retention' AND hypertable_name = 'metric_hist'",
-    )
-    .fetch_one(&console.pool())
-    .await
-    .unwrap();
-    assert_eq!(drop_after, "5 days");
+    assert_eq!(drop_after(&console).await, "5 days");
 
     // Revert from the audit trail: back to the configured 90 days.
     let (status, report) = call(
@@ -185,14 +189,7 @@ async fn admins_preview_save_apply_and_revert_and_others_only_read() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    let drop_after: String = sqlx::query_scalar(
-        "SELECT config ->> 'drop_after' FROM timescaledb_information.jobs
-          WHERE proc_name = 'policy_retention' AND hypertable_name = 'metric_hist'",
-    )
-    .fetch_one(&console.pool())
-    .await
-    .unwrap();
-    assert_eq!(drop_after, "90 days");
+    assert_eq!(drop_after(&console).await, "90 days");
 
     // The viewer reads, read-only; the pages render for both.
     let (status, view) = call(&console, &olga, "/api/fn/policies", &[]).await;

@@ -18,15 +18,7 @@ use tsdb::testing::{connect, native_tier, DevDb};
 
 fn source() -> PolicySource {
     PolicySource {
-        defaults: Policy {
-            compression_enabled: true,
-            compression_after: "7 days".parse().unwrap(),
-            retention: Some("90 days".parse().unwrap()),
-            chunk_time_interval: "1 day".parse().unwrap(),
-            segment_by: Vec::new(),
-            order_by: Vec::new(),
-            schedule_interval: "12 hours".parse().unwrap(),
-        },
+        defaults: Policy::seed(),
         tables: BTreeMap::new(),
         managed_patterns: parse_patterns("factory_telemetry.*").unwrap(),
     }

@@ -86,7 +86,11 @@ fn AuditBody() -> impl IntoView {
 }
 
 #[component]
-fn TrailTable(trail: Trail, query: AuditQuery, revert: ServerAction<RevertPolicy>) -> impl IntoView {
+fn TrailTable(
+    trail: Trail,
+    query: AuditQuery,
+    revert: ServerAction<RevertPolicy>,
+) -> impl IntoView {
     let shown = trail.records.len();
     let newer = query.before.is_some().then(|| link(&query, None));
     let older = trail.next_before.map(|before| link(&query, Some(before)));

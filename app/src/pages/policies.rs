@@ -35,15 +35,15 @@ pub fn PoliciesPage() -> impl IntoView {
 }
 
 pub(crate) fn age(live: Option<&LiveAge>) -> String {
-    live.map_or_else(|| "—".to_string(), |a| a.text.clone())
+    live.map_or_else(|| "—".to_string(), LiveAge::human)
 }
 
 pub(crate) fn job_after(job: Option<&LiveJob>) -> String {
     match job {
         None => "none".to_string(),
         Some(job) => match (&job.after, &job.created_before) {
-            (Some(after), _) => after.text.clone(),
-            (None, Some(created)) => format!("created before {}", created.text),
+            (Some(after), _) => after.human(),
+            (None, Some(created)) => format!("created before {}", created.human()),
             (None, None) => "?".to_string(),
         },
     }
@@ -241,7 +241,7 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
                                 <td class="name">{c.name.to_string()}</td><td>{c.source.to_string()}</td>
                                 <td>{age(r.and_then(|r| r.start_offset.as_ref()))}</td>
                                 <td>{age(r.and_then(|r| r.end_offset.as_ref()))}</td>
-                                <td>{r.map(|r| r.schedule.text.clone()).unwrap_or_else(|| "no refresh policy".into())}</td>
+                                <td>{r.map(|r| r.schedule.human()).unwrap_or_else(|| "no refresh policy".into())}</td>
                                 <td>{r.map(|r| if r.scheduled { "yes" } else { "paused" }).unwrap_or("—")}</td>
                             </tr> }
                         }).collect_view()}</tbody>

@@ -27,8 +27,14 @@ pub fn PolicyPage() -> impl IntoView {
     };
     let save = ServerAction::<SavePolicy>::new();
     let apply = ServerAction::<ApplyPolicies>::new();
+    // Reloaded when something was saved or applied, not when a save only asked for a
+    // confirmation: the form and its preview must survive that.
+    let saved = move || match save.value().get() {
+        Some(Ok(SaveOutcome::Saved { audit_id, .. })) => Some(audit_id),
+        _ => None,
+    };
     let detail = Resource::new(
-        move || (key(), save.version().get(), apply.version().get()),
+        move || (key(), saved(), apply.version().get()),
         |((schema, table), _, _)| get_policy(schema, table),
     );
     view! {
@@ -177,7 +183,7 @@ fn PolicyBody(
                     <tr><td>"Chunk interval"</td><td>{age(live.chunk_interval.as_ref())}</td><td>{desired.chunk_time_interval.to_string()}</td></tr>
                     <tr><td>"Segment by"</td><td>{Columns(&live.segment_by).to_string()}</td><td>{Columns(&desired.segment_by).to_string()}</td></tr>
                     <tr><td>"Order by"</td><td>{Columns(&live.order_by).to_string()}</td><td>{Columns(&desired.order_by).to_string()}</td></tr>
-                    <tr><td>"Jobs run every"</td><td>{live.compression_policy.as_ref().or(live.retention_policy.as_ref()).map(|j| j.schedule.text.clone()).unwrap_or_else(|| "—".into())}</td><td>{desired.schedule_interval.to_string()}</td></tr>
+                    <tr><td>"Jobs run every"</td><td>{live.compression_policy.as_ref().or(live.retention_policy.as_ref()).map(|j| j.schedule.human()).unwrap_or_else(|| "—".into())}</td><td>{desired.schedule_interval.to_string()}</td></tr>
                     <tr><td>"Compressed chunks"</td><td>{live.compressed_chunks}</td><td></td></tr>
                 </tbody>
             </table>

@@ -148,13 +148,24 @@ fn drops_data(dry_run: &tsdb::policy::dry_run::DryRun) -> bool {
         .is_some_and(|r| !r.chunks.is_empty())
 }
 
-/// Validates `form` and computes its effect.
-pub async fn preview(
+/// A form checked against its table, with its effect.
+struct Evaluated {
+    target: HypertableName,
+    stored: Vec<StoredPolicy>,
+    edit: PolicyEdit,
+    policy: tsdb::policy::Policy,
+    steps: Vec<tsdb::policy::plan::Step>,
+    dry_run: tsdb::policy::dry_run::DryRun,
+}
+
+/// Validates `form` against the table and computes what it would do; the refused fields
+/// when it does not validate.
+async fn evaluate(
     state: &AppState,
     schema: &str,
     table: &str,
     form: &PolicyForm,
-) -> Result<Preview, AppError> {
+) -> Result<Result<Evaluated, Vec<tsdb::policy::validate::FieldError>>, AppError> {
     let target = name(schema, table);
     let (live, stored, _, context) = current(state).await?;
     let live_table = live
@@ -162,15 +173,35 @@ pub async fn preview(
         .ok_or_else(|| AppError::NotFound(format!("no hypertable {target}")))?;
     let edit = match validate(form, live_table, &base_policy(state, &target)) {
         Ok(edit) => edit,
-        Err(errors) => return Ok(Preview::Invalid(errors)),
+        Err(errors) => return Ok(Err(errors)),
     };
     let (policy, plan) = plan_with(state, &live, &stored, context, &target, &edit);
     let dry_run = tsdb::policy::dry_run::dry_run(&state.pool()?, &live, &target, &policy).await?;
-    Ok(Preview::Effect {
-        drops_data: drops_data(&dry_run),
+    Ok(Ok(Evaluated {
+        target,
+        stored,
+        edit,
         policy,
-        dry_run: Box::new(dry_run),
         steps: plan.steps,
+        dry_run,
+    }))
+}
+
+/// Validates `form` and computes its effect.
+pub async fn preview(
+    state: &AppState,
+    schema: &str,
+    table: &str,
+    form: &PolicyForm,
+) -> Result<Preview, AppError> {
+    Ok(match evaluate(state, schema, table, form).await? {
+        Err(errors) => Preview::Invalid(errors),
+        Ok(e) => Preview::Effect {
+            drops_data: drops_data(&e.dry_run),
+            policy: e.policy,
+            dry_run: Box::new(e.dry_run),
+            steps: e.steps,
+        },
     })
 }
 
@@ -184,26 +215,19 @@ pub async fn save(
     form: &PolicyForm,
     confirm: &Confirmations,
 ) -> Result<SaveOutcome, AppError> {
-    let target = name(schema, table);
-    let (live, stored, _, context) = current(state).await?;
-    let live_table = live
-        .table(&target)
-        .ok_or_else(|| AppError::NotFound(format!("no hypertable {target}")))?;
-    let edit = match validate(form, live_table, &base_policy(state, &target)) {
-        Ok(edit) => edit,
+    let e = match evaluate(state, schema, table, form).await? {
         Err(errors) => return Ok(SaveOutcome::Invalid(errors)),
+        Ok(e) => e,
     };
-    let (policy, _) = plan_with(state, &live, &stored, context, &target, &edit);
-    let pool = state.pool()?;
-    let dry_run = tsdb::policy::dry_run::dry_run(&pool, &live, &target, &policy).await?;
+    let target = &e.target;
     let managed = state
         .policy_source
-        .desired(&target, &stored)
+        .desired(target, &e.stored)
         .managed
         .is_managed()
-        || edit.managed == Some(true);
-    if managed && edit.managed != Some(false) {
-        if let Some(retention) = &dry_run.retention {
+        || e.edit.managed == Some(true);
+    if managed && e.edit.managed != Some(false) {
+        if let Some(retention) = &e.dry_run.retention {
             if !retention.cagg_risks.is_empty() && !confirm.accept_cagg_risk {
                 let risks: Vec<String> = retention
                     .cagg_risks
@@ -216,19 +240,20 @@ pub async fn save(
                 )));
             }
         }
-        if drops_data(&dry_run) && confirm.typed_name.trim() != target.to_string() {
-            let dropped = dry_run.retention.as_ref().map_or(0, |r| r.chunks.len());
+        if drops_data(&e.dry_run) && confirm.typed_name.trim() != target.to_string() {
+            let dropped = e.dry_run.retention.as_ref().map_or(0, |r| r.chunks.len());
             return Ok(SaveOutcome::NeedsConfirmation(format!(
                 "this change drops {dropped} chunks of {target} at the next run: type the table's name ({target}) to confirm"
             )));
         }
     }
+    let pool = state.pool()?;
     let audit_id =
-        tsdb::policy::store::save(&pool, actor, client_addr, &target, &edit, None).await?;
+        tsdb::policy::store::save(&pool, actor, client_addr, target, &e.edit, None).await?;
     let (_, _, plan, _) = current(state).await?;
     Ok(SaveOutcome::Saved {
         audit_id,
-        steps: plan.steps_for(&target).cloned().collect(),
+        steps: plan.steps_for(target).cloned().collect(),
     })
 }
 

@@ -585,6 +585,11 @@ mod tests {
     }
 
     #[test]
+    fn the_default_policy_is_the_one_the_engine_calls_the_seed() {
+        assert_eq!(load_env(&[]).unwrap().timescaledb, Policy::seed());
+    }
+
+    #[test]
     fn a_typo_names_the_variable_value_and_accepted_form() {
         let errors = load_env(&[("TIMESCALEDB_RETENTION_POLICY", "90 dayz")]).unwrap_err();
         assert_eq!(errors.0.len(), 1);

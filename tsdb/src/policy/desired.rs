@@ -197,15 +197,7 @@ mod tests {
         over.set("retention_policy", "180 days").unwrap();
         tables.insert("factory_telemetry.metric_hist".to_string(), over);
         PolicySource {
-            defaults: Policy {
-                compression_enabled: true,
-                compression_after: "7 days".parse().unwrap(),
-                retention: Some("90 days".parse().unwrap()),
-                chunk_time_interval: "1 day".parse().unwrap(),
-                segment_by: Vec::new(),
-                order_by: Vec::new(),
-                schedule_interval: "12 hours".parse().unwrap(),
-            },
+            defaults: Policy::seed(),
             tables,
             managed_patterns: parse_patterns("factory_*.energy*").unwrap(),
         }

@@ -27,6 +27,22 @@ impl LiveAge {
         }
     }
 
+    /// As people write it: `12 hours` rather than PostgreSQL's `12:00:00`; the stored text
+    /// when it is not a clock time.
+    pub fn human(&self) -> String {
+        match self.magnitude {
+            Some(seconds) if self.text.contains(':') && seconds > 0 => {
+                let (amount, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
+                    .into_iter()
+                    .find(|(size, _)| seconds % size == 0)
+                    .map(|(size, unit)| (seconds / size, unit))
+                    .unwrap_or((seconds, "second"));
+                format!("{amount} {unit}{}", if amount == 1 { "" } else { "s" })
+            }
+            _ => self.text.clone(),
+        }
+    }
+
     /// An integer age.
     pub fn integer(value: i64) -> Self {
         Self {
@@ -460,6 +476,14 @@ mod tests {
             split_order_by("\"a,b\" DESC, c"),
             vec!["\"a,b\" DESC".to_string(), " c".to_string()]
         );
+    }
+
+    #[test]
+    fn clock_times_read_as_people_write_them() {
+        assert_eq!(LiveAge::interval("12:00:00").human(), "12 hours");
+        assert_eq!(LiveAge::interval("1 day").human(), "1 day");
+        assert_eq!(LiveAge::interval("00:30:00").human(), "30 minutes");
+        assert_eq!(LiveAge::integer(300_000).human(), "300000");
     }
 
     #[test]

@@ -279,15 +279,7 @@ mod tests {
     use super::*;
 
     fn seed() -> Policy {
-        Policy {
-            compression_enabled: true,
-            compression_after: "7 days".parse().unwrap(),
-            retention: Some("90 days".parse().unwrap()),
-            chunk_time_interval: "1 day".parse().unwrap(),
-            segment_by: Vec::new(),
-            order_by: Vec::new(),
-            schedule_interval: "12 hours".parse().unwrap(),
-        }
+        Policy::seed()
     }
 
     #[test]

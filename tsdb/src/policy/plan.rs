@@ -142,7 +142,7 @@ fn same_interval(live: &LiveAge, desired: PolicyInterval) -> bool {
 }
 
 fn shown(live: Option<&LiveAge>) -> String {
-    live.map_or_else(|| "none".to_string(), |l| l.text.clone())
+    live.map_or_else(|| "none".to_string(), LiveAge::human)
 }
 
 /// The compression settings clause of `ALTER TABLE … SET (…)`, identifiers quoted and the
@@ -313,6 +313,58 @@ impl Builder<'_> {
             ),
         };
         self.push(kind, summary, statement, None);
+    }
+}
+
+/// Changing an age-based policy job in place (its age and/or schedule), keeping the job.
+struct JobChange {
+    kind: StepKind,
+    /// `compression` or `retention`, for the words.
+    label: &'static str,
+    /// The config key of the age: `compress_after` or `drop_after`.
+    key: &'static str,
+}
+
+impl JobChange {
+    fn plan(
+        &self,
+        b: &mut Builder<'_>,
+        table: &mut TablePlan,
+        job: &LiveJob,
+        after: PolicyAge,
+        schedule: PolicyInterval,
+    ) {
+        let after_differs = !same(job.after.as_ref(), after);
+        let schedule_differs = !same_interval(&job.schedule, schedule);
+        if after_differs || schedule_differs {
+            let mut what = Vec::new();
+            if after_differs {
+                what.push(format!(
+                    "{} {} → {after}",
+                    self.key,
+                    shown(job.after.as_ref())
+                ));
+            }
+            if schedule_differs {
+                what.push(format!("schedule {} → {schedule}", job.schedule.human()));
+            }
+            let what = what.join(", ");
+            table.drift.push(format!("{} policy: {what}", self.label));
+            b.alter_job(
+                self.kind,
+                job,
+                self.key,
+                after_differs.then_some(after),
+                schedule,
+                format!("change {} policy (job {}): {what}", self.label, job.job_id),
+            );
+        }
+        if !job.scheduled {
+            table.notes.push(format!(
+                "{} job {} is paused; apply leaves it paused",
+                self.label, job.job_id
+            ));
+        }
     }
 }
 
@@ -515,42 +567,12 @@ fn plan_table(
             b.add_compression_policy(desired.compression_after, schedule, Some(removed));
         }
         (Some(job), true) => {
-            let after_differs = !same(job.after.as_ref(), desired.compression_after);
-            let schedule_differs = !same_interval(&job.schedule, schedule);
-            if after_differs || schedule_differs {
-                let mut what = Vec::new();
-                if after_differs {
-                    what.push(format!(
-                        "compress_after {} → {}",
-                        shown(job.after.as_ref()),
-                        desired.compression_after
-                    ));
-                }
-                if schedule_differs {
-                    what.push(format!("schedule {} → {schedule}", job.schedule.text));
-                }
-                table
-                    .drift
-                    .push(format!("compression policy: {}", what.join(", ")));
-                b.alter_job(
-                    StepKind::ChangeCompressionPolicy,
-                    job,
-                    "compress_after",
-                    after_differs.then_some(desired.compression_after),
-                    schedule,
-                    format!(
-                        "change compression policy (job {}): {}",
-                        job.job_id,
-                        what.join(", ")
-                    ),
-                );
-            }
-            if !job.scheduled {
-                table.notes.push(format!(
-                    "compression job {} is paused; apply leaves it paused",
-                    job.job_id
-                ));
-            }
+            let change = JobChange {
+                kind: StepKind::ChangeCompressionPolicy,
+                label: "compression",
+                key: "compress_after",
+            };
+            change.plan(&mut b, table, job, desired.compression_after, schedule);
         }
         (Some(_), false) if live.compression_enabled && live.compressed_chunks > 0 => {
             // Compression stays on (refused above); its policy goes.
@@ -580,39 +602,12 @@ fn plan_table(
             b.add_retention_policy(after, schedule, Some(removed));
         }
         (Some(job), Some(after)) => {
-            let after_differs = !same(job.after.as_ref(), after);
-            let schedule_differs = !same_interval(&job.schedule, schedule);
-            if after_differs || schedule_differs {
-                let mut what = Vec::new();
-                if after_differs {
-                    what.push(format!(
-                        "drop_after {} → {after}",
-                        shown(job.after.as_ref())
-                    ));
-                }
-                if schedule_differs {
-                    what.push(format!("schedule {} → {schedule}", job.schedule.text));
-                }
-                table.drift.push(format!("retention: {}", what.join(", ")));
-                b.alter_job(
-                    StepKind::ChangeRetentionPolicy,
-                    job,
-                    "drop_after",
-                    after_differs.then_some(after),
-                    schedule,
-                    format!(
-                        "change retention policy (job {}): {}",
-                        job.job_id,
-                        what.join(", ")
-                    ),
-                );
-            }
-            if !job.scheduled {
-                table.notes.push(format!(
-                    "retention job {} is paused; apply leaves it paused",
-                    job.job_id
-                ));
-            }
+            let change = JobChange {
+                kind: StepKind::ChangeRetentionPolicy,
+                label: "retention",
+                key: "drop_after",
+            };
+            change.plan(&mut b, table, job, after, schedule);
         }
         (Some(job), None) => {
             table.drift.push(format!(
@@ -792,7 +787,7 @@ mod tests {
         );
         assert_eq!(
             plan.steps[0].summary,
-            "chunk interval 06:00:00 → 1 day: applies to new chunks only"
+            "chunk interval 6 hours → 1 day: applies to new chunks only"
         );
         assert!(plan.steps[2]
             .statement

@@ -158,6 +158,18 @@ impl Capabilities {
         })
     }
 
+    /// Whether `timescaledb_information.job_history` and execution logging exist (2.15 on);
+    /// before, only failed runs are listed (`job_errors`).
+    pub fn has_job_history(&self) -> bool {
+        self.timescaledb.is_some_and(|v| {
+            v >= TimescaleVersion {
+                major: 2,
+                minor: 15,
+                patch: 0,
+            }
+        })
+    }
+
     /// Whether the 2.18 columnstore names (`add_columnstore_policy`, …) are the current ones.
     pub fn uses_columnstore_names(&self) -> bool {
         self.timescaledb.is_some_and(|v| {

@@ -179,6 +179,9 @@ pub struct JobFacts {
     pub hypertable: Option<String>,
     /// Interval between runs, e.g. `12:00:00`.
     pub schedule_interval: String,
+    /// The same interval in seconds (staleness is judged against it).
+    #[serde(default)]
+    pub schedule_seconds: f64,
     /// Whether it is scheduled.
     pub scheduled: bool,
     /// Next planned start (none while paused or running).
@@ -200,6 +203,9 @@ pub struct JobFacts {
     pub total_failures: i64,
     /// The newest recorded error message, where the version records them.
     pub last_error: Option<String>,
+    /// That error's SQLSTATE code, e.g. `P0001` for a `RAISE`.
+    #[serde(default)]
+    pub last_error_code: Option<String>,
     /// The cause and fix of that error, when it is a known one.
     #[serde(default)]
     pub known_cause: Option<String>,

@@ -5,10 +5,12 @@
 //! behind the `db` feature and knows nothing of HTTP or Leptos.
 
 pub mod access_types;
+pub mod alerts;
 pub mod chunk_query;
 pub mod facts;
 pub mod ident;
 pub mod interval;
+pub mod jobs;
 pub mod policy;
 pub mod types;
 

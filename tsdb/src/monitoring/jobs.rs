@@ -8,7 +8,7 @@
 use crate::facts::JobFacts;
 use crate::pg_time::PgTimestamp;
 use crate::Result;
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 /// A job and what the engine needs beyond its facts.
 #[derive(Debug, Clone)]
@@ -29,6 +29,7 @@ struct Row {
     hypertable_id: Option<i32>,
     hypertable: Option<String>,
     schedule_interval: String,
+    schedule_seconds: f64,
     scheduled: bool,
     config: Option<String>,
     next_start: Option<PgTimestamp>,
@@ -40,25 +41,27 @@ struct Row {
     total_runs: Option<i64>,
     total_failures: Option<i64>,
     last_error: Option<String>,
+    last_error_code: Option<String>,
     compress_after_micros: Option<i64>,
 }
 
 /// Every job.
-pub async fn jobs(pool: &PgPool) -> Result<Vec<JobRow>> {
+pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
     // For continuous aggregates the view names the aggregate's view; the engine keys
     // jobs by the materialization hypertable, as the catalog's own job rows do.
     // A job is running while a backend carries its application name (as the job_stats
     // view decides); `next_start` then reads -infinity.
     let rows: Vec<Row> = sqlx::query_as(
         "WITH last_error AS (
-             SELECT DISTINCT ON (job_id) job_id, err_message
+             SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
                FROM timescaledb_information.job_errors
               ORDER BY job_id, start_time DESC NULLS LAST)
          SELECT j.job_id AS id, j.proc_name::text AS kind,
                 COALESCE(ca.mat_hypertable_id, h.id) AS hypertable_id,
                 CASE WHEN j.hypertable_name IS NOT NULL
                      THEN format('%s.%s', j.hypertable_schema, j.hypertable_name) END AS hypertable,
-                j.schedule_interval::text AS schedule_interval, j.scheduled,
+                j.schedule_interval::text AS schedule_interval,
+                extract(epoch FROM j.schedule_interval)::float8 AS schedule_seconds, j.scheduled,
                 j.config::text AS config,
                 CASE WHEN j.scheduled THEN s.next_start END AS next_start,
                 EXISTS (SELECT 1 FROM pg_stat_activity a
@@ -73,7 +76,7 @@ pub async fn jobs(pool: &PgPool) -> Result<Vec<JobRow>> {
                     AS last_run_duration_seconds,
                 s.last_successful_finish,
                 s.total_runs, s.total_failures,
-                e.err_message AS last_error,
+                e.err_message AS last_error, e.sqlerrcode AS last_error_code,
                 CASE WHEN j.proc_name = 'policy_compression'
                       AND jsonb_typeof(j.config -> 'compress_after') = 'string'
                      THEN (extract(epoch FROM (j.config ->> 'compress_after')::interval) * 1000000)::bigint
@@ -88,7 +91,7 @@ pub async fn jobs(pool: &PgPool) -> Result<Vec<JobRow>> {
            LEFT JOIN last_error e ON e.job_id = j.job_id
           ORDER BY j.job_id",
     )
-    .fetch_all(pool)
+    .fetch_all(executor)
     .await?;
     Ok(rows.into_iter().map(JobRow::from).collect())
 }
@@ -111,6 +114,7 @@ impl From<Row> for JobRow {
                 kind: row.kind,
                 hypertable: row.hypertable,
                 schedule_interval: row.schedule_interval,
+                schedule_seconds: row.schedule_seconds,
                 scheduled: row.scheduled,
                 next_start: PgTimestamp::finite_or_none(row.next_start),
                 running: row.running,
@@ -126,6 +130,7 @@ impl From<Row> for JobRow {
                     .and_then(super::known_failures::explain)
                     .map(str::to_string),
                 last_error: row.last_error,
+                last_error_code: row.last_error_code,
                 config: row.config,
             },
         }

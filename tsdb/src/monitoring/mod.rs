@@ -6,7 +6,7 @@
 //! `chunks_detailed_size` and `hypertable_compression_stats` would.
 
 mod catalog;
-mod jobs;
+pub mod jobs;
 mod known_failures;
 mod server;
 mod sizes;

@@ -2,12 +2,14 @@
 //! they call. Compiled twice: with `ssr` into the server, with `hydrate` into the WASM.
 
 pub mod account;
+pub mod alerts;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod charts;
 pub mod components;
 pub mod error;
+pub mod jobs;
 pub mod monitoring;
 pub mod pages;
 pub mod policies;

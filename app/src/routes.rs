@@ -1,11 +1,15 @@
 //! The HTML shell and the route table.
 
+use crate::components::alert_banner::AlertBanner;
 use crate::components::user_menu::{provide_user, UserMenu};
 use crate::pages::account::AccountPage;
+use crate::pages::alerts::AlertsPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::chunks::ChunksPage;
 use crate::pages::hypertable::HypertablePage;
 use crate::pages::hypertables::HypertablesPage;
+use crate::pages::job::JobPage;
+use crate::pages::jobs::JobsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::overview::OverviewPage;
@@ -62,11 +66,15 @@ pub fn App() -> impl IntoView {
                 <UserMenu/>
             </header>
             <main>
+                <AlertBanner/>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=OverviewPage/>
                     <Route path=path!("/hypertables") view=HypertablesPage/>
                     <Route path=path!("/hypertables/:schema/:name") view=HypertablePage/>
                     <Route path=path!("/chunks") view=ChunksPage/>
+                    <Route path=path!("/jobs") view=JobsPage/>
+                    <Route path=path!("/jobs/:id") view=JobPage/>
+                    <Route path=path!("/alerts") view=AlertsPage/>
                     <Route path=path!("/policies") view=PoliciesPage/>
                     <Route path=path!("/policies/:schema/:name") view=PolicyPage/>
                     <Route path=path!("/login") view=LoginPage/>

@@ -1,8 +1,10 @@
 //! The state every handler and server function reads: one value, handed to axum as its
 //! state and to Leptos as context, so it reaches code one way.
 
+use crate::alerts::board::AlertBoard;
 use crate::auth::settings::AuthSettings;
 use crate::error::AppError;
+use crate::jobs::JobConfig;
 use crate::monitoring::feed::Monitor;
 use crate::policies::status::PolicyStatus;
 use crate::tasks::TaskBoard;
@@ -69,6 +71,10 @@ pub struct AppState {
     pub policy_source: Arc<tsdb::policy::desired::PolicySource>,
     /// The latest policy apply.
     pub policies: PolicyStatus,
+    /// Open alerts, published by the job watcher.
+    pub alerts: AlertBoard,
+    /// "Run now" time-out and the webhook.
+    pub job_config: JobConfig,
     /// The effective configuration as `name = value` pairs, secrets already redacted.
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
@@ -91,6 +97,8 @@ impl AppState {
                 managed_patterns: Vec::new(),
             }),
             policies: PolicyStatus::default(),
+            alerts: AlertBoard::default(),
+            job_config: JobConfig::default(),
             configuration: Arc::default(),
             monitor_interval_seconds: 30,
         }

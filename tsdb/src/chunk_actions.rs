@@ -1,4 +1,5 @@
-//! Actions on one chunk (operators): compress it now, audited in the same transaction.
+//! Actions on one chunk (operators): compress it now or decompress it, audited in the same
+//! transaction.
 
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::capabilities::Capabilities;
@@ -6,14 +7,52 @@ use crate::{Error, Result};
 use serde_json::json;
 use sqlx::PgPool;
 
-/// Compresses (converts to the columnstore) one chunk, named by schema and table.
-pub async fn compress(
+/// Which way a chunk is converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// Row store → columnstore (compress).
+    Compress,
+    /// Columnstore → row store (decompress), for example before a backfill.
+    Decompress,
+}
+
+impl Conversion {
+    /// The statement on this version; the chunk's identifier reaches SQL only through
+    /// `format('%I.%I')` and `regclass`.
+    fn statement(self, capabilities: &Capabilities) -> &'static str {
+        match (self, capabilities.uses_columnstore_names()) {
+            (Conversion::Compress, true) => {
+                "CALL convert_to_columnstore(format('%I.%I', $1::text, $2::text)::regclass)"
+            }
+            (Conversion::Compress, false) => {
+                "SELECT compress_chunk(format('%I.%I', $1::text, $2::text)::regclass)::text"
+            }
+            (Conversion::Decompress, true) => {
+                "CALL convert_to_rowstore(format('%I.%I', $1::text, $2::text)::regclass)"
+            }
+            (Conversion::Decompress, false) => {
+                "SELECT decompress_chunk(format('%I.%I', $1::text, $2::text)::regclass)::text"
+            }
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            Conversion::Compress => "chunk.compress",
+            Conversion::Decompress => "chunk.decompress",
+        }
+    }
+}
+
+/// Converts one chunk, named by schema and table, into or out of the columnstore.
+pub async fn convert(
     pool: &PgPool,
     capabilities: &Capabilities,
     actor: &Actor,
     client_addr: Option<&str>,
     schema: &str,
     name: &str,
+    conversion: Conversion,
 ) -> Result<()> {
     capabilities.require_timescaledb()?;
     let mut tx = pool.begin().await?;
@@ -31,18 +70,21 @@ pub async fn compress(
     let Some(status) = status else {
         return Err(Error::NotFound(format!("no chunk named {schema}.{name}")));
     };
-    if status & 1 != 0 {
-        return Err(Error::Conflict(format!(
-            "{schema}.{name} is already compressed"
-        )));
+    let compressed = status & 1 != 0;
+    match (conversion, compressed) {
+        (Conversion::Compress, true) => {
+            return Err(Error::Conflict(format!(
+                "{schema}.{name} is already compressed"
+            )))
+        }
+        (Conversion::Decompress, false) => {
+            return Err(Error::Conflict(format!(
+                "{schema}.{name} is not compressed"
+            )))
+        }
+        _ => {}
     }
-    // The identifier reaches SQL only through format('%I.%I') and regclass.
-    let statement = if capabilities.uses_columnstore_names() {
-        "CALL convert_to_columnstore(format('%I.%I', $1::text, $2::text)::regclass)"
-    } else {
-        "SELECT compress_chunk(format('%I.%I', $1::text, $2::text)::regclass)::text"
-    };
-    sqlx::query(statement)
+    sqlx::query(conversion.statement(capabilities))
         .bind(schema)
         .bind(name)
         .execute(&mut *tx)
@@ -52,11 +94,11 @@ pub async fn compress(
         &Entry {
             actor,
             client_addr,
-            action: "chunk.compress",
+            action: conversion.action(),
             object_type: Some("chunk"),
             object_id: Some(&format!("{schema}.{name}")),
-            before: Some(json!({"compressed": false})),
-            after: Some(json!({"compressed": true})),
+            before: Some(json!({"compressed": compressed})),
+            after: Some(json!({"compressed": !compressed})),
             outcome: Outcome::Success,
             detail: None,
         },

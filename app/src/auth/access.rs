@@ -41,6 +41,16 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/save-policy", Access::Role(Role::Admin)),
     ("/api/fn/apply-policies", Access::Role(Role::Admin)),
     ("/api/fn/revert-policy", Access::Role(Role::Admin)),
+    ("/api/fn/decompress-chunk", Access::Role(Role::Operator)),
+    ("/api/fn/jobs", Access::Role(Role::Viewer)),
+    ("/api/fn/job", Access::Role(Role::Viewer)),
+    ("/api/fn/run-job", Access::Role(Role::Operator)),
+    ("/api/fn/set-job-scheduled", Access::Role(Role::Operator)),
+    ("/api/fn/set-job-schedule", Access::Role(Role::Admin)),
+    ("/api/fn/enable-job-logging", Access::Role(Role::Admin)),
+    ("/api/fn/open-alerts", Access::Role(Role::Viewer)),
+    ("/api/fn/alerts", Access::Role(Role::Viewer)),
+    ("/api/fn/acknowledge-alert", Access::Role(Role::Operator)),
 ];
 
 /// The access a server function requires; `None` when it is not in the table.

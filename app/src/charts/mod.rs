@@ -5,6 +5,7 @@
 pub mod biggest_hypertables;
 pub mod chunk_timeline;
 pub mod compression_bars;
+pub mod job_runs;
 
 /// Bytes to MiB with two decimals, the unit every chart shows.
 pub fn mib(bytes: i64) -> f64 {

@@ -1,5 +1,6 @@
 //! Reusable view pieces: props in, view out.
 
+pub mod alert_banner;
 pub mod chart_canvas;
 pub mod error_panel;
 pub mod freshness;

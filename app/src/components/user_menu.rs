@@ -51,6 +51,8 @@ pub fn UserMenu() -> impl IntoView {
                                 <a href="/hypertables">"Hypertables"</a>
                                 <a href="/chunks">"Chunks"</a>
                                 <a href="/policies">"Policies"</a>
+                                <a href="/jobs">"Jobs"</a>
+                                <a href="/alerts">"Alerts"</a>
                                 {admin.then(|| view! {
                                     <a href="/admin/users">"Users"</a>
                                     <a href="/admin/tokens">"API tokens"</a>

@@ -9,8 +9,8 @@ use tsdb::types::HealthStatus;
 /// The overall status from the last known state, without asking the database: down when
 /// it is not connected or stopped answering, degraded when start-up failed, TimescaleDB
 /// is missing or unsupported, the snapshot is stale, a background task is failing (or
-/// failed in the last few minutes), or steps of the latest policy apply failed; ok
-/// otherwise.
+/// failed in the last few minutes), steps of the latest policy apply failed, or a job
+/// alert is open (acknowledged or not); ok otherwise.
 pub fn assess(state: &AppState) -> HealthStatus {
     if state.pool().is_err() {
         return HealthStatus::Down;
@@ -33,9 +33,16 @@ pub fn assess(state: &AppState) -> HealthStatus {
     let failed_pass = matches!(state.monitor.outcome(), PassOutcome::Failed { .. });
     let troubled_task = !state.tasks.troubled(Utc::now()).is_empty();
     let failing_policy = state.policies.last().is_some_and(|run| run.failed > 0);
+    let open_alert = !state.alerts.open().is_empty();
     match state.phase() {
         StartupPhase::Failed(_) => HealthStatus::Degraded,
-        _ if !timescaledb_ok || stale || failed_pass || troubled_task || failing_policy => {
+        _ if !timescaledb_ok
+            || stale
+            || failed_pass
+            || troubled_task
+            || failing_policy
+            || open_alert =>
+        {
             HealthStatus::Degraded
         }
         _ => HealthStatus::Ok,

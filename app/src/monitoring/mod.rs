@@ -159,16 +159,33 @@ pub async fn refresh_snapshot() -> Result<(), AppError> {
 /// Compresses one chunk now (operators), then refreshes the snapshot.
 #[server(prefix = "/api/fn", endpoint = "compress-chunk")]
 pub async fn compress_chunk(schema: String, name: String) -> Result<(), AppError> {
+    convert_chunk(schema, name, tsdb::chunk_actions::Conversion::Compress).await
+}
+
+/// Decompresses one chunk (operators; before a backfill or an update of old rows), then
+/// refreshes the snapshot.
+#[server(prefix = "/api/fn", endpoint = "decompress-chunk")]
+pub async fn decompress_chunk(schema: String, name: String) -> Result<(), AppError> {
+    convert_chunk(schema, name, tsdb::chunk_actions::Conversion::Decompress).await
+}
+
+#[cfg(feature = "ssr")]
+async fn convert_chunk(
+    schema: String,
+    name: String,
+    conversion: tsdb::chunk_actions::Conversion,
+) -> Result<(), AppError> {
     let (principal, auth) = crate::auth::require(tsdb::types::Role::Operator).await?;
     let state = crate::state::app_state()?;
     let capabilities = state.capabilities().ok_or(AppError::DatabaseUnavailable)?;
-    tsdb::chunk_actions::compress(
+    tsdb::chunk_actions::convert(
         &state.pool()?,
         &capabilities,
         &principal.actor,
         auth.addr(),
         &schema,
         &name,
+        conversion,
     )
     .await?;
     state.monitor.request_refresh();

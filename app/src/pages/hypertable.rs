@@ -105,7 +105,7 @@ fn Detail(d: HypertableDetail, compress: ServerAction<CompressChunk>) -> impl In
                             <tbody>
                                 {d.jobs.iter().map(|j| view! {
                                     <tr>
-                                        <td>{format!("#{} {}", j.id, j.kind)}</td>
+                                        <td><a href=format!("/jobs/{}", j.id)>{format!("#{} {}", j.id, j.kind)}</a></td>
                                         <td>{j.schedule_interval.clone()}</td>
                                         <td>{j.last_run_status.clone().unwrap_or_else(|| "never ran".into())}
                                             {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}</td>

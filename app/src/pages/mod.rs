@@ -1,10 +1,13 @@
 //! One module per route; each owns its resources and its loading, empty and error states.
 
 pub mod account;
+pub mod alerts;
 pub mod audit;
 pub mod chunks;
 pub mod hypertable;
 pub mod hypertables;
+pub mod job;
+pub mod jobs;
 pub mod login;
 pub mod not_found;
 pub mod overview;

@@ -454,6 +454,7 @@ pub async fn prometheus(
         snapshot.as_deref(),
         state.monitor.age_seconds(),
         up,
+        &state.alerts.open(),
         started,
     );
     Ok((

@@ -3,6 +3,7 @@
 //! view. Rendering reads the snapshot only: a scrape never queries the database.
 
 use std::fmt::Write;
+use tsdb::alerts::{Alert, AlertKind};
 use tsdb::facts::Snapshot;
 
 /// Escapes a label value: backslash, double quote and newline.
@@ -34,14 +35,17 @@ fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
 }
 
 /// Renders the exposition. `snapshot` is `None` before the first pass finished;
-/// `age_seconds` is how old it is; `scrape_seconds` how long rendering took so far.
+/// `age_seconds` is how old it is; `alerts` the open job alerts; `scrape_started` when
+/// rendering began.
 pub fn render(
     snapshot: Option<&Snapshot>,
     age_seconds: Option<f64>,
     database_up: bool,
+    alerts: &[Alert],
     scrape_started: std::time::Instant,
 ) -> String {
     let mut out = String::new();
+    render_alerts(&mut out, alerts);
     family(
         &mut out,
         "ms5_database_up",
@@ -102,6 +106,53 @@ pub fn render(
         scrape_started.elapsed().as_secs_f64(),
     );
     out
+}
+
+/// Open alerts by kind (every kind, zero included, so a rule can test `> 0`), and one
+/// series per open alert naming its job.
+fn render_alerts(out: &mut String, alerts: &[Alert]) {
+    family(
+        out,
+        "ms5_alerts_open",
+        "gauge",
+        "Open job alerts (failing: the latest run failed; stale: no success in time).",
+    );
+    for kind in [AlertKind::Failing, AlertKind::Stale] {
+        let count = alerts.iter().filter(|a| a.kind == kind).count();
+        sample(
+            out,
+            "ms5_alerts_open",
+            &[("kind", kind.as_str())],
+            count as f64,
+        );
+    }
+    family(
+        out,
+        "ms5_job_alert",
+        "gauge",
+        "1 for each open job alert; acknowledged says whether someone took it.",
+    );
+    for alert in alerts {
+        let id = alert.job_id.to_string();
+        let hypertable = alert.hypertable.clone().unwrap_or_default();
+        let acknowledged = if alert.acknowledged_at.is_some() {
+            "true"
+        } else {
+            "false"
+        };
+        sample(
+            out,
+            "ms5_job_alert",
+            &[
+                ("job_id", id.as_str()),
+                ("kind", alert.kind.as_str()),
+                ("job_kind", alert.job_kind.as_str()),
+                ("hypertable", hypertable.as_str()),
+                ("acknowledged", acknowledged),
+            ],
+            1.0,
+        );
+    }
 }
 
 /// Reads one figure of a hypertable.
@@ -270,7 +321,7 @@ mod tests {
 
     #[test]
     fn without_a_snapshot_only_liveness_is_reported() {
-        let text = render(None, None, false, std::time::Instant::now());
+        let text = render(None, None, false, &[], std::time::Instant::now());
         assert!(text.contains("ms5_database_up 0\n"), "{text}");
         assert!(text.contains("ms5_timescaledb_up 0\n"), "{text}");
         assert!(!text.contains("ms5_hypertable_bytes"), "{text}");

@@ -3,7 +3,10 @@
 
 use super::CommandError;
 use crate::config::{Profile, Settings};
-use crate::tasks::{self, policy_reconciler, refresher, session_janitor, startup, Lifetime};
+use crate::tasks::{
+    self, job_watcher, policy_reconciler, refresher, session_janitor, startup, webhook_sender,
+    Lifetime,
+};
 use crate::{http, shutdown};
 use app::auth::settings::AuthSettings;
 use app::state::AppState;
@@ -44,7 +47,26 @@ pub fn state_for(settings: &Settings) -> AppState {
     state.configuration = std::sync::Arc::new(settings.describe());
     state.monitor_interval_seconds = settings.monitor_interval_seconds;
     state.policy_source = std::sync::Arc::new(settings.policy_source());
+    state.job_config = app::jobs::JobConfig {
+        run_timeout: Duration::from_secs(u64::from(settings.jobs.run_timeout_seconds)),
+        webhook: settings
+            .jobs
+            .webhook_url
+            .as_deref()
+            .map(crate::config::jobs::redact_webhook),
+    };
     state
+}
+
+/// What the job watcher needs from the configuration.
+pub fn watch_settings(settings: &Settings) -> job_watcher::WatchSettings {
+    job_watcher::WatchSettings {
+        every: Duration::from_secs(u64::from(settings.jobs.alert_check_seconds)),
+        stale_factor: settings.jobs.stale_factor,
+        reminder: (settings.jobs.reminder_minutes > 0)
+            .then(|| Duration::from_secs(u64::from(settings.jobs.reminder_minutes) * 60)),
+        notify: settings.jobs.webhook_url.is_some(),
+    }
 }
 
 /// Session time-outs and cookie policy from the configuration.
@@ -108,6 +130,24 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
         &state,
         &stopped,
         refresher::run,
+    );
+    let watch = watch_settings(&settings);
+    tasks::spawn(
+        &mut background,
+        "job-watcher",
+        Lifetime::UntilShutdown,
+        &state,
+        &stopped,
+        move |state, stopped| job_watcher::run(state, watch, stopped),
+    );
+    let webhook = settings.jobs.webhook_url.clone();
+    tasks::spawn(
+        &mut background,
+        "webhook-sender",
+        Lifetime::UntilShutdown,
+        &state,
+        &stopped,
+        move |state, stopped| webhook_sender::run(state, webhook.clone(), stopped),
     );
     tracing::info!(
         addr = %settings.listen_addr,

@@ -10,6 +10,7 @@
 
 mod console;
 mod demo;
+pub mod jobs;
 mod monitoring;
 mod policies;
 mod sessions;
@@ -124,6 +125,8 @@ pub struct Settings {
     pub metrics_token_required: bool,
     /// Demo data.
     pub demo: DemoSettings,
+    /// Jobs and their alerts.
+    pub jobs: jobs::JobSettings,
     /// The default lifecycle policy (`TIMESCALEDB_*`).
     pub timescaledb: Policy,
     /// `TIMESCALEDB_APPLY_POLICIES_ON_STARTUP`.
@@ -212,6 +215,7 @@ pub fn settings_table() -> impl Iterator<Item = &'static Setting> {
         .chain(monitoring::SETTINGS)
         .chain(demo::SETTINGS)
         .chain(policies::SETTINGS)
+        .chain(jobs::SETTINGS)
 }
 
 /// The environment variable naming the TOML file when `--config` is not given.
@@ -287,6 +291,13 @@ impl Draft {
                     days: 0,
                     equipment: 0,
                     sample_seconds: 0,
+                },
+                jobs: jobs::JobSettings {
+                    run_timeout_seconds: 0,
+                    alert_check_seconds: 0,
+                    stale_factor: 0,
+                    reminder_minutes: 0,
+                    webhook_url: None,
                 },
                 timescaledb: Policy {
                     compression_enabled: true,

@@ -10,10 +10,12 @@
 //! advisory lock from `tsdb::locks` first if it writes (several console instances may
 //! run; exactly one of them should write).
 
+pub mod job_watcher;
 pub mod policy_reconciler;
 pub mod refresher;
 pub mod session_janitor;
 pub mod startup;
+pub mod webhook_sender;
 
 use app::state::AppState;
 use std::future::Future;
@@ -28,6 +30,9 @@ pub enum TaskError {
     /// An engine call failed in a way the task cannot carry on from.
     #[error(transparent)]
     Engine(#[from] tsdb::Error),
+    /// The task cannot be set up (a client it needs cannot be built).
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// Whether a task is meant to run until shutdown or to complete.

@@ -276,6 +276,20 @@ impl AlertEvent {
     }
 }
 
+/// How the webhook fares, for the alerts page.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboxStatus {
+    /// Messages waiting (or being retried).
+    pub pending: i64,
+    /// Messages given up on.
+    pub abandoned: i64,
+    /// The last delivery.
+    pub last_delivered_at: Option<DateTime<Utc>>,
+    /// The error of the latest failed attempt still pending or abandoned.
+    pub last_error: Option<String>,
+}
+
 #[cfg(feature = "db")]
 /// The JSON a webhook receives. `text` makes it readable as is by chat tools that take
 /// a `text` field (Slack, Mattermost, Rocket.Chat incoming webhooks).

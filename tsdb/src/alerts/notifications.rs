@@ -4,11 +4,9 @@
 //! outcome. A message waits for the earlier undelivered messages of its alert, so a
 //! receiver never hears "resolved" before "raised".
 
-use super::{Alert, AlertEvent};
+use super::{Alert, AlertEvent, OutboxStatus};
 use crate::pg_time::PgTimestamp;
 use crate::Result;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor};
 use std::time::Duration;
 
@@ -110,20 +108,6 @@ pub async fn failed(executor: impl PgExecutor<'_>, pending: &Pending, error: &st
     .execute(executor)
     .await?;
     Ok(())
-}
-
-/// How the webhook fares, for the alerts page.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OutboxStatus {
-    /// Messages waiting (or being retried).
-    pub pending: i64,
-    /// Messages given up on.
-    pub abandoned: i64,
-    /// The last delivery.
-    pub last_delivered_at: Option<DateTime<Utc>>,
-    /// The error of the latest failed attempt still pending or abandoned.
-    pub last_error: Option<String>,
 }
 
 /// Counts and the latest outcome.

@@ -87,7 +87,7 @@ fn merge(
     limit: i64,
 ) -> Vec<JobRun> {
     let mut runs: Vec<JobRun> = engine.chain(console).collect();
-    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    runs.sort_by_key(|run| std::cmp::Reverse(run.started_at));
     runs.truncate(usize::try_from(limit).unwrap_or(0));
     runs
 }

@@ -11,7 +11,7 @@ pub mod history;
 pub mod logging;
 
 use crate::alerts::Alert;
-use crate::facts::{JobFacts, SnapshotHeader};
+use crate::facts::JobFacts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -103,8 +103,6 @@ impl ExecutionLogging {
 /// What the jobs page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobsView {
-    /// The snapshot the jobs come from.
-    pub header: Option<SnapshotHeader>,
     /// Every job.
     pub jobs: Vec<JobFacts>,
     /// Whether a scheduler runs jobs on their schedules (none on the embedded database).
@@ -118,8 +116,6 @@ pub struct JobsView {
 /// What one job's page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobDetail {
-    /// The snapshot the job's facts come from.
-    pub header: Option<SnapshotHeader>,
     /// The job.
     pub job: JobFacts,
     /// Its runs, newest first, from TimescaleDB and the console.

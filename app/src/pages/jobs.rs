@@ -1,0 +1,193 @@
+//! Every background job on one page: what it works on, its schedule and next start, its
+//! last run, counts, the latest error with its SQLSTATE, and any open alert; plus whether
+//! a scheduler runs jobs at all and whether successful runs are logged (admins may turn
+//! that on).
+
+use crate::components::error_panel::ErrorPanel;
+use crate::components::live::use_snapshot_updates;
+use crate::components::user_menu::{action_feedback, UserResource};
+use crate::jobs::{get_jobs, EnableJobLogging};
+use crate::url::encode;
+use leptos::prelude::*;
+use tsdb::facts::JobFacts;
+use tsdb::jobs::{ExecutionLogging, JobsView};
+use tsdb::types::{format_time, Role};
+
+/// The jobs page, `/jobs`.
+#[component]
+pub fn JobsPage() -> impl IntoView {
+    let updates = use_snapshot_updates();
+    let enable = ServerAction::<EnableJobLogging>::new();
+    let data = Resource::new(
+        move || (updates.get(), enable.version().get()),
+        |_| get_jobs(),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading the jobs…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                {move || Suspend::new(async move { data.await.map(|v| view! { <JobList v enable/> }) })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// The link to a job's hypertable page, when it works on one.
+pub fn hypertable_link(job: &JobFacts) -> AnyView {
+    match job
+        .hypertable
+        .as_deref()
+        .and_then(|h| h.split_once('.').map(|parts| (h, parts)))
+    {
+        Some((qualified, (schema, name))) => {
+            let href = format!(
+                "/hypertables/{}/{}",
+                encode(schema, false),
+                encode(name, false)
+            );
+            view! { <a href=href class="name">{qualified.to_string()}</a> }.into_any()
+        }
+        None => view! { <span class="muted">"—"</span> }.into_any(),
+    }
+}
+
+/// "running", "paused" or the next start.
+pub fn next_start(job: &JobFacts) -> String {
+    if job.running {
+        "running now".into()
+    } else if !job.scheduled {
+        "paused".into()
+    } else {
+        job.next_start
+            .as_ref()
+            .map(format_time)
+            .unwrap_or_else(|| "—".into())
+    }
+}
+
+/// The last run in words: status, duration and when.
+pub fn last_run(job: &JobFacts) -> String {
+    match (&job.last_run_status, job.last_run_started_at) {
+        (Some(status), Some(at)) => format!(
+            "{status}{} at {}",
+            job.last_run_duration_seconds
+                .map(|d| format!(" in {d:.1} s"))
+                .unwrap_or_default(),
+            format_time(&at)
+        ),
+        _ => "never ran (on its schedule)".into(),
+    }
+}
+
+#[component]
+fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView {
+    let user = expect_context::<UserResource>().0;
+    let mut jobs = v.jobs.clone();
+    let alerted = |job: &JobFacts| v.alerts.iter().any(|a| a.job_id == job.id);
+    // Jobs needing attention first, then by id.
+    jobs.sort_by_key(|j| {
+        (
+            !alerted(j),
+            j.last_run_status.as_deref() != Some("Failed"),
+            j.id,
+        )
+    });
+    let rows = jobs
+        .iter()
+        .map(|j| {
+            let alert = v.alerts.iter().find(|a| a.job_id == j.id).cloned();
+            let failed = j.last_run_status.as_deref() == Some("Failed");
+            let attention = alert.is_some() || failed;
+            view! {
+                <tr data-job=j.id.to_string() class:attention=attention>
+                    <td><a href=format!("/jobs/{}", j.id)>{format!("#{}", j.id)}</a></td>
+                    <td class="name">{j.kind.clone()}</td>
+                    <td>{hypertable_link(j)}</td>
+                    <td>{j.schedule_interval.clone()}</td>
+                    <td>{next_start(j)}</td>
+                    <td>{last_run(j)}</td>
+                    <td class="num">{j.total_runs}</td>
+                    <td class="num">{j.total_runs - j.total_failures}</td>
+                    <td class="num">{j.total_failures}</td>
+                    <td>
+                        {alert.map(|a| view! { <span class="badge bad" data-testid="job-alert">{a.kind.as_str()}</span> " " })}
+                        {j.last_error.clone().map(|e| view! {
+                            <span class="error-text small">{j.last_error_code.clone().map(|c| format!("[{c}] ")).unwrap_or_default()}{e}</span>
+                        })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel">
+            <h1>"Jobs"</h1>
+            <SchedulerNotice scheduler=v.job_scheduler/>
+            <LoggingNotice logging=v.logging enable user/>
+            {if v.jobs.is_empty() {
+                view! { <p class="empty">"No background jobs: no hypertable has a policy yet, and no job was added with add_job."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data" data-testid="jobs">
+                        <thead><tr>
+                            <th>"Job"</th><th>"Runs"</th><th>"On"</th><th>"Every"</th><th>"Next start"</th>
+                            <th>"Last run"</th><th class="num">"Total"</th><th class="num">"Succeeded"</th>
+                            <th class="num">"Failed"</th><th>"Alert / latest error"</th>
+                        </tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Says plainly when nothing runs jobs on their schedules.
+#[component]
+pub fn SchedulerNotice(scheduler: bool) -> impl IntoView {
+    (!scheduler).then(|| view! {
+        <p class="banner warn" data-testid="no-scheduler">
+            "This database has no job scheduler (the embedded devdb, or timescaledb.max_background_workers = 0): "
+            "jobs run only when started by hand with “Run now”, and no job is ever reported stale."
+        </p>
+    })
+}
+
+/// What the history lacks while execution logging is off, and (admins) the switch.
+#[component]
+pub fn LoggingNotice(
+    logging: Option<ExecutionLogging>,
+    enable: ServerAction<EnableJobLogging>,
+    user: Resource<Result<Option<tsdb::access_types::CurrentUser>, crate::error::AppError>>,
+) -> impl IntoView {
+    let Some(logging) = logging else {
+        return ().into_any();
+    };
+    let Some(missing) = logging.missing() else {
+        return view! { <p class="muted small" data-testid="logging-on">"Execution logging is on: every run is recorded."</p> }.into_any();
+    };
+    view! {
+        <div class="banner info" data-testid="logging-off">
+            <p>{missing}</p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let admin = matches!(user.await, Ok(Some(me)) if me.role.includes(Role::Admin));
+                    match (admin, logging.history_available, logging.can_enable) {
+                        (true, true, true) => view! {
+                            <button type="button" data-testid="enable-logging" disabled=move || enable.pending().get()
+                                on:click=move |_| { enable.dispatch(EnableJobLogging {}); }>
+                                {move || if enable.pending().get() { "Turning on…" } else { "Turn on execution logging (ALTER SYSTEM, whole server)" }}
+                            </button>
+                        }.into_any(),
+                        (true, true, false) => view! {
+                            <p class="small">"The console's database role may not change it. A superuser can run: "
+                                <code>"ALTER SYSTEM SET timescaledb.enable_job_execution_logging = on; SELECT pg_reload_conf();"</code></p>
+                        }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Suspense>
+            {action_feedback(enable.value(), "Execution logging is on; new runs are recorded.")}
+        </div>
+    }
+    .into_any()
+}

@@ -112,7 +112,8 @@ async fn every_route_enforces_its_access_for_every_caller() {
         let concrete = route
             .path()
             .replace("{schema}", "factory_telemetry")
-            .replace("{name}", "metric_hist");
+            .replace("{name}", "metric_hist")
+            .replace("{id}", "1");
         let path = concrete.as_str();
         for caller in &callers {
             let reply = caller.apply(console.request("GET", path)).send().await;

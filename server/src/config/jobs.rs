@@ -134,7 +134,7 @@ mod tests {
             "ftp://x/y",
             "hooks.example.com",
             "https://",
-            "http:///path",
+            "http://",
             "mailto:a@b",
         ] {
             let message = parse_webhook_url(bad).unwrap_err();

@@ -17,6 +17,11 @@ use tsdb::types::Role;
 
 /// Test settings: development profile, small demo volume, `url` as the database.
 pub fn settings(url: Option<&str>, demo: bool) -> Settings {
+    settings_with(url, demo, &[])
+}
+
+/// Test settings with `extra` variables on top.
+pub fn settings_with(url: Option<&str>, demo: bool, extra: &[(&'static str, &str)]) -> Settings {
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("MS5_ENV", "development".to_string()),
         ("MS5_DEMO_DATA", demo.to_string()),
@@ -26,6 +31,9 @@ pub fn settings(url: Option<&str>, demo: bool) -> Settings {
     ]);
     if let Some(url) = url {
         vars.insert("DATABASE_URL", url.to_string());
+    }
+    for (name, value) in extra {
+        vars.insert(name, value.to_string());
     }
     Settings::load(None, |name| vars.get(name).cloned()).expect("valid test settings")
 }

@@ -1,0 +1,390 @@
+//! Failure escalation end to end, on the native tier (a real scheduler): a user-defined
+//! job that raises is run by TimescaleDB, the watcher raises an alert (banner, health,
+//! metrics), the webhook reaches a receiver on loopback that fails the first attempt and
+//! gets the retry, the job is fixed and the alert clears with a "resolved" message. Also
+//! the jobs server functions with real sessions: run now and pause/resume change
+//! TimescaleDB's own job; a viewer is refused. On devdb: the pages say jobs run only by
+//! hand, and run now works without a scheduler.
+
+mod support;
+
+use axum::extract::State;
+use axum::routing::post;
+use http::StatusCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{settings_with, Console};
+use tsdb::types::Role;
+
+/// What the receiver got: when, and the JSON.
+type Received = Arc<Mutex<Vec<(Instant, serde_json::Value, u16)>>>;
+
+/// A webhook receiver on loopback that answers 500 to its first request, 200 after.
+async fn receiver() -> (String, Received) {
+    let received: Received = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/hook/secret-path",
+            post(
+                |State(received): State<Received>,
+                 axum::Json(body): axum::Json<serde_json::Value>| async move {
+                    let mut all = received.lock().unwrap();
+                    let status = if all.is_empty() { 500 } else { 200 };
+                    all.push((Instant::now(), body, status));
+                    StatusCode::from_u16(status).unwrap()
+                },
+            ),
+        )
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook/secret-path"), received)
+}
+
+/// Starts the job watcher and webhook sender as `serve` does.
+fn start_alerting(
+    console: &Console,
+    settings: &server::config::Settings,
+) -> tokio::sync::watch::Sender<bool> {
+    let (stop, stopped) = server::shutdown::channel();
+    let watch = server::commands::serve::watch_settings(settings);
+    tokio::spawn(server::tasks::supervise(
+        "job-watcher",
+        server::tasks::Lifetime::UntilShutdown,
+        console.state.clone(),
+        stopped.clone(),
+        move |state, stopped| server::tasks::job_watcher::run(state, watch, stopped),
+    ));
+    let url = settings.jobs.webhook_url.clone();
+    tokio::spawn(server::tasks::supervise(
+        "webhook-sender",
+        server::tasks::Lifetime::UntilShutdown,
+        console.state.clone(),
+        stopped,
+        move |state, stopped| server::tasks::webhook_sender::run(state, url.clone(), stopped),
+    ));
+    stop
+}
+
+async fn flaky_job(pool: &sqlx::PgPool, schedule: &str) -> i32 {
+    sqlx::raw_sql(
+        "CREATE TABLE public.job_switch (fail boolean NOT NULL);
+         INSERT INTO public.job_switch VALUES (true);
+         CREATE PROCEDURE public.check_sensors(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+         BEGIN
+           IF (SELECT fail FROM public.job_switch) THEN
+             RAISE EXCEPTION 'sensor table missing' USING ERRCODE = 'P0001';
+           END IF;
+         END $$;",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query_scalar("SELECT add_job('public.check_sensors', $1::interval)")
+        .bind(schedule)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn wait_for(what: &str, limit: Duration, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn events(received: &Received) -> Vec<(String, u16)> {
+    received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body, status)| (body["event"].as_str().unwrap_or("").to_string(), *status))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed() {
+    let Some(tier) = tsdb::testing::native_tier() else {
+        return;
+    };
+    let database = tier.bare_database("alerts").await;
+    let (hook, received) = receiver().await;
+    let settings = settings_with(
+        Some(&database.url),
+        false,
+        &[
+            ("MS5_ALERT_WEBHOOK_URL", &hook),
+            ("MS5_ALERT_CHECK_SECONDS", "1"),
+        ],
+    );
+    let console = Console::start_with(settings.clone(), Box::new(database)).await;
+    let _alerting = start_alerting(&console, &settings);
+    let pool = console.pool();
+    let job = flaky_job(&pool, "2 seconds").await;
+
+    // The scheduler fails the job by itself; the alert follows.
+    wait_for("an open alert", Duration::from_secs(60), || {
+        !console.state.alerts.open().is_empty()
+    })
+    .await;
+    let alerted_at = Instant::now();
+    let alert = console.state.alerts.open()[0].clone();
+    assert_eq!(alert.job_id, i64::from(job));
+    assert_eq!(
+        alert.message,
+        "last scheduled run failed [P0001]: sensor table missing"
+    );
+    let (failed_at, raised_after): (chrono::DateTime<chrono::Utc>, f64) = sqlx::query_as(
+        "SELECT min(finish_time), extract(epoch FROM $2 - min(finish_time))::float8
+           FROM timescaledb_information.job_errors WHERE job_id = $1",
+    )
+    .bind(job)
+    .bind(alert.raised_at)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+
+    // The banner, health and metrics say so.
+    let viewer = console
+        .add_user("vera", Role::Viewer, "correct horse battery")
+        .await;
+    let _ = viewer;
+    let cookie = console.login("vera", "correct horse battery").await;
+    let page = console.request("GET", "/").cookie(&cookie).send().await;
+    assert!(page.body.contains("1 open job alert"), "{}", page.body);
+    let health = console
+        .request("GET", "/api/v1/monitoring/health")
+        .send()
+        .await;
+    assert!(health.body.contains("degraded"), "{}", health.body);
+    let metrics = console
+        .request("GET", "/metrics")
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert!(
+        metrics.body.contains("ms5_alerts_open{kind=\"failing\"} 1"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics
+            .body
+            .contains(&format!("ms5_job_alert{{job_id=\"{job}\",kind=\"failing\"")),
+        "{}",
+        metrics.body
+    );
+
+    // The receiver refuses the first attempt; the retry (2 s later) is delivered.
+    wait_for("the webhook retry", Duration::from_secs(30), || {
+        events(&received).contains(&("raised".to_string(), 200))
+    })
+    .await;
+    let delivered_at = received
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(_, _, s)| *s == 200)
+        .unwrap()
+        .0;
+    let first = received.lock().unwrap()[0].clone();
+    assert_eq!((first.1["event"].as_str(), first.2), (Some("raised"), 500));
+    assert_eq!(
+        first.1["text"],
+        format!("ALERT: job {job} (check_sensors) is failing: last scheduled run failed [P0001]: sensor table missing")
+    );
+    println!(
+        "failure at {failed_at}: alert raised {raised_after:.2} s after it; webhook delivered (after one refused attempt) {:.2} s after the alert",
+        delivered_at.duration_since(alerted_at).as_secs_f64()
+    );
+
+    // Fixed: the next scheduled run succeeds, the alert clears, "resolved" is posted.
+    sqlx::query("UPDATE public.job_switch SET fail = false")
+        .execute(&pool)
+        .await
+        .unwrap();
+    wait_for("the alert to clear", Duration::from_secs(60), || {
+        console.state.alerts.open().is_empty()
+    })
+    .await;
+    wait_for("the resolved message", Duration::from_secs(30), || {
+        events(&received).contains(&("resolved".to_string(), 200))
+    })
+    .await;
+    let resolved = received.lock().unwrap().last().unwrap().1.clone();
+    assert_eq!(
+        resolved["text"],
+        format!("RESOLVED: job {job} (check_sensors) is no longer failing")
+    );
+    assert!(resolved["alert"]["cleared_at"].is_string(), "{resolved}");
+    let health = console
+        .request("GET", "/api/v1/monitoring/health")
+        .send()
+        .await;
+    assert!(!health.body.contains("degraded"), "{}", health.body);
+    assert_eq!(
+        events(&received),
+        [
+            ("raised".to_string(), 500),
+            ("raised".to_string(), 200),
+            ("resolved".to_string(), 200)
+        ],
+        "one message per change, none repeated"
+    );
+}
+
+/// Calls a server function with a session; the status and the body.
+async fn call(
+    console: &Console,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let reply = console
+        .request("POST", path)
+        .cookie(cookie)
+        .form(form)
+        .send()
+        .await;
+    (reply.status, reply.body)
+}
+
+async fn job_state(pool: &sqlx::PgPool, job: i32) -> bool {
+    sqlx::query_scalar("SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = $1")
+        .bind(job)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Run now, pause and resume through the server functions, and what each role may do.
+async fn operate(console: &Console, job: i32) {
+    console
+        .add_user("otto", Role::Operator, "correct horse battery")
+        .await;
+    console
+        .add_user("vera", Role::Viewer, "correct horse battery")
+        .await;
+    let otto = console.login("otto", "correct horse battery").await;
+    let vera = console.login("vera", "correct horse battery").await;
+    let id = job.to_string();
+
+    let (status, body) = call(console, &otto, "/api/fn/run-job", &[("id", &id)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let run: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(run["succeeded"], false, "{body}");
+    assert_eq!(run["sqlstate"], "P0001");
+    assert_eq!(run["source"], "console");
+
+    let (status, body) = call(console, &otto, "/api/fn/run-job", &[("id", "abc")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.contains("job id: expected a positive whole number"),
+        "{body}"
+    );
+    let (status, _) = call(console, &vera, "/api/fn/run-job", &[("id", &id)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, body) = call(
+        console,
+        &otto,
+        "/api/fn/set-job-scheduled",
+        &[("id", &id), ("scheduled", "false")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!job_state(&console.pool(), job).await);
+    let (status, _) = call(
+        console,
+        &vera,
+        "/api/fn/set-job-scheduled",
+        &[("id", &id), ("scheduled", "true")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        !job_state(&console.pool(), job).await,
+        "the viewer changed nothing"
+    );
+    let (status, _) = call(
+        console,
+        &otto,
+        "/api/fn/set-job-scheduled",
+        &[("id", &id), ("scheduled", "true")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(job_state(&console.pool(), job).await);
+    // Rescheduling is for admins.
+    let (status, _) = call(
+        console,
+        &otto,
+        "/api/fn/set-job-schedule",
+        &[("id", &id), ("schedule_interval", "2 hours")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The viewer reads the job's page: the console's run, no action buttons.
+    let page = console
+        .request("GET", &format!("/jobs/{job}"))
+        .cookie(&vera)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("data-source=\"console\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("sensor table missing"));
+    assert!(page.body.contains("Read-only"), "{}", page.body);
+    assert!(!page.body.contains("data-testid=\"run-now\""));
+    let page = console
+        .request("GET", &format!("/jobs/{job}"))
+        .cookie(&otto)
+        .send()
+        .await;
+    assert!(
+        page.body.contains("data-testid=\"run-now\""),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn operators_run_pause_and_resume_jobs_on_the_native_tier() {
+    let Some(tier) = tsdb::testing::native_tier() else {
+        return;
+    };
+    let database = tier.bare_database("jobs_fns").await;
+    let console = Console::start_with(
+        settings_with(Some(&database.url), false, &[]),
+        Box::new(database),
+    )
+    .await;
+    let job = flaky_job(&console.pool(), "1 day").await;
+    operate(&console, job).await;
+}
+
+#[tokio::test]
+async fn without_a_scheduler_the_pages_say_so_and_run_now_works() {
+    let console = Console::start(false).await;
+    let job = flaky_job(&console.pool(), "1 hour").await;
+    operate(&console, job).await;
+    let admin = console.login("vera", "correct horse battery").await;
+    let page = console.request("GET", "/jobs").cookie(&admin).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("no job scheduler"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("data-job=\"{job}\"")),
+        "{}",
+        page.body
+    );
+}

@@ -181,6 +181,39 @@ async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed()
         metrics.body
     );
 
+    // REST: ops tools read the same alert; an operator's token acknowledges it once.
+    let reader = console.add_token("grafana", Role::Viewer).await;
+    let listed = console
+        .request("GET", "/api/v1/alerts")
+        .bearer(&reader)
+        .send()
+        .await;
+    let listed: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+    assert_eq!(listed["open"][0]["job_id"], job, "{listed}");
+    assert_eq!(
+        listed["webhook"],
+        format!(
+            "http://{}/…",
+            hook.trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap()
+        )
+    );
+    let pager = console.add_token("pager", Role::Operator).await;
+    let path = format!("/api/v1/alerts/acknowledge?id={}", alert.id);
+    let refused = console.request("POST", &path).bearer(&reader).send().await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let acknowledged = console.request("POST", &path).bearer(&pager).send().await;
+    assert_eq!(acknowledged.status, StatusCode::OK, "{}", acknowledged.body);
+    assert!(
+        acknowledged.body.contains("\"acknowledged_by\":\"pager\""),
+        "{}",
+        acknowledged.body
+    );
+    let twice = console.request("POST", &path).bearer(&pager).send().await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+
     // The receiver refuses the first attempt; the retry (2 s later) is delivered.
     wait_for("the webhook retry", Duration::from_secs(30), || {
         events(&received).contains(&("raised".to_string(), 200))

@@ -21,6 +21,8 @@ use utoipa_axum::routes;
     tags(
         (name = "monitoring", description = "Health, sizes, compression, chunks, jobs"),
         (name = "policies", description = "Data-lifecycle policies: desired, live, drift, plan, apply"),
+        (name = "jobs", description = "Background jobs: runs, run now, pause, resume"),
+        (name = "alerts", description = "Failing and stale jobs: open alerts, history, acknowledge"),
         (name = "docs", description = "This document")
     )
 )]

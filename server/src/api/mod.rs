@@ -5,9 +5,11 @@
 //! A new route: a handler with `#[utoipa::path]` in its resource module, one `.route(...)`
 //! line in that module's `routes()`, and the role check inside the handler.
 
+pub mod alerts;
 pub mod docs;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod me;
 pub mod monitoring;
 pub mod policies;
@@ -28,6 +30,8 @@ pub fn declared() -> Routes {
         .merge(monitoring::routes())
         .merge(me::routes())
         .merge(policies::routes())
+        .merge(jobs::routes())
+        .merge(alerts::routes())
         .merge(docs::routes())
 }
 

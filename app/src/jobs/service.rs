@@ -1,0 +1,137 @@
+//! What the jobs server functions and the REST handlers share once they have authorized
+//! the caller and validated the input: read the jobs (from the database, not the
+//! snapshot, so an action shows at once), act on one, and then ask the refresher for a
+//! fresh pass and the watcher for a look.
+
+use super::HISTORY;
+use crate::error::AppError;
+use crate::state::AppState;
+use sqlx::{PgConnection, PgPool};
+use tsdb::audit::Actor;
+use tsdb::capabilities::Capabilities;
+use tsdb::facts::JobFacts;
+use tsdb::jobs::{ExecutionLogging, JobDetail, JobRun, JobsView};
+
+/// The pool and capabilities once TimescaleDB is usable.
+fn ready(state: &AppState) -> Result<(PgPool, Capabilities), AppError> {
+    let pool = state.pool()?;
+    let capabilities = state.capabilities().ok_or(AppError::DatabaseUnavailable)?;
+    capabilities.require_timescaledb()?;
+    Ok((pool, capabilities))
+}
+
+async fn facts(conn: &mut PgConnection) -> Result<Vec<JobFacts>, AppError> {
+    Ok(tsdb::monitoring::jobs::jobs(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|row| row.facts)
+        .collect())
+}
+
+/// The logging state, or none (logged) when it cannot be read: the page still shows.
+async fn logging(conn: &mut PgConnection, capabilities: &Capabilities) -> Option<ExecutionLogging> {
+    match tsdb::jobs::logging::state(conn, capabilities).await {
+        Ok(state) => Some(state),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the execution logging setting");
+            None
+        }
+    }
+}
+
+/// Every job, whether a scheduler runs them, whether successes are logged, open alerts.
+pub async fn list(state: &AppState) -> Result<JobsView, AppError> {
+    let (pool, capabilities) = ready(state)?;
+    let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
+    Ok(JobsView {
+        jobs: facts(&mut conn).await?,
+        job_scheduler: capabilities.has_job_scheduler(),
+        logging: logging(&mut conn, &capabilities).await,
+        alerts: state.alerts.open(),
+    })
+}
+
+/// One job with its runs and its alerts.
+pub async fn detail(state: &AppState, id: i32) -> Result<JobDetail, AppError> {
+    let (pool, capabilities) = ready(state)?;
+    let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
+    let job = facts(&mut conn)
+        .await?
+        .into_iter()
+        .find(|j| j.id == i64::from(id))
+        .ok_or_else(|| AppError::NotFound(format!("no job with id {id}")))?;
+    Ok(JobDetail {
+        job,
+        runs: tsdb::jobs::history::runs(&mut conn, &capabilities, id, HISTORY).await?,
+        alerts: tsdb::alerts::store::recent(&mut *conn, Some(id), 20).await?,
+        job_scheduler: capabilities.has_job_scheduler(),
+        logging: logging(&mut conn, &capabilities).await,
+    })
+}
+
+fn after_action(state: &AppState) {
+    state.monitor.request_refresh();
+    state.alerts.nudge_watcher();
+}
+
+/// Runs a job now and waits for it.
+pub async fn run(
+    state: &AppState,
+    actor: &Actor,
+    client_addr: Option<&str>,
+    id: i32,
+) -> Result<JobRun, AppError> {
+    let (pool, capabilities) = ready(state)?;
+    let run = tsdb::jobs::actions::run_now(
+        &pool,
+        &capabilities,
+        actor,
+        client_addr,
+        id,
+        state.job_config.run_timeout,
+    )
+    .await?;
+    after_action(state);
+    Ok(run)
+}
+
+/// Pauses or resumes a job.
+pub async fn set_scheduled(
+    state: &AppState,
+    actor: &Actor,
+    client_addr: Option<&str>,
+    id: i32,
+    scheduled: bool,
+) -> Result<(), AppError> {
+    let (pool, capabilities) = ready(state)?;
+    tsdb::jobs::actions::set_scheduled(&pool, &capabilities, actor, client_addr, id, scheduled)
+        .await?;
+    after_action(state);
+    Ok(())
+}
+
+/// Changes a job's schedule.
+pub async fn set_schedule(
+    state: &AppState,
+    actor: &Actor,
+    client_addr: Option<&str>,
+    id: i32,
+    interval: tsdb::interval::PolicyInterval,
+) -> Result<(), AppError> {
+    let (pool, capabilities) = ready(state)?;
+    tsdb::jobs::actions::set_schedule(&pool, &capabilities, actor, client_addr, id, interval)
+        .await?;
+    after_action(state);
+    Ok(())
+}
+
+/// Turns on TimescaleDB's execution logging.
+pub async fn enable_logging(
+    state: &AppState,
+    actor: &Actor,
+    client_addr: Option<&str>,
+) -> Result<(), AppError> {
+    let (pool, capabilities) = ready(state)?;
+    tsdb::jobs::logging::enable(&pool, &capabilities, actor, client_addr).await?;
+    Ok(())
+}

@@ -35,6 +35,19 @@ pub fn build(runs: &[JobRun]) -> Chart {
             })
             .collect()
     };
+    // With few runs ECharts would stretch each bar across its whole slot.
+    let width = (finished.len() < 24).then_some("28");
+    let bar = |name: &str, colour: &str, data: Vec<f64>| {
+        let bar = Bar::new()
+            .name(name)
+            .stack("runs")
+            .item_style(ItemStyle::new().color(colour))
+            .data(data);
+        match width {
+            Some(w) => bar.bar_width(w),
+            None => bar,
+        }
+    };
     Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().top("0"))
@@ -48,20 +61,8 @@ pub fn build(runs: &[JobRun]) -> Chart {
         )
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
         .y_axis(Axis::new().type_(AxisType::Value).name("seconds"))
-        .series(
-            Bar::new()
-                .name("Succeeded")
-                .stack("runs")
-                .item_style(ItemStyle::new().color(COMPRESSED))
-                .data(pick(true)),
-        )
-        .series(
-            Bar::new()
-                .name("Failed")
-                .stack("runs")
-                .item_style(ItemStyle::new().color(BACKLOG))
-                .data(pick(false)),
-        )
+        .series(bar("Succeeded", COMPRESSED, pick(true)))
+        .series(bar("Failed", BACKLOG, pick(false)))
         .data_zoom(DataZoom::new().start(0).end(100))
 }
 

@@ -7,9 +7,12 @@ use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::{action_feedback, UserResource};
 use crate::jobs::{get_job, EnableJobLogging, RunJob, SetJobSchedule, SetJobScheduled};
-use crate::pages::jobs::{hypertable_link, last_run, next_start, LoggingNotice, SchedulerNotice};
+use crate::pages::jobs::{
+    hypertable_link, last_run, next_start, run_duration, LoggingNotice, SchedulerNotice,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use tsdb::alerts::schedule_text;
 use tsdb::jobs::{JobDetail, JobRun};
 use tsdb::types::{format_time, Role};
 
@@ -88,10 +91,10 @@ fn Detail(d: JobDetail, actions: Actions) -> impl IntoView {
             <table class="data compact" data-testid="job-facts">
                 <tbody>
                     <tr><th>"Works on"</th><td>{hypertable_link(&j)}</td></tr>
-                    <tr><th>"Every"</th><td data-testid="job-schedule">{j.schedule_interval.clone()}</td></tr>
+                    <tr><th>"Every"</th><td data-testid="job-schedule">{schedule_text(&j)}</td></tr>
                     <tr><th>"Scheduled"</th><td data-testid="job-scheduled">{if j.scheduled { "yes" } else { "no (paused)" }}</td></tr>
-                    <tr><th>"Next start"</th><td>{next_start(&j)}</td></tr>
-                    <tr><th>"Last run (scheduler)"</th><td>{last_run(&j)}</td></tr>
+                    <tr><th>"Next start"</th><td>{next_start(&j, false)}</td></tr>
+                    <tr><th>"Last run (scheduler)"</th><td>{last_run(&j, false)}</td></tr>
                     <tr><th>"Last success"</th><td>{j.last_successful_finish.as_ref().map(format_time).unwrap_or_else(|| "never".into())}</td></tr>
                     <tr><th>"Runs / failures"</th><td>{format!("{} / {}", j.total_runs, j.total_failures)}</td></tr>
                     <tr><th>"Latest error"</th><td>
@@ -230,7 +233,7 @@ fn RunHistory(runs: Vec<JobRun>) -> impl IntoView {
                         <td>{format_time(&r.started_at)}</td>
                         <td><span class="badge">{r.source.as_str()}</span></td>
                         <td>{r.started_by.clone().unwrap_or_else(|| "—".into())}</td>
-                        <td class="num">{r.duration_seconds().map(|d| format!("{d:.2} s")).unwrap_or_else(|| "—".into())}</td>
+                        <td class="num">{r.duration_seconds().map(run_duration).unwrap_or_else(|| "—".into())}</td>
                         <td class=if r.succeeded == Some(false) { "error-text" } else { "" }>{r.outcome()}</td>
                         <td class="small">{r.sqlstate.clone().map(|c| format!("[{c}] ")).unwrap_or_default()}{r.message.clone().unwrap_or_default()}</td>
                     </tr>

@@ -9,6 +9,7 @@ use crate::components::user_menu::{action_feedback, UserResource};
 use crate::jobs::{get_jobs, EnableJobLogging};
 use crate::url::encode;
 use leptos::prelude::*;
+use tsdb::alerts::schedule_text;
 use tsdb::facts::JobFacts;
 use tsdb::jobs::{ExecutionLogging, JobsView};
 use tsdb::types::{format_time, Role};
@@ -50,8 +51,24 @@ pub fn hypertable_link(job: &JobFacts) -> AnyView {
     }
 }
 
-/// "running", "paused" or the next start.
-pub fn next_start(job: &JobFacts) -> String {
+/// A time in a table cell: month, day and minute (UTC), the rest in the tooltip.
+fn short_time(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%m-%d %H:%M").to_string()
+}
+
+/// Seconds as a run's duration: "0.04 s", "12.3 s", "5 min 2 s".
+pub fn run_duration(seconds: f64) -> String {
+    if seconds < 10.0 {
+        format!("{seconds:.2} s")
+    } else if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        tsdb::alerts::human_duration(chrono::Duration::seconds(seconds as i64))
+    }
+}
+
+/// "running", "paused" or the next start; `short` for table cells.
+pub fn next_start(job: &JobFacts, short: bool) -> String {
     if job.running {
         "running now".into()
     } else if !job.scheduled {
@@ -59,20 +76,24 @@ pub fn next_start(job: &JobFacts) -> String {
     } else {
         job.next_start
             .as_ref()
-            .map(format_time)
+            .map(if short { short_time } else { format_time })
             .unwrap_or_else(|| "—".into())
     }
 }
 
-/// The last run in words: status, duration and when.
-pub fn last_run(job: &JobFacts) -> String {
+/// The last run in words: status, duration and when; `short` for table cells.
+pub fn last_run(job: &JobFacts, short: bool) -> String {
     match (&job.last_run_status, job.last_run_started_at) {
         (Some(status), Some(at)) => format!(
-            "{status}{} at {}",
+            "{status}{} · {}",
             job.last_run_duration_seconds
-                .map(|d| format!(" in {d:.1} s"))
+                .map(|d| format!(" in {}", run_duration(d)))
                 .unwrap_or_default(),
-            format_time(&at)
+            if short {
+                short_time(&at)
+            } else {
+                format_time(&at)
+            }
         ),
         _ => "never ran (on its schedule)".into(),
     }
@@ -102,11 +123,10 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
                     <td><a href=format!("/jobs/{}", j.id)>{format!("#{}", j.id)}</a></td>
                     <td class="name">{j.kind.clone()}</td>
                     <td>{hypertable_link(j)}</td>
-                    <td>{j.schedule_interval.clone()}</td>
-                    <td>{next_start(j)}</td>
-                    <td>{last_run(j)}</td>
+                    <td>{schedule_text(j)}</td>
+                    <td title=j.next_start.as_ref().map(format_time)>{next_start(j, true)}</td>
+                    <td title=j.last_run_started_at.as_ref().map(format_time)>{last_run(j, true)}</td>
                     <td class="num">{j.total_runs}</td>
-                    <td class="num">{j.total_runs - j.total_failures}</td>
                     <td class="num">{j.total_failures}</td>
                     <td>
                         {alert.map(|a| view! { <span class="badge bad" data-testid="job-alert">{a.kind.as_str()}</span> " " })}
@@ -129,8 +149,8 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
                 view! {
                     <table class="data" data-testid="jobs">
                         <thead><tr>
-                            <th>"Job"</th><th>"Runs"</th><th>"On"</th><th>"Every"</th><th>"Next start"</th>
-                            <th>"Last run"</th><th class="num">"Total"</th><th class="num">"Succeeded"</th>
+                            <th>"Job"</th><th>"Runs"</th><th>"On"</th><th>"Every"</th><th>"Next start (UTC)"</th>
+                            <th>"Last run (UTC)"</th><th class="num">"Runs"</th>
                             <th class="num">"Failed"</th><th>"Alert / latest error"</th>
                         </tr></thead>
                         <tbody>{rows}</tbody>

@@ -138,12 +138,12 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             <section class="panel" data-testid="failing-jobs">
                 <h2>"Failing jobs"</h2>
                 {if failing.is_empty() {
-                    view! { <p class="muted">{format!("None of {} jobs failed its last run.", o.jobs.len())}</p> }.into_any()
+                    view! { <p class="muted">{format!("None of {} jobs failed its last run. ", o.jobs.len())} <a href="/jobs">"All jobs →"</a></p> }.into_any()
                 } else {
                     view! {
                         <ul class="plain">
                             {failing.into_iter().map(|j| view! {
-                                <li><strong>{format!("#{} {}", j.id, j.kind)}</strong> " on " {j.hypertable.clone().unwrap_or_default()}
+                                <li><a href=format!("/jobs/{}", j.id)><strong>{format!("#{} {}", j.id, j.kind)}</strong></a> " on " {j.hypertable.clone().unwrap_or_default()}
                                     <span class="muted small">{format!(" · {} failures of {} runs", j.total_failures, j.total_runs)}</span>
                                     {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}
                                     {j.known_cause.clone().map(|c| view! { <div class="small" data-testid="known-cause">{c}</div> })}

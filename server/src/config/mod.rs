@@ -1,7 +1,7 @@
 //! The console's configuration: defaults, then a TOML file, then environment variables.
 //!
 //! Every setting is one entry of a table (`setting::Setting`), split by concern into
-//! `console`, `sessions`, `monitoring`, `demo` and `policies`: its variable, file key,
+//! `console`, `sessions`, `monitoring`, `demo`, `policies` and `jobs`: its variable, file key,
 //! default, parser, display and description. Every value is parsed by that one entry
 //! whatever its source, so an error names the variable (or file key), the value and the
 //! accepted form the same way everywhere. All errors are collected and reported together,

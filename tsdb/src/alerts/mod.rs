@@ -215,7 +215,7 @@ fn staleness(
         Some(success) if now - success > allowed => Some(format!(
             "no successful run for {} (scheduled every {}, alert after {} schedules)",
             human_duration(now - success),
-            job.schedule_interval,
+            schedule_text(job),
             rules.stale_factor
         )),
         Some(_) => None,
@@ -227,28 +227,46 @@ fn staleness(
                 format!(
                     "never ran successfully and its start is {} overdue (scheduled every {})",
                     human_duration(now - next),
-                    job.schedule_interval
+                    schedule_text(job)
                 )
             }),
     }
 }
 
-/// "3 h 12 min", "2 days 4 h", "45 s".
+/// "3 h 12 min", "2 days 4 h", "12 h", "45 s": the two largest units, zeros left out.
 pub fn human_duration(duration: Duration) -> String {
     let seconds = duration.num_seconds().max(0);
-    let (days, hours, minutes) = (
+    let (days, hours, minutes, rest) = (
         seconds / 86_400,
         seconds % 86_400 / 3600,
         seconds % 3600 / 60,
+        seconds % 60,
     );
+    let unit = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let pair = |big: String, small: i64, one: &str, many: &str| {
+        if small == 0 {
+            big
+        } else {
+            format!("{big} {}", unit(small, one, many))
+        }
+    };
     if days > 0 {
-        format!("{days} day{} {hours} h", if days == 1 { "" } else { "s" })
+        pair(unit(days, "day", "days"), hours, "h", "h")
     } else if hours > 0 {
-        format!("{hours} h {minutes} min")
+        pair(format!("{hours} h"), minutes, "min", "min")
     } else if minutes > 0 {
-        format!("{minutes} min")
+        pair(format!("{minutes} min"), rest, "s", "s")
     } else {
         format!("{seconds} s")
+    }
+}
+
+/// A job's schedule as people say it ("12 h", "1 min"); TimescaleDB's text when odd.
+pub fn schedule_text(job: &JobFacts) -> String {
+    if job.schedule_seconds >= 1.0 && job.schedule_seconds.fract() == 0.0 {
+        human_duration(Duration::seconds(job.schedule_seconds as i64))
+    } else {
+        job.schedule_interval.clone()
     }
 }
 
@@ -493,5 +511,15 @@ mod tests {
         assert_eq!(human_duration(Duration::seconds(45)), "45 s");
         assert_eq!(human_duration(Duration::minutes(61)), "1 h 1 min");
         assert_eq!(human_duration(Duration::hours(52)), "2 days 4 h");
+        assert_eq!(human_duration(Duration::hours(12)), "12 h");
+        assert_eq!(human_duration(Duration::hours(24)), "1 day");
+        assert_eq!(human_duration(Duration::seconds(90)), "1 min 30 s");
+        let mut every = JobFacts {
+            schedule_seconds: 43_200.0,
+            ..job(1)
+        };
+        assert_eq!(schedule_text(&every), "12 h");
+        every.schedule_seconds = 0.5;
+        assert_eq!(schedule_text(&every), "01:00:00");
     }
 }

@@ -14,6 +14,7 @@ use http::StatusCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{settings_with, Console};
+use tsdb::testing::flaky_job;
 use tsdb::types::Role;
 
 /// What the receiver got: when, and the JSON.
@@ -67,27 +68,6 @@ fn start_alerting(
     stop
 }
 
-async fn flaky_job(pool: &sqlx::PgPool, schedule: &str) -> i32 {
-    sqlx::raw_sql(
-        "CREATE TABLE public.job_switch (fail boolean NOT NULL);
-         INSERT INTO public.job_switch VALUES (true);
-         CREATE PROCEDURE public.check_sensors(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-         BEGIN
-           IF (SELECT fail FROM public.job_switch) THEN
-             RAISE EXCEPTION 'sensor table missing' USING ERRCODE = 'P0001';
-           END IF;
-         END $$;",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query_scalar("SELECT add_job('public.check_sensors', $1::interval)")
-        .bind(schedule)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
 async fn wait_for(what: &str, limit: Duration, check: impl Fn() -> bool) {
     let deadline = Instant::now() + limit;
     while !check() {
@@ -126,7 +106,7 @@ async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed()
     let console = Console::start_with(settings.clone(), Box::new(database)).await;
     let _alerting = start_alerting(&console, &settings);
     let pool = console.pool();
-    let job = flaky_job(&pool, "2 seconds").await;
+    let job = flaky_job::create(&pool, "2 seconds", "0 seconds").await;
 
     // The scheduler fails the job by itself; the alert follows.
     wait_for("an open alert", Duration::from_secs(60), || {
@@ -238,10 +218,7 @@ async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed()
     );
 
     // Fixed: the next scheduled run succeeds, the alert clears, "resolved" is posted.
-    sqlx::query("UPDATE public.job_switch SET fail = false")
-        .execute(&pool)
-        .await
-        .unwrap();
+    flaky_job::set_failing(&pool, false).await;
     wait_for("the alert to clear", Duration::from_secs(60), || {
         console.state.alerts.open().is_empty()
     })
@@ -402,14 +379,14 @@ async fn operators_run_pause_and_resume_jobs_on_the_native_tier() {
         Box::new(database),
     )
     .await;
-    let job = flaky_job(&console.pool(), "1 day").await;
+    let job = flaky_job::create(&console.pool(), "1 day", "1 day").await;
     operate(&console, job).await;
 }
 
 #[tokio::test]
 async fn without_a_scheduler_the_pages_say_so_and_run_now_works() {
     let console = Console::start(false).await;
-    let job = flaky_job(&console.pool(), "1 hour").await;
+    let job = flaky_job::create(&console.pool(), "1 hour", "1 day").await;
     operate(&console, job).await;
     let admin = console.login("vera", "correct horse battery").await;
     let page = console.request("GET", "/jobs").cookie(&admin).send().await;

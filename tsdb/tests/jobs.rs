@@ -12,6 +12,7 @@ use tsdb::alerts::{evaluate, AlertKind, AlertRules};
 use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::jobs::{actions, history, logging, RunSource};
+use tsdb::testing::flaky_job::{self, set_failing};
 use tsdb::testing::{connect, native_tier, DevDb};
 use tsdb::Error;
 
@@ -26,42 +27,6 @@ const RULES: AlertRules = AlertRules {
     stale_factor: 3,
     scheduler: true,
 };
-
-/// A user-defined job that fails while `job_switch.fail` is true.
-async fn flaky_job(pool: &sqlx::PgPool, schedule: &str, delay_start: bool) -> i32 {
-    sqlx::raw_sql(
-        "CREATE TABLE public.job_switch (fail boolean NOT NULL, sleep float8 NOT NULL DEFAULT 0);
-         INSERT INTO public.job_switch VALUES (true);
-         CREATE PROCEDURE public.check_sensors(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-         BEGIN
-           PERFORM pg_sleep((SELECT sleep FROM public.job_switch));
-           IF (SELECT fail FROM public.job_switch) THEN
-             RAISE EXCEPTION 'sensor table missing' USING ERRCODE = 'P0001';
-           END IF;
-         END $$;",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    let initial = if delay_start { "1 day" } else { "0 seconds" };
-    sqlx::query_scalar(
-        "SELECT add_job('public.check_sensors', $1::interval,
-                        initial_start => now() + $2::interval)",
-    )
-    .bind(schedule)
-    .bind(initial)
-    .fetch_one(pool)
-    .await
-    .unwrap()
-}
-
-async fn set_failing(pool: &sqlx::PgPool, fail: bool) {
-    sqlx::query("UPDATE public.job_switch SET fail = $1")
-        .bind(fail)
-        .execute(pool)
-        .await
-        .unwrap();
-}
 
 async fn conditions(pool: &sqlx::PgPool, rules: AlertRules) -> Vec<tsdb::alerts::Condition> {
     let mut conn = pool.acquire().await.unwrap();
@@ -89,7 +54,7 @@ async fn scheduled(pool: &sqlx::PgPool, job: i32) -> (bool, String) {
 async fn scenario(pool: &sqlx::PgPool, rules: AlertRules) {
     tsdb::migrations::run(pool).await.unwrap();
     let capabilities = Capabilities::probe(pool).await.unwrap();
-    let job = flaky_job(pool, "1 hour", true).await;
+    let job = flaky_job::create(pool, "1 hour", "1 day").await;
     let timeout = Duration::from_secs(60);
 
     // Run now: the job's failure is the run's outcome, with its code and message.
@@ -144,6 +109,10 @@ async fn scenario(pool: &sqlx::PgPool, rules: AlertRules) {
     assert_eq!(acknowledged.acknowledged_by.as_deref(), Some("olga"));
     let twice = store::acknowledge(&mut conn, &olga(), None, open[0].id).await;
     assert!(matches!(twice, Err(Error::Conflict(_))), "{twice:?}");
+    let quiet = reconcile(&mut conn, &found, true, Some(Duration::ZERO))
+        .await
+        .unwrap();
+    assert!(quiet.reminded.is_empty());
 
     // Fixed, run again: no condition, the alert clears and "resolved" is queued, but it
     // waits for the undelivered "raised" before it.
@@ -286,7 +255,7 @@ async fn the_scheduler_fails_a_job_the_watcher_alerts_and_logging_shows_successe
     let pool = database.pool(4).await;
     tsdb::migrations::run(&pool).await.unwrap();
     let capabilities = Capabilities::probe(&pool).await.unwrap();
-    let job = flaky_job(&pool, "1 second", false).await;
+    let job = flaky_job::create(&pool, "1 second", "0 seconds").await;
 
     // Nobody runs it: the scheduler does, and fails; the alert names the error and code.
     wait_until("a scheduled failure", || async {
@@ -351,10 +320,7 @@ async fn the_scheduler_fails_a_job_the_watcher_alerts_and_logging_shows_successe
     actions::set_scheduled(&pool, &capabilities, &olga(), None, job, false)
         .await
         .unwrap();
-    sqlx::query("UPDATE public.job_switch SET sleep = 2")
-        .execute(&pool)
-        .await
-        .unwrap();
+    flaky_job::set_sleep(&pool, 2.0).await;
     let timeout = Duration::from_secs(60);
     let actor = olga();
     let (first, second) = tokio::join!(

@@ -2,8 +2,8 @@
 //! coloured by compression state (two stacked series, one of them empty per chunk).
 
 use super::mib;
-use charming::component::{Axis, DataZoom, Grid, Legend};
-use charming::element::{AxisLabel, AxisType, ItemStyle, Tooltip, Trigger};
+use charming::component::{Axis, DataZoom};
+use charming::element::{AxisLabel, AxisType, ItemStyle};
 use charming::series::Bar;
 use charming::Chart;
 use tsdb::facts::ChunkFacts;
@@ -48,17 +48,7 @@ pub fn build(chunks: &[ChunkFacts]) -> Chart {
             .map(|c| if wanted(c) { mib(c.total_bytes) } else { 0.0 })
             .collect()
     };
-    let mut chart = Chart::new()
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().top("0"))
-        .grid(
-            Grid::new()
-                .left("2%")
-                .right("2%")
-                .top("14%")
-                .bottom("18%")
-                .contain_label(true),
-        )
+    let mut chart = super::framed("18%")
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)

@@ -2,8 +2,8 @@
 //! compression, beside what is still uncompressed.
 
 use super::mib;
-use charming::component::{Axis, Grid, Legend};
-use charming::element::{AxisType, Tooltip, Trigger};
+use charming::component::Axis;
+use charming::element::AxisType;
 use charming::series::Bar;
 use charming::Chart;
 use tsdb::facts::HypertableFacts;
@@ -23,17 +23,7 @@ pub fn build(rows: &[HypertableFacts]) -> Chart {
         .iter()
         .map(|r| mib((r.total_bytes - r.after_compression_bytes).max(0)))
         .collect();
-    Chart::new()
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().top("0"))
-        .grid(
-            Grid::new()
-                .left("2%")
-                .right("2%")
-                .top("14%")
-                .bottom("4%")
-                .contain_label(true),
-        )
+    super::framed("4%")
         .x_axis(Axis::new().type_(AxisType::Category).data(names))
         .y_axis(Axis::new().type_(AxisType::Value).name("MiB"))
         .series(Bar::new().name("Before compression").data(before))

@@ -3,8 +3,8 @@
 //! slow runs and bursts of failures stand out.
 
 use super::chunk_timeline::{BACKLOG, COMPRESSED};
-use charming::component::{Axis, DataZoom, Grid, Legend};
-use charming::element::{AxisType, ItemStyle, Tooltip, Trigger};
+use charming::component::{Axis, DataZoom};
+use charming::element::{AxisType, ItemStyle};
 use charming::series::Bar;
 use charming::Chart;
 use tsdb::jobs::JobRun;
@@ -48,17 +48,7 @@ pub fn build(runs: &[JobRun]) -> Chart {
             None => bar,
         }
     };
-    Chart::new()
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().top("0"))
-        .grid(
-            Grid::new()
-                .left("2%")
-                .right("2%")
-                .top("14%")
-                .bottom("18%")
-                .contain_label(true),
-        )
+    super::framed("18%")
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
         .y_axis(Axis::new().type_(AxisType::Value).name("seconds"))
         .series(bar("Succeeded", COMPRESSED, pick(true)))

@@ -1,5 +1,6 @@
 //! The banner on every page while job alerts are open: how many, the first few by name,
-//! and a link to the alerts page. Hidden for signed-out visitors and when all is well.
+//! and a link to the alerts page. Hidden when all is well; signed-out visitors get
+//! nothing and ask for nothing (no alerts call, no live stream).
 
 use crate::alerts::open_alerts;
 use crate::components::live::use_snapshot_updates;
@@ -9,18 +10,32 @@ use leptos::prelude::*;
 /// How many alerts the banner names before "and N more".
 const NAMED: usize = 3;
 
-/// The open-alerts banner.
+/// The open-alerts banner, for signed-in users.
 #[component]
 pub fn AlertBanner() -> impl IntoView {
     let user = expect_context::<UserResource>().0;
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(_)) => view! { <OpenAlerts/> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The open alerts, refreshed with every new snapshot.
+#[component]
+fn OpenAlerts() -> impl IntoView {
     let updates = use_snapshot_updates();
     let alerts = Resource::new(move || updates.get(), |_| open_alerts());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let signed_in = matches!(user.await, Ok(Some(_)));
                 let open = alerts.await.unwrap_or_default();
-                if !signed_in || open.is_empty() {
+                if open.is_empty() {
                     return ().into_any();
                 }
                 let unacknowledged = open.iter().filter(|a| a.acknowledged_at.is_none()).count();

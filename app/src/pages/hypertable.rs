@@ -1,5 +1,5 @@
 //! One hypertable: its chunks on a timeline, its compression settings, policies and jobs,
-//! and (for operators) compressing a chunk now.
+//! and (for operators) compressing a chunk now or decompressing one.
 
 use crate::charts::chunk_timeline;
 use crate::components::chart_canvas::ChartCanvas;
@@ -7,11 +7,11 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::freshness::Freshness;
 use crate::components::live::use_snapshot_updates;
 use crate::components::user_menu::{action_feedback, UserResource};
-use crate::monitoring::{get_hypertable, CompressChunk};
+use crate::monitoring::{get_hypertable, CompressChunk, DecompressChunk};
 use crate::url::encode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use tsdb::facts::HypertableDetail;
+use tsdb::facts::{ChunkFacts, HypertableDetail};
 use tsdb::types::{format_bytes, format_time, Role};
 
 /// The hypertable detail page, `/hypertables/:schema/:name`.
@@ -19,6 +19,7 @@ use tsdb::types::{format_bytes, format_time, Role};
 pub fn HypertablePage() -> impl IntoView {
     let params = use_params_map();
     let compress = ServerAction::<CompressChunk>::new();
+    let decompress = ServerAction::<DecompressChunk>::new();
     let key = move || {
         let p = params.read();
         (
@@ -28,20 +29,78 @@ pub fn HypertablePage() -> impl IntoView {
     };
     let updates = use_snapshot_updates();
     let data = Resource::new(
-        move || (key(), compress.version().get(), updates.get()),
+        move || {
+            (
+                key(),
+                compress.version().get() + decompress.version().get(),
+                updates.get(),
+            )
+        },
         |((schema, name), _, _)| get_hypertable(schema, name),
     );
     view! {
         <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading the hypertable…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
-                {move || Suspend::new(async move { data.await.map(|d| view! { <Detail d compress/> }) })}
+                {move || Suspend::new(async move { data.await.map(|d| view! { <Detail d compress decompress/> }) })}
             </ErrorBoundary>
         </Transition>
     }
 }
 
+/// Compressed chunks an operator may decompress (before a backfill or an update of old
+/// rows), each asking first: the chunk grows back to its uncompressed size.
 #[component]
-fn Detail(d: HypertableDetail, compress: ServerAction<CompressChunk>) -> impl IntoView {
+fn CompressedChunks(
+    chunks: Vec<ChunkFacts>,
+    decompress: ServerAction<DecompressChunk>,
+) -> impl IntoView {
+    let asking = RwSignal::new(None::<(String, String)>);
+    view! {
+        <details data-testid="compressed-chunks">
+            <summary>{format!("Compressed chunks ({}): decompress one before a backfill", chunks.len())}</summary>
+            {action_feedback(decompress.value(), "Chunk decompressed; the compression policy compresses it again on its next run.")}
+            {move || asking.get().map(|(schema, name)| view! {
+                <div class="confirm" data-testid="confirm">
+                    <p>{format!("Decompress {schema}.{name}? It grows back to its uncompressed size until the compression policy compresses it again.")}</p>
+                    <button type="button" data-testid="confirm-yes" disabled=move || decompress.pending().get() on:click={
+                        let (schema, name) = (schema.clone(), name.clone());
+                        move |_| {
+                            asking.set(None);
+                            decompress.dispatch(DecompressChunk { schema: schema.clone(), name: name.clone() });
+                        }
+                    }>"Yes, decompress it"</button>
+                    " "
+                    <button type="button" class="secondary" on:click=move |_| asking.set(None)>"Cancel"</button>
+                </div>
+            })}
+            <table class="data compact">
+                <thead><tr><th>"Chunk"</th><th>"Range"</th><th class="num">"Size"</th><th></th></tr></thead>
+                <tbody>
+                    {chunks.into_iter().map(|c| {
+                        let target = (c.schema.clone(), c.name.clone());
+                        view! {
+                            <tr data-chunk=c.name.clone()>
+                                <td class="name">{c.name.clone()}</td>
+                                <td>{chunk_timeline::label(&c)}</td>
+                                <td class="num">{format_bytes(c.total_bytes)}</td>
+                                <td><button type="button" class="secondary" data-testid="decompress"
+                                    disabled=move || decompress.pending().get()
+                                    on:click=move |_| asking.set(Some(target.clone()))>"Decompress…"</button></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+}
+
+#[component]
+fn Detail(
+    d: HypertableDetail,
+    compress: ServerAction<CompressChunk>,
+    decompress: ServerAction<DecompressChunk>,
+) -> impl IntoView {
     let user = expect_context::<UserResource>().0;
     let h = d.hypertable.clone();
     let chart = chunk_timeline::build(&d.chunks);
@@ -131,32 +190,38 @@ fn Detail(d: HypertableDetail, compress: ServerAction<CompressChunk>) -> impl In
                     let chunks = d.chunks.clone();
                     Suspend::new(async move {
                         let operator = matches!(user.await, Ok(Some(me)) if me.role.includes(Role::Operator));
-                        let open: Vec<_> = chunks.into_iter().filter(|c| !c.is_compressed).collect();
-                        if open.is_empty() {
-                            return view! { <p class="muted">"Every chunk is compressed."</p> }.into_any();
-                        }
+                        let open: Vec<_> = chunks.iter().filter(|c| !c.is_compressed).cloned().collect();
+                        let packed: Vec<_> = chunks.into_iter().filter(|c| c.is_compressed).collect();
+                        let uncompressed = if open.is_empty() {
+                            view! { <p class="muted">"Every chunk is compressed."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="data compact" data-testid="uncompressed-chunks">
+                                    <thead><tr><th>"Chunk"</th><th>"Range"</th><th class="num">"Size"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {open.into_iter().map(|c| {
+                                            let (schema, name) = (c.schema.clone(), c.name.clone());
+                                            view! {
+                                            <tr data-chunk=c.name.clone()>
+                                                <td class="name">{c.name.clone()}</td>
+                                                <td>{chunk_timeline::label(&c)}</td>
+                                                <td class="num">{format_bytes(c.total_bytes)}</td>
+                                                <td>{operator.then(|| view! {
+                                                    <ActionForm action=compress attr:class="inline">
+                                                        <input type="hidden" name="schema" value=schema/>
+                                                        <input type="hidden" name="name" value=name/>
+                                                        <button type="submit" class="secondary">"Compress now"</button>
+                                                    </ActionForm>
+                                                })}</td>
+                                            </tr>
+                                        }}).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        };
                         view! {
-                            <table class="data compact" data-testid="uncompressed-chunks">
-                                <thead><tr><th>"Chunk"</th><th>"Range"</th><th class="num">"Size"</th><th></th></tr></thead>
-                                <tbody>
-                                    {open.into_iter().map(|c| {
-                                        let (schema, name) = (c.schema.clone(), c.name.clone());
-                                        view! {
-                                        <tr data-chunk=c.name.clone()>
-                                            <td class="name">{c.name.clone()}</td>
-                                            <td>{chunk_timeline::label(&c)}</td>
-                                            <td class="num">{format_bytes(c.total_bytes)}</td>
-                                            <td>{operator.then(|| view! {
-                                                <ActionForm action=compress attr:class="inline">
-                                                    <input type="hidden" name="schema" value=schema/>
-                                                    <input type="hidden" name="name" value=name/>
-                                                    <button type="submit" class="secondary">"Compress now"</button>
-                                                </ActionForm>
-                                            })}</td>
-                                        </tr>
-                                    }}).collect_view()}
-                                </tbody>
-                            </table>
+                            {uncompressed}
+                            {(operator && !packed.is_empty()).then(|| view! { <CompressedChunks chunks=packed decompress/> })}
                         }.into_any()
                     })
                 }}

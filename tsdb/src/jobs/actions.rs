@@ -184,6 +184,15 @@ async fn run_locked(
     Ok(run)
 }
 
+/// A change to a job's definition.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    /// Pause (`false`) or resume (`true`).
+    Scheduled(bool),
+    /// Run at this interval.
+    Schedule(PolicyInterval),
+}
+
 /// Pauses (`scheduled = false`) or resumes a job.
 pub async fn set_scheduled(
     pool: &PgPool,
@@ -193,31 +202,15 @@ pub async fn set_scheduled(
     job_id: i32,
     scheduled: bool,
 ) -> Result<()> {
-    capabilities.require_timescaledb()?;
-    let mut tx = pool.begin().await?;
-    let before = current(&mut tx, job_id).await?;
-    sqlx::query("SELECT alter_job($1, scheduled => $2)")
-        .bind(job_id)
-        .bind(scheduled)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut *tx,
-        &Entry {
-            actor,
-            client_addr,
-            action: if scheduled { "job.resume" } else { "job.pause" },
-            object_type: Some("job"),
-            object_id: Some(&job_id.to_string()),
-            before: Some(json!({"kind": before.kind, "scheduled": before.scheduled})),
-            after: Some(json!({"kind": before.kind, "scheduled": scheduled})),
-            outcome: Outcome::Success,
-            detail: None,
-        },
+    alter(
+        pool,
+        capabilities,
+        actor,
+        client_addr,
+        job_id,
+        Change::Scheduled(scheduled),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Changes how often a job runs.
@@ -229,28 +222,68 @@ pub async fn set_schedule(
     job_id: i32,
     interval: PolicyInterval,
 ) -> Result<()> {
+    alter(
+        pool,
+        capabilities,
+        actor,
+        client_addr,
+        job_id,
+        Change::Schedule(interval),
+    )
+    .await
+}
+
+/// Applies `change` with `alter_job` and audits it with before and after, in one
+/// transaction.
+async fn alter(
+    pool: &PgPool,
+    capabilities: &Capabilities,
+    actor: &Actor,
+    client_addr: Option<&str>,
+    job_id: i32,
+    change: Change,
+) -> Result<()> {
     capabilities.require_timescaledb()?;
     let mut tx = pool.begin().await?;
-    let before = current(&mut tx, job_id).await?;
-    let after: String = sqlx::query_scalar(
-        "SELECT (alter_job($1, schedule_interval => $2::interval)).schedule_interval::text",
-    )
-    .bind(job_id)
-    .bind(interval.to_string())
-    .fetch_one(&mut *tx)
-    .await?;
+    let job = current(&mut tx, job_id).await?;
+    let (action, before, after) = match change {
+        Change::Scheduled(scheduled) => {
+            sqlx::query("SELECT alter_job($1, scheduled => $2)")
+                .bind(job_id)
+                .bind(scheduled)
+                .execute(&mut *tx)
+                .await?;
+            (
+                if scheduled { "job.resume" } else { "job.pause" },
+                json!({"kind": job.kind, "scheduled": job.scheduled}),
+                json!({"kind": job.kind, "scheduled": scheduled}),
+            )
+        }
+        Change::Schedule(interval) => {
+            let now: String = sqlx::query_scalar(
+                "SELECT (alter_job($1, schedule_interval => $2::interval)).schedule_interval::text",
+            )
+            .bind(job_id)
+            .bind(interval.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            (
+                "job.schedule",
+                json!({"kind": job.kind, "schedule_interval": job.schedule_interval}),
+                json!({"kind": job.kind, "schedule_interval": now}),
+            )
+        }
+    };
     audit::record(
         &mut *tx,
         &Entry {
             actor,
             client_addr,
-            action: "job.schedule",
+            action,
             object_type: Some("job"),
             object_id: Some(&job_id.to_string()),
-            before: Some(
-                json!({"kind": before.kind, "schedule_interval": before.schedule_interval}),
-            ),
-            after: Some(json!({"kind": before.kind, "schedule_interval": after})),
+            before: Some(before),
+            after: Some(after),
             outcome: Outcome::Success,
             detail: None,
         },

@@ -5,6 +5,7 @@
 
 mod cluster;
 mod devdb;
+pub mod flaky_job;
 mod native;
 
 pub use cluster::Cluster;

@@ -48,7 +48,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/set-job-scheduled", Access::Role(Role::Operator)),
     ("/api/fn/set-job-schedule", Access::Role(Role::Admin)),
     ("/api/fn/enable-job-logging", Access::Role(Role::Admin)),
-    ("/api/fn/open-alerts", Access::Role(Role::Viewer)),
+    // Public: answers an empty list without a session (the banner is on every page).
+    ("/api/fn/open-alerts", Access::Public),
     ("/api/fn/alerts", Access::Role(Role::Viewer)),
     ("/api/fn/acknowledge-alert", Access::Role(Role::Operator)),
 ];

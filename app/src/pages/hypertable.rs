@@ -79,7 +79,7 @@ fn CompressedChunks(
                     {chunks.into_iter().map(|c| {
                         let target = (c.schema.clone(), c.name.clone());
                         view! {
-                            <tr data-chunk=c.name.clone()>
+                            <tr data-compressed-chunk=c.name.clone()>
                                 <td class="name">{c.name.clone()}</td>
                                 <td>{chunk_timeline::label(&c)}</td>
                                 <td class="num">{format_bytes(c.total_bytes)}</td>

@@ -127,6 +127,7 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
                     <td title=j.next_start.as_ref().map(format_time)>{next_start(j, true)}</td>
                     <td title=j.last_run_started_at.as_ref().map(format_time)>{last_run(j, true)}</td>
                     <td class="num">{j.total_runs}</td>
+                    <td class="num">{j.total_runs - j.total_failures}</td>
                     <td class="num">{j.total_failures}</td>
                     <td>
                         {alert.map(|a| view! { <span class="badge bad" data-testid="job-alert">{a.kind.as_str()}</span> " " })}
@@ -151,7 +152,7 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
                         <thead><tr>
                             <th>"Job"</th><th>"Runs"</th><th>"On"</th><th>"Every"</th><th>"Next start (UTC)"</th>
                             <th>"Last run (UTC)"</th><th class="num">"Runs"</th>
-                            <th class="num">"Failed"</th><th>"Alert / latest error"</th>
+                            <th class="num">"OK"</th><th class="num">"Failed"</th><th>"Alert / latest error"</th>
                         </tr></thead>
                         <tbody>{rows}</tbody>
                     </table>

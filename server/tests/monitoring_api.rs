@@ -388,4 +388,35 @@ async fn operator_compresses_a_chunk(console: Console) {
     .await
     .unwrap();
     assert_eq!(audited, 1);
+
+    // Decompressing (before a backfill) is the way back: operators only, audited.
+    let decompress = |cookie: &str| {
+        console
+            .request("POST", "/api/fn/decompress-chunk")
+            .cookie(cookie)
+            .form(&form)
+    };
+    assert_eq!(decompress(&vera).send().await.status, StatusCode::FORBIDDEN);
+    let reply = decompress(&olga).send().await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let decompressed_at = chrono::Utc::now();
+    let again = decompress(&olga).send().await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("is not compressed"), "{}", again.body);
+    let after = console.snapshot_started_after(decompressed_at).await;
+    assert!(
+        !after
+            .chunks
+            .iter()
+            .find(|c| c.name == chunk.name)
+            .unwrap()
+            .is_compressed
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM console.audit_log WHERE action = 'chunk.decompress' AND actor_name = 'olga'",
+    )
+    .fetch_one(&console.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
 }

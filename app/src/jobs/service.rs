@@ -43,11 +43,17 @@ async fn logging(conn: &mut PgConnection, capabilities: &Capabilities) -> Option
 pub async fn list(state: &AppState) -> Result<JobsView, AppError> {
     let (pool, capabilities) = ready(state)?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
+    let mut console_runs: Vec<JobRun> = tsdb::jobs::history::latest_console_runs(&mut conn)
+        .await?
+        .into_values()
+        .collect();
+    console_runs.sort_by_key(|run| run.job_id);
     Ok(JobsView {
         jobs: facts(&mut conn).await?,
         job_scheduler: capabilities.has_job_scheduler(),
         logging: logging(&mut conn, &capabilities).await,
         alerts: state.alerts.open(),
+        console_runs,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::url::encode;
 use leptos::prelude::*;
 use tsdb::alerts::schedule_text;
 use tsdb::facts::JobFacts;
-use tsdb::jobs::{ExecutionLogging, JobsView};
+use tsdb::jobs::{ExecutionLogging, JobRun, JobsView};
 use tsdb::types::{format_time, Role};
 
 /// The jobs page, `/jobs`.
@@ -32,8 +32,20 @@ pub fn JobsPage() -> impl IntoView {
     }
 }
 
-/// The link to a job's hypertable page, when it works on one.
+/// The link to a job's hypertable page, when it works on one; a continuous aggregate
+/// (its refresh job) is named, its source hypertable's page lists it.
 pub fn hypertable_link(job: &JobFacts) -> AnyView {
+    if job.kind == "policy_refresh_continuous_aggregate" {
+        return match &job.hypertable {
+            Some(view) => view! {
+                <span class="name">{view.clone()}</span>
+                " "
+                <span class="muted small">"(continuous aggregate)"</span>
+            }
+            .into_any(),
+            None => view! { <span class="muted">"—"</span> }.into_any(),
+        };
+    }
     match job
         .hypertable
         .as_deref()
@@ -81,7 +93,7 @@ pub fn next_start(job: &JobFacts, short: bool) -> String {
     }
 }
 
-/// The last run in words: status, duration and when; `short` for table cells.
+/// The scheduler's last run in words: status, duration and when; `short` for table cells.
 pub fn last_run(job: &JobFacts, short: bool) -> String {
     match (&job.last_run_status, job.last_run_started_at) {
         (Some(status), Some(at)) => format!(
@@ -95,7 +107,28 @@ pub fn last_run(job: &JobFacts, short: bool) -> String {
                 format_time(&at)
             }
         ),
-        _ => "never ran (on its schedule)".into(),
+        _ => "never ran on its schedule".into(),
+    }
+}
+
+/// The latest run of either source, for the list: a console run counts when it started
+/// after the scheduler's last one.
+fn latest_run(job: &JobFacts, console: Option<&JobRun>) -> String {
+    match console {
+        Some(run) if job.last_run_started_at.is_none_or(|at| run.started_at > at) => format!(
+            "{}{} · {} (console)",
+            if run.succeeded == Some(true) {
+                "Success"
+            } else {
+                "Failed"
+            },
+            run.duration_seconds()
+                .map(|d| format!(" in {}", run_duration(d)))
+                .unwrap_or_default(),
+            short_time(&run.started_at)
+        ),
+        _ if job.last_run_status.is_none() => "never ran".into(),
+        _ => last_run(job, true),
     }
 }
 
@@ -125,7 +158,7 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
                     <td>{hypertable_link(j)}</td>
                     <td>{schedule_text(j)}</td>
                     <td title=j.next_start.as_ref().map(format_time)>{next_start(j, true)}</td>
-                    <td title=j.last_run_started_at.as_ref().map(format_time)>{last_run(j, true)}</td>
+                    <td>{latest_run(j, v.console_runs.iter().find(|r| r.job_id == j.id))}</td>
                     <td class="num">{j.total_runs}</td>
                     <td class="num">{j.total_runs - j.total_failures}</td>
                     <td class="num">{j.total_failures}</td>
@@ -148,9 +181,9 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
                 view! { <p class="empty">"No background jobs: no hypertable has a policy yet, and no job was added with add_job."</p> }.into_any()
             } else {
                 view! {
-                    <table class="data" data-testid="jobs">
+                    <table class="data compact" data-testid="jobs">
                         <thead><tr>
-                            <th>"Job"</th><th>"Runs"</th><th>"On"</th><th>"Every"</th><th>"Next start (UTC)"</th>
+                            <th>"Job"</th><th>"What"</th><th>"On"</th><th>"Every"</th><th>"Next start (UTC)"</th>
                             <th>"Last run (UTC)"</th><th class="num">"Runs"</th>
                             <th class="num">"OK"</th><th class="num">"Failed"</th><th>"Alert / latest error"</th>
                         </tr></thead>

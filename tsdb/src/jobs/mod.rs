@@ -111,6 +111,9 @@ pub struct JobsView {
     pub logging: Option<ExecutionLogging>,
     /// Open alerts (of every job).
     pub alerts: Vec<Alert>,
+    /// The latest finished run the console started, per job that has one (TimescaleDB's
+    /// statistics leave those out).
+    pub console_runs: Vec<JobRun>,
 }
 
 /// What one job's page shows.

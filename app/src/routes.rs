@@ -1,6 +1,6 @@
 //! The HTML shell and the route table.
 
-use crate::components::alert_banner::AlertBanner;
+use crate::components::alert_banner::{provide_alerts_changed, AlertBanner};
 use crate::components::user_menu::{provide_user, UserMenu};
 use crate::pages::account::AccountPage;
 use crate::pages::alerts::AlertsPage;
@@ -49,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_user();
+    provide_alerts_changed();
     // Marks the page as interactive once the WASM has taken over; browser tests wait for
     // it before they type into forms.
     Effect::new(|_| {

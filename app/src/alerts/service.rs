@@ -51,6 +51,9 @@ pub async fn acknowledge(
     let pool = state.pool()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let alert = tsdb::alerts::store::acknowledge(&mut conn, actor, client_addr, id).await?;
-    state.alerts.nudge_watcher();
+    // Published at once: the banner asks again right after this answer.
+    state
+        .alerts
+        .publish(tsdb::alerts::store::open(&mut *conn).await?);
     Ok(alert)
 }

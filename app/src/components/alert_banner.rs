@@ -12,6 +12,28 @@ use crate::components::user_menu::UserResource;
 use leptos::prelude::*;
 use tsdb::alerts::Alert;
 
+/// Bumped by pages after an action that may change the open alerts (acknowledge, run
+/// now), so the banner asks again without waiting for the next snapshot.
+#[derive(Clone, Copy)]
+pub struct AlertsChanged(pub RwSignal<u32>);
+
+/// Provides [`AlertsChanged`] to every page (once, in the app).
+pub fn provide_alerts_changed() {
+    provide_context(AlertsChanged(RwSignal::new(0)));
+}
+
+/// Tells the banner to ask again whenever `version` (an action's) moves on.
+pub fn refresh_banner_after(version: impl Fn() -> usize + Send + Sync + 'static) {
+    let Some(AlertsChanged(changed)) = use_context::<AlertsChanged>() else {
+        return;
+    };
+    Effect::new(move |_| {
+        if version() > 0 {
+            changed.update(|v| *v = v.wrapping_add(1));
+        }
+    });
+}
+
 /// How many alerts the banner names before "and N more".
 const NAMED: usize = 3;
 
@@ -20,7 +42,11 @@ const NAMED: usize = 3;
 pub fn AlertBanner() -> impl IntoView {
     let user = expect_context::<UserResource>().0;
     let (version, set_version) = signal(0u32);
-    let alerts = Resource::new(move || version.get(), |_| open_alerts());
+    let changed = use_context::<AlertsChanged>().map(|c| c.0);
+    let alerts = Resource::new(
+        move || (version.get(), changed.map(|c| c.get())),
+        |_| open_alerts(),
+    );
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

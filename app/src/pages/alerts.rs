@@ -2,6 +2,7 @@
 //! (raised, acknowledged, cleared), and how the webhook fares.
 
 use crate::alerts::{get_alerts, AcknowledgeAlert, AlertsView};
+use crate::components::alert_banner::refresh_banner_after;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::live::use_snapshot_updates;
 use crate::components::user_menu::{action_feedback, UserResource};
@@ -15,6 +16,7 @@ use tsdb::types::{format_time, Role};
 pub fn AlertsPage() -> impl IntoView {
     let updates = use_snapshot_updates();
     let acknowledge = ServerAction::<AcknowledgeAlert>::new();
+    refresh_banner_after(move || acknowledge.version().get());
     let data = Resource::new(
         move || (updates.get(), acknowledge.version().get()),
         |_| get_alerts(),

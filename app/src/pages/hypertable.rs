@@ -165,7 +165,7 @@ fn Detail(
                                 {d.jobs.iter().map(|j| view! {
                                     <tr>
                                         <td><a href=format!("/jobs/{}", j.id)>{format!("#{} {}", j.id, j.kind)}</a></td>
-                                        <td>{j.schedule_interval.clone()}</td>
+                                        <td>{tsdb::alerts::schedule_text(j)}</td>
                                         <td>{j.last_run_status.clone().unwrap_or_else(|| "never ran".into())}
                                             {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}</td>
                                         <td>{if j.scheduled { j.next_start.as_ref().map(format_time).unwrap_or_else(|| "—".into()) } else { "paused".into() }}</td>

@@ -3,6 +3,7 @@
 //! pause or resume it (each confirmed first), admins change its schedule.
 
 use crate::charts::job_runs;
+use crate::components::alert_banner::refresh_banner_after;
 use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::{action_feedback, UserResource};
@@ -45,6 +46,7 @@ pub fn JobPage() -> impl IntoView {
         enable: ServerAction::new(),
         asking: RwSignal::new(None),
     };
+    refresh_banner_after(move || actions.run.version().get() + actions.scheduled.version().get());
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(
         move || {

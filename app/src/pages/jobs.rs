@@ -111,24 +111,34 @@ pub fn last_run(job: &JobFacts, short: bool) -> String {
     }
 }
 
-/// The latest run of either source, for the list: a console run counts when it started
-/// after the scheduler's last one.
-fn latest_run(job: &JobFacts, console: Option<&JobRun>) -> String {
+/// The latest run of either source, for the list: its outcome and duration, and when (a
+/// console run counts when it started after the scheduler's last one).
+fn latest_run(job: &JobFacts, console: Option<&JobRun>) -> (String, String) {
+    let duration = |seconds: Option<f64>| {
+        seconds
+            .map(|d| format!(" · {}", run_duration(d)))
+            .unwrap_or_default()
+    };
     match console {
-        Some(run) if job.last_run_started_at.is_none_or(|at| run.started_at > at) => format!(
-            "{}{} · {} (console)",
-            if run.succeeded == Some(true) {
-                "Success"
-            } else {
-                "Failed"
-            },
-            run.duration_seconds()
-                .map(|d| format!(" in {}", run_duration(d)))
-                .unwrap_or_default(),
-            short_time(&run.started_at)
+        Some(run) if job.last_run_started_at.is_none_or(|at| run.started_at > at) => (
+            format!(
+                "{}{}",
+                if run.succeeded == Some(true) {
+                    "Success"
+                } else {
+                    "Failed"
+                },
+                duration(run.duration_seconds())
+            ),
+            format!("{} (console)", short_time(&run.started_at)),
         ),
-        _ if job.last_run_status.is_none() => "never ran".into(),
-        _ => last_run(job, true),
+        _ => match (&job.last_run_status, job.last_run_started_at) {
+            (Some(status), Some(at)) => (
+                format!("{status}{}", duration(job.last_run_duration_seconds)),
+                short_time(&at),
+            ),
+            _ => ("never ran".into(), String::new()),
+        },
     }
 }
 
@@ -151,14 +161,15 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
             let alert = v.alerts.iter().find(|a| a.job_id == j.id).cloned();
             let failed = j.last_run_status.as_deref() == Some("Failed");
             let attention = alert.is_some() || failed;
+            let last = latest_run(j, v.console_runs.iter().find(|r| r.job_id == j.id));
             view! {
                 <tr data-job=j.id.to_string() class:attention=attention>
                     <td><a href=format!("/jobs/{}", j.id)>{format!("#{}", j.id)}</a></td>
                     <td class="name">{j.kind.clone()}</td>
                     <td>{hypertable_link(j)}</td>
                     <td>{schedule_text(j)}</td>
-                    <td title=j.next_start.as_ref().map(format_time)>{next_start(j, true)}</td>
-                    <td>{latest_run(j, v.console_runs.iter().find(|r| r.job_id == j.id))}</td>
+                    <td class="nowrap" title=j.next_start.as_ref().map(format_time)>{next_start(j, true)}</td>
+                    <td class="nowrap">{last.0}<div class="muted small">{last.1}</div></td>
                     <td class="num">{j.total_runs}</td>
                     <td class="num">{j.total_runs - j.total_failures}</td>
                     <td class="num">{j.total_failures}</td>

@@ -327,4 +327,48 @@ mod tests {
         assert!(!text.contains("ms5_hypertable_bytes"), "{text}");
         assert!(text.contains("# TYPE ms5_scrape_duration_seconds gauge"));
     }
+
+    #[test]
+    fn open_alerts_are_counted_by_kind_and_named_by_job() {
+        let now = chrono::Utc::now();
+        let alert = |job_id, kind, acknowledged: bool| Alert {
+            id: job_id,
+            job_id,
+            kind,
+            job_kind: "policy_compression".into(),
+            hypertable: Some("factory_telemetry.metric_hist".into()),
+            message: "failed".into(),
+            raised_at: now,
+            last_seen_at: now,
+            acknowledged_at: acknowledged.then_some(now),
+            acknowledged_by: acknowledged.then(|| "olga".into()),
+            cleared_at: None,
+        };
+        let quiet = render(None, None, true, &[], std::time::Instant::now());
+        assert!(
+            quiet.contains("ms5_alerts_open{kind=\"failing\"} 0\n"),
+            "{quiet}"
+        );
+        assert!(
+            quiet.contains("ms5_alerts_open{kind=\"stale\"} 0\n"),
+            "{quiet}"
+        );
+        let alerts = [
+            alert(1000, AlertKind::Failing, false),
+            alert(1001, AlertKind::Failing, true),
+            alert(1002, AlertKind::Stale, false),
+        ];
+        let text = render(None, None, true, &alerts, std::time::Instant::now());
+        assert!(
+            text.contains("ms5_alerts_open{kind=\"failing\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ms5_alerts_open{kind=\"stale\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "ms5_job_alert{job_id=\"1001\",kind=\"failing\",job_kind=\"policy_compression\",hypertable=\"factory_telemetry.metric_hist\",acknowledged=\"true\"} 1\n"
+        ), "{text}");
+    }
 }

@@ -57,13 +57,13 @@ fn start_alerting(
         stopped.clone(),
         move |state, stopped| server::tasks::job_watcher::run(state, watch, stopped),
     ));
-    let url = settings.jobs.webhook_url.clone();
+    let webhook = server::tasks::webhook_sender::Webhook::from_settings(&settings.jobs);
     tokio::spawn(server::tasks::supervise(
         "webhook-sender",
         server::tasks::Lifetime::UntilShutdown,
         console.state.clone(),
         stopped,
-        move |state, stopped| server::tasks::webhook_sender::run(state, url.clone(), stopped),
+        move |state, stopped| server::tasks::webhook_sender::run(state, webhook.clone(), stopped),
     ));
     stop
 }

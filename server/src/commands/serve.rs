@@ -140,7 +140,7 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
         &stopped,
         move |state, stopped| job_watcher::run(state, watch, stopped),
     );
-    let webhook = settings.jobs.webhook_url.clone();
+    let webhook = webhook_sender::Webhook::from_settings(&settings.jobs);
     tasks::spawn(
         &mut background,
         "webhook-sender",

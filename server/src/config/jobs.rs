@@ -71,6 +71,24 @@ pub const SETTINGS: &[Setting] = &[
                 .map_or_else(|| "(none)".to_string(), redact_webhook)
         },
     },
+    Setting {
+        env: "MS5_ALERT_WEBHOOK_SECRET",
+        section: "jobs",
+        key: "webhook_secret",
+        default: Some(""),
+        description: "signs every webhook body: header X-MS5-Signature: sha256=<hex HMAC-SHA256> (empty: unsigned)",
+        apply: |d, raw| {
+            d.settings.jobs.webhook_secret = parse_secret(raw)?;
+            Ok(())
+        },
+        show: |s| {
+            if s.jobs.webhook_secret.is_some() {
+                "(set)".to_string()
+            } else {
+                "(none)".to_string()
+            }
+        },
+    },
 ];
 
 /// Job and alert settings, as loaded.
@@ -86,6 +104,18 @@ pub struct JobSettings {
     pub reminder_minutes: u32,
     /// `MS5_ALERT_WEBHOOK_URL`.
     pub webhook_url: Option<String>,
+    /// `MS5_ALERT_WEBHOOK_SECRET`: the HMAC key of the signature header.
+    pub webhook_secret: Option<String>,
+}
+
+/// A signing secret of at least 16 characters, or empty for none.
+pub fn parse_secret(raw: &str) -> Result<Option<String>, String> {
+    let trimmed = raw.trim();
+    match trimmed.chars().count() {
+        0 => Ok(None),
+        16.. => Ok(Some(trimmed.to_string())),
+        _ => Err("a secret of at least 16 characters, or empty for unsigned webhooks".into()),
+    }
 }
 
 /// An `http` or `https` URL with a host, or empty for none.
@@ -120,6 +150,16 @@ pub fn redact_webhook(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_secrets_are_long_enough_or_absent() {
+        assert_eq!(parse_secret(" "), Ok(None));
+        assert_eq!(
+            parse_secret("0123456789abcdef").unwrap().as_deref(),
+            Some("0123456789abcdef")
+        );
+        assert!(parse_secret("short").unwrap_err().contains("at least 16"));
+    }
 
     #[test]
     fn webhook_urls_are_http_with_a_host_and_shown_without_their_path() {

@@ -298,6 +298,7 @@ impl Draft {
                     stale_factor: 0,
                     reminder_minutes: 0,
                     webhook_url: None,
+                    webhook_secret: None,
                 },
                 timescaledb: Policy {
                     compression_enabled: true,

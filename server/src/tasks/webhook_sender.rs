@@ -2,10 +2,15 @@
 //! order per alert, retrying with back-off (2 s doubling to 10 minutes, abandoned after
 //! 15 attempts). It never blocks anything: the watcher only queues, and a slow or dead
 //! receiver costs this task alone. Claims are leases, so several console instances can
-//! run it without posting a message twice at once.
+//! run it without posting a message twice at once. With a secret, every body is signed:
+//! `X-MS5-Signature: sha256=<hex HMAC-SHA256 of the body>`, so a receiver can refuse
+//! messages that did not come from the console.
 
 use super::TaskError;
+use crate::config::jobs::JobSettings;
 use app::state::AppState;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::time::Duration;
 use tsdb::alerts::notifications::{self, Pending};
 
@@ -16,14 +21,43 @@ const LEASE: Duration = Duration::from_secs(60);
 /// How often it looks for retries that came due.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Posts messages until shutdown; without a URL it only waits for shutdown.
+/// Where messages go and how they are signed.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The receiver.
+    pub url: String,
+    /// The HMAC key of the signature header, if any.
+    pub secret: Option<String>,
+}
+
+impl Webhook {
+    /// The configured webhook, if a URL is set.
+    pub fn from_settings(settings: &JobSettings) -> Option<Webhook> {
+        Some(Webhook {
+            url: settings.webhook_url.clone()?,
+            secret: settings.webhook_secret.clone(),
+        })
+    }
+}
+
+/// `sha256=<hex>`: the HMAC-SHA256 of `body` under `secret`.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// Posts messages until shutdown; without a webhook it only waits for shutdown.
 pub async fn run(
     state: AppState,
-    url: Option<String>,
+    webhook: Option<Webhook>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), TaskError> {
     let mut shutdown = shutdown;
-    let Some(url) = url else {
+    let Some(webhook) = webhook else {
         let _ = shutdown.changed().await;
         return Ok(());
     };
@@ -37,7 +71,7 @@ pub async fn run(
             match notifications::claim_due(&pool, 20, LEASE).await {
                 Ok(due) => {
                     for pending in due {
-                        deliver(&client, &url, &pool, &pending).await;
+                        deliver(&client, &webhook, &pool, &pending).await;
                     }
                 }
                 Err(error) => tracing::debug!(%error, "cannot read the webhook outbox"),
@@ -51,9 +85,24 @@ pub async fn run(
     }
 }
 
-/// Posts one message and records the outcome.
-async fn deliver(client: &reqwest::Client, url: &str, pool: &sqlx::PgPool, pending: &Pending) {
-    let outcome = match client.post(url).json(&pending.payload).send().await {
+/// Posts one message (signed when there is a secret) and records the outcome.
+async fn deliver(
+    client: &reqwest::Client,
+    webhook: &Webhook,
+    pool: &sqlx::PgPool,
+    pending: &Pending,
+) {
+    let body = pending.payload.to_string().into_bytes();
+    let mut request = client
+        .post(&webhook.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    if let Some(secret) = &webhook.secret {
+        request = request.header("X-MS5-Signature", signature(secret, &body));
+    }
+    if let Some(event) = pending.payload["event"].as_str() {
+        request = request.header("X-MS5-Event", event);
+    }
+    let outcome = match request.body(body).send().await {
         Ok(response) if response.status().is_success() => Ok(()),
         Ok(response) => Err(format!(
             "the receiver answered HTTP {}",
@@ -81,5 +130,19 @@ fn describe(error: &reqwest::Error) -> String {
         "cannot connect to the receiver".to_string()
     } else {
         "the request failed".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_are_hmac_sha256_in_hex() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

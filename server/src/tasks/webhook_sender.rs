@@ -21,8 +21,9 @@ const LEASE: Duration = Duration::from_secs(60);
 /// How often it looks for retries that came due.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Where messages go and how they are signed.
-#[derive(Debug, Clone)]
+/// Where messages go and how they are signed. No `Debug`: both the URL and the secret
+/// may be credentials, and nothing should print them by accident.
+#[derive(Clone)]
 pub struct Webhook {
     /// The receiver.
     pub url: String,

@@ -12,6 +12,7 @@ pub mod ident;
 pub mod interval;
 pub mod jobs;
 pub mod policy;
+pub mod storage;
 pub mod types;
 
 #[cfg(feature = "db")]

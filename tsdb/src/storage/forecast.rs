@@ -168,11 +168,23 @@ pub fn forecast(
     lifecycle: Lifecycle,
     horizon_days: u32,
 ) -> Option<Forecast> {
+    forecast_changed(ingest, now, lifecycle, lifecycle, horizon_days)
+}
+
+/// The same, when the policies change today from `current` (which shaped what the table
+/// holds now) to `lifecycle` (which ages everything from now on).
+pub fn forecast_changed(
+    ingest: &[Sample],
+    now: Holding,
+    current: Lifecycle,
+    lifecycle: Lifecycle,
+    horizon_days: u32,
+) -> Option<Forecast> {
     let fit = fit(ingest)?;
     let rate = fit.bytes_per_day.max(0.0);
     let spread = 2.0 * fit.slope_error;
     // Today's bytes, spread evenly over their ages, at the density that gives `bytes` now.
-    let held_now = lifecycle.held(now.held_days);
+    let held_now = current.held(now.held_days);
     let density = if held_now > 0.0 {
         now.bytes / held_now
     } else {

@@ -95,6 +95,7 @@ impl AppState {
                 defaults: tsdb::policy::Policy::seed(),
                 tables: Default::default(),
                 managed_patterns: Vec::new(),
+                builtin: Default::default(),
             }),
             policies: PolicyStatus::default(),
             alerts: AlertBoard::default(),

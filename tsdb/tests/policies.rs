@@ -21,6 +21,7 @@ fn source() -> PolicySource {
         defaults: Policy::seed(),
         tables: BTreeMap::new(),
         managed_patterns: parse_patterns("factory_telemetry.*").unwrap(),
+        builtin: Default::default(),
     }
 }
 

@@ -4,8 +4,8 @@
 use super::CommandError;
 use crate::config::{Profile, Settings};
 use crate::tasks::{
-    self, job_watcher, policy_reconciler, refresher, session_janitor, startup, webhook_sender,
-    Lifetime,
+    self, job_watcher, policy_reconciler, refresher, session_janitor, startup, storage_sampler,
+    webhook_sender, Lifetime,
 };
 use crate::{http, shutdown};
 use app::auth::settings::AuthSettings;
@@ -139,6 +139,18 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
         &state,
         &stopped,
         move |state, stopped| job_watcher::run(state, watch, stopped),
+    );
+    let sampler = storage_sampler::SamplerSettings {
+        every: Duration::from_secs(u64::from(settings.storage.sample_seconds)),
+        backfill: settings.demo.enabled,
+    };
+    tasks::spawn(
+        &mut background,
+        "storage-sampler",
+        Lifetime::UntilShutdown,
+        &state,
+        &stopped,
+        move |state, stopped| storage_sampler::run(state, sampler, stopped),
     );
     let webhook = webhook_sender::Webhook::from_settings(&settings.jobs);
     tasks::spawn(

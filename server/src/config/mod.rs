@@ -1,7 +1,7 @@
 //! The console's configuration: defaults, then a TOML file, then environment variables.
 //!
 //! Every setting is one entry of a table (`setting::Setting`), split by concern into
-//! `console`, `sessions`, `monitoring`, `demo`, `policies` and `jobs`: its variable, file key,
+//! `console`, `sessions`, `monitoring`, `demo`, `policies`, `jobs` and `storage`: its variable, file key,
 //! default, parser, display and description. Every value is parsed by that one entry
 //! whatever its source, so an error names the variable (or file key), the value and the
 //! accepted form the same way everywhere. All errors are collected and reported together,
@@ -11,6 +11,7 @@
 mod console;
 mod demo;
 pub mod jobs;
+pub mod storage;
 mod monitoring;
 mod policies;
 mod sessions;
@@ -76,6 +77,11 @@ impl Settings {
             defaults: self.timescaledb.clone(),
             tables: self.tables.clone(),
             managed_patterns: self.managed_tables.clone(),
+            builtin: [(
+                tsdb::storage::history::TABLE.to_string(),
+                tsdb::storage::history::own_policy(self.storage.history_retention),
+            )]
+            .into(),
         }
     }
 
@@ -127,6 +133,8 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// Jobs and their alerts.
     pub jobs: jobs::JobSettings,
+    /// Storage history and forecast.
+    pub storage: storage::StorageSettings,
     /// The default lifecycle policy (`TIMESCALEDB_*`).
     pub timescaledb: Policy,
     /// `TIMESCALEDB_APPLY_POLICIES_ON_STARTUP`.
@@ -216,6 +224,7 @@ pub fn settings_table() -> impl Iterator<Item = &'static Setting> {
         .chain(demo::SETTINGS)
         .chain(policies::SETTINGS)
         .chain(jobs::SETTINGS)
+        .chain(storage::SETTINGS)
 }
 
 /// The environment variable naming the TOML file when `--config` is not given.
@@ -299,6 +308,13 @@ impl Draft {
                     reminder_minutes: 0,
                     webhook_url: None,
                     webhook_secret: None,
+                },
+                storage: storage::StorageSettings {
+                    sample_seconds: 0,
+                    history_retention: None,
+                    budget_bytes: None,
+                    volume_free_bytes: None,
+                    horizon_days: 0,
                 },
                 timescaledb: Policy {
                     compression_enabled: true,

@@ -32,7 +32,7 @@ pub async fn run(
 ) -> Result<(), TaskError> {
     let mut shutdown = shutdown;
     loop {
-        if let Some(pool) = ready(&state) {
+        if let Some(pool) = super::timescaledb_pool(&state) {
             match look(&state, &pool, settings).await {
                 Ok(Some(changes)) => report(&state, &changes, settings.notify),
                 Ok(None) => tracing::debug!("another console instance watches the jobs"),
@@ -49,17 +49,6 @@ pub async fn run(
             _ = shutdown.changed() => return Ok(()),
         }
     }
-}
-
-/// The pool, once migrations ran and TimescaleDB is usable.
-fn ready(state: &AppState) -> Option<sqlx::PgPool> {
-    let usable = matches!(
-        state.phase(),
-        app::state::StartupPhase::Ready | app::state::StartupPhase::LoadingDemoData
-    ) && state
-        .capabilities()
-        .is_some_and(|c| c.require_timescaledb().is_ok());
-    usable.then(|| state.pool().ok()).flatten()
 }
 
 /// One look on the connection holding the watcher's lock; `None` when another instance

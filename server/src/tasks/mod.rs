@@ -15,6 +15,7 @@ pub mod policy_reconciler;
 pub mod refresher;
 pub mod session_janitor;
 pub mod startup;
+pub mod storage_sampler;
 pub mod webhook_sender;
 
 use app::state::AppState;
@@ -23,6 +24,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tsdb::types::TaskState;
+
+/// The pool, once migrations ran and TimescaleDB is usable (demo data may still load).
+pub fn timescaledb_pool(state: &AppState) -> Option<sqlx::PgPool> {
+    let usable = matches!(
+        state.phase(),
+        app::state::StartupPhase::Ready | app::state::StartupPhase::LoadingDemoData
+    ) && state
+        .capabilities()
+        .is_some_and(|c| c.require_timescaledb().is_ok());
+    usable.then(|| state.pool().ok()).flatten()
+}
 
 /// Why a task stopped working.
 #[derive(Debug, thiserror::Error)]

@@ -92,6 +92,10 @@ pub struct PolicySource {
     pub tables: BTreeMap<String, PolicyOverride>,
     /// Tables managed by pattern (`TIMESCALEDB_MANAGED_TABLES`).
     pub managed_patterns: Vec<TablePattern>,
+    /// The console's own hypertables and their policies (the storage history), managed
+    /// unless the file or an admin says otherwise.
+    #[serde(default)]
+    pub builtin: BTreeMap<String, PolicyOverride>,
 }
 
 /// Why a table is managed or not.
@@ -105,6 +109,8 @@ pub enum Managed {
     },
     /// The configuration file has a section for it.
     ConfigTable,
+    /// One of the console's own tables.
+    Builtin,
     /// It matches a configured pattern.
     Pattern {
         /// The pattern.
@@ -119,7 +125,7 @@ impl Managed {
     pub fn is_managed(&self) -> bool {
         match self {
             Managed::Console { managed } => *managed,
-            Managed::ConfigTable | Managed::Pattern { .. } => true,
+            Managed::ConfigTable | Managed::Builtin | Managed::Pattern { .. } => true,
             Managed::No => false,
         }
     }
@@ -130,6 +136,7 @@ impl Managed {
             Managed::Console { managed: true } => "managed (set in the console)".into(),
             Managed::Console { managed: false } => "unmanaged (set in the console)".into(),
             Managed::ConfigTable => "managed (configuration file)".into(),
+            Managed::Builtin => "managed (the console's own table)".into(),
             Managed::Pattern { pattern } => format!("managed (matches {pattern})"),
             Managed::No => "unmanaged".into(),
         }
@@ -153,6 +160,7 @@ impl PolicySource {
     /// The desired policy of `name`, with what the console stored for it.
     pub fn desired(&self, name: &HypertableName, stored: &[StoredPolicy]) -> Desired {
         let config = self.tables.get(&name.to_string());
+        let builtin = self.builtin.get(&name.to_string());
         let stored = stored.iter().find(|s| &s.name == name).cloned();
         let managed = match (&stored, config) {
             (
@@ -163,6 +171,7 @@ impl PolicySource {
                 _,
             ) => Managed::Console { managed: *managed },
             (_, Some(_)) => Managed::ConfigTable,
+            _ if builtin.is_some() => Managed::Builtin,
             _ => match self.managed_patterns.iter().find(|p| p.matches(name)) {
                 Some(pattern) => Managed::Pattern {
                     pattern: pattern.to_string(),
@@ -171,6 +180,9 @@ impl PolicySource {
             },
         };
         let mut policy = self.defaults.clone();
+        if let Some(builtin) = builtin {
+            policy = builtin.over(&policy);
+        }
         if let Some(config) = config {
             policy = config.over(&policy);
         }
@@ -200,6 +212,7 @@ mod tests {
             defaults: Policy::seed(),
             tables,
             managed_patterns: parse_patterns("factory_*.energy*").unwrap(),
+            builtin: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod policies;
 pub mod routes;
 pub mod startup;
+pub mod storage;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

@@ -75,6 +75,8 @@ pub struct AppState {
     pub alerts: AlertBoard,
     /// "Run now" time-out and the webhook.
     pub job_config: JobConfig,
+    /// The storage budget, forecast horizon and sample interval.
+    pub storage_config: crate::storage::StorageConfig,
     /// The effective configuration as `name = value` pairs, secrets already redacted.
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
@@ -100,6 +102,7 @@ impl AppState {
             policies: PolicyStatus::default(),
             alerts: AlertBoard::default(),
             job_config: JobConfig::default(),
+            storage_config: Default::default(),
             configuration: Arc::default(),
             monitor_interval_seconds: 30,
         }

@@ -43,6 +43,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/revert-policy", Access::Role(Role::Admin)),
     ("/api/fn/decompress-chunk", Access::Role(Role::Operator)),
     ("/api/fn/jobs", Access::Role(Role::Viewer)),
+    ("/api/fn/storage-trends", Access::Role(Role::Viewer)),
+    ("/api/fn/storage-outlook", Access::Role(Role::Viewer)),
     ("/api/fn/job", Access::Role(Role::Viewer)),
     ("/api/fn/run-job", Access::Role(Role::Operator)),
     ("/api/fn/set-job-scheduled", Access::Role(Role::Operator)),

@@ -23,6 +23,7 @@ use utoipa_axum::routes;
         (name = "policies", description = "Data-lifecycle policies: desired, live, drift, plan, apply"),
         (name = "jobs", description = "Background jobs: runs, run now, pause, resume"),
         (name = "alerts", description = "Failing and stale jobs: open alerts, history, acknowledge"),
+        (name = "storage", description = "Storage history, trends (JSON and CSV), forecast and budget"),
         (name = "docs", description = "This document")
     )
 )]

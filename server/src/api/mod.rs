@@ -15,6 +15,7 @@ pub mod monitoring;
 pub mod policies;
 pub mod prometheus;
 pub mod route;
+pub mod storage;
 
 use app::auth::access::Access;
 use app::state::AppState;
@@ -32,6 +33,7 @@ pub fn declared() -> Routes {
         .merge(policies::routes())
         .merge(jobs::routes())
         .merge(alerts::routes())
+        .merge(storage::routes())
         .merge(docs::routes())
 }
 

@@ -55,6 +55,11 @@ pub fn state_for(settings: &Settings) -> AppState {
             .as_deref()
             .map(crate::config::jobs::redact_webhook),
     };
+    state.storage_config = app::storage::StorageConfig {
+        budget: settings.storage.budget(),
+        horizon_days: settings.storage.horizon_days,
+        sample_seconds: settings.storage.sample_seconds,
+    };
     state
 }
 

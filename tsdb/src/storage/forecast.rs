@@ -22,6 +22,7 @@ pub struct Sample {
 
 /// A least-squares line through the samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fit {
     /// Growth in bytes per day (the slope).
     pub bytes_per_day: f64,
@@ -129,6 +130,7 @@ impl Lifecycle {
 
 /// One day of the forecast.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Point {
     /// Days from now.
     pub day: u32,
@@ -142,6 +144,7 @@ pub struct Point {
 
 /// The forecast of one table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Forecast {
     /// The fit of the ingest.
     pub fit: Fit,

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 /// What a sample measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RelationKind {
     /// A hypertable (its chunks, indexes and TOAST).
     Hypertable,
@@ -53,6 +54,7 @@ impl RelationKind {
 
 /// One relation's storage at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StorageSample {
     /// When (every relation of one pass shares the pass's time).
     pub sampled_at: DateTime<Utc>,

@@ -24,20 +24,29 @@ pub struct Budget {
     pub volume_free_bytes: Option<u64>,
 }
 
+/// The effective storage limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Limit {
+    /// Bytes.
+    pub bytes: f64,
+    /// Where it comes from: the budget or the volume's free space.
+    pub source: String,
+}
+
 impl Budget {
-    /// The effective limit and where it comes from, the tighter of the two.
-    pub fn limit(&self, database_now: f64) -> Option<(f64, String)> {
-        let budget = self
-            .bytes
-            .map(|b| (b as f64, "the storage budget".to_string()));
-        let volume = self.volume_free_bytes.map(|free| {
-            (
-                database_now + free as f64,
-                "the volume's free space".to_string(),
-            )
+    /// The effective limit, the tighter of the two.
+    pub fn limit(&self, database_now: f64) -> Option<Limit> {
+        let budget = self.bytes.map(|b| Limit {
+            bytes: b as f64,
+            source: "the storage budget".into(),
+        });
+        let volume = self.volume_free_bytes.map(|free| Limit {
+            bytes: database_now + free as f64,
+            source: "the volume's free space".into(),
         });
         match (budget, volume) {
-            (Some(b), Some(v)) => Some(if v.0 < b.0 { v } else { b }),
+            (Some(b), Some(v)) => Some(if v.bytes < b.bytes { v } else { b }),
             (b, v) => b.or(v),
         }
     }
@@ -64,6 +73,7 @@ pub struct TableState {
 
 /// One relation's outlook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TableOutlook {
     /// `schema.name`.
     pub relation: String,
@@ -90,6 +100,7 @@ impl TableOutlook {
 
 /// What one policy change would buy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhatIf {
     /// The hypertable.
     pub relation: String,
@@ -105,6 +116,7 @@ pub struct WhatIf {
 
 /// Everything the forecast section shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outlook {
     /// When it was computed (day 0).
     pub computed_at: DateTime<Utc>,
@@ -114,8 +126,8 @@ pub struct Outlook {
     pub database_now: f64,
     /// The database: the relations' forecasts plus the rest of the database as it is.
     pub database: Option<Forecast>,
-    /// The limit in bytes and where it comes from, if one is configured.
-    pub limit: Option<(f64, String)>,
+    /// The limit, if one is configured.
+    pub limit: Option<Limit>,
     /// Days until the database reaches the limit, within the horizon.
     pub budget_day: Option<u32>,
     /// Per relation, biggest at the horizon first.
@@ -175,7 +187,7 @@ pub fn outlook(
     let budget_day = limit
         .as_ref()
         .zip(database.as_ref())
-        .and_then(|((bytes, _), db)| day_reaching(db, *bytes));
+        .and_then(|(limit, db)| day_reaching(db, limit.bytes));
 
     let mut what_ifs = Vec::new();
     for (outlook, state, ingest) in tables
@@ -222,7 +234,7 @@ pub fn outlook(
                 saved_bytes: saved,
                 budget_day: limit
                     .as_ref()
-                    .and_then(|(bytes, _)| day_reaching(&with_change, *bytes)),
+                    .and_then(|limit| day_reaching(&with_change, limit.bytes)),
                 assumed_ratio: assumed,
             });
         }
@@ -594,9 +606,9 @@ mod tests {
             bytes: Some(1_000),
             volume_free_bytes: Some(100),
         };
-        let (limit, source) = budget.limit(500.0).unwrap();
-        assert_eq!(limit, 600.0);
-        assert_eq!(source, "the volume's free space");
+        let limit = budget.limit(500.0).unwrap();
+        assert_eq!(limit.bytes, 600.0);
+        assert_eq!(limit.source, "the volume's free space");
         assert_eq!(Budget::default().limit(500.0), None);
     }
 

@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 /// How far back the page looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Range {
     /// The last 7 days.
     Week,
@@ -70,6 +71,7 @@ impl Range {
 /// What the bytes are split by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum View {
     /// Per relation: the biggest few and "other".
     #[default]
@@ -106,6 +108,7 @@ pub const SEED_SAVING: f64 = 0.70;
 
 /// One stacked series, aligned with [`Trends::times`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Series {
     /// A relation, `other`, `compressed` or `uncompressed`.
     pub name: String,
@@ -115,6 +118,7 @@ pub struct Series {
 
 /// How fast one relation grows over the range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Growth {
     /// `schema.name` or the database's name.
     pub relation: String,
@@ -139,6 +143,7 @@ impl Growth {
 
 /// Everything the trends page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trends {
     /// The range asked for.
     pub range: Range,

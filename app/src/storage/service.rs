@@ -1,0 +1,39 @@
+//! What the storage server functions and the REST handlers share once they have
+//! authorized the caller and validated the input: read the history and build trends or
+//! the outlook from it.
+
+use super::TrendsQuery;
+use crate::error::AppError;
+use crate::state::AppState;
+use chrono::Utc;
+use tsdb::storage::outlook::{self, Outlook};
+use tsdb::storage::trends::{self, Trends};
+use tsdb::storage::history;
+
+/// The trends of one range, split and maybe drilled into one relation.
+pub async fn trends(state: &AppState, query: &TrendsQuery) -> Result<Trends, AppError> {
+    let pool = state.pool()?;
+    let since = query.range.span().map(|span| Utc::now() - span);
+    let samples = history::read(&pool, since, query.range.bucket_seconds()).await?;
+    trends::build(&samples, query.range, query.view, query.relation.as_deref()).map_err(|e| match e {
+        trends::TrendsError::UnknownRelation(_) => AppError::NotFound(e.to_string()),
+    })
+}
+
+/// The outlook from the latest snapshot and the last [`outlook::FIT_DAYS`] of samples.
+pub async fn outlook(state: &AppState) -> Result<Outlook, AppError> {
+    let pool = state.pool()?;
+    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
+    let since = snapshot.taken_at - chrono::Duration::days(outlook::FIT_DAYS as i64);
+    // Hourly points are plenty for a 30-day line and keep the read small.
+    let samples = history::read(&pool, Some(since), 3_600).await?;
+    let config = state.storage_config;
+    Ok(outlook::outlook(
+        &outlook::states_of(&snapshot),
+        &samples,
+        snapshot.database.size_bytes as f64,
+        config.budget,
+        config.horizon_days,
+        snapshot.taken_at,
+    ))
+}

@@ -15,9 +15,9 @@ pub mod pages;
 pub mod policies;
 pub mod routes;
 pub mod startup;
-pub mod storage;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod storage;
 #[cfg(feature = "ssr")]
 pub mod tasks;
 pub mod tokens;

@@ -15,6 +15,7 @@ use crate::pages::not_found::NotFoundPage;
 use crate::pages::overview::OverviewPage;
 use crate::pages::policies::PoliciesPage;
 use crate::pages::policy::PolicyPage;
+use crate::pages::storage::StoragePage;
 use crate::pages::tokens::TokensPage;
 use crate::pages::users::UsersPage;
 use leptos::prelude::*;
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs") view=JobsPage/>
                     <Route path=path!("/jobs/:id") view=JobPage/>
                     <Route path=path!("/alerts") view=AlertsPage/>
+                    <Route path=path!("/storage") view=StoragePage/>
                     <Route path=path!("/policies") view=PoliciesPage/>
                     <Route path=path!("/policies/:schema/:name") view=PolicyPage/>
                     <Route path=path!("/login") view=LoginPage/>

@@ -50,6 +50,7 @@ pub fn UserMenu() -> impl IntoView {
                                 <a href="/">"Overview"</a>
                                 <a href="/hypertables">"Hypertables"</a>
                                 <a href="/chunks">"Chunks"</a>
+                                <a href="/storage">"Storage"</a>
                                 <a href="/policies">"Policies"</a>
                                 <a href="/jobs">"Jobs"</a>
                                 <a href="/alerts">"Alerts"</a>

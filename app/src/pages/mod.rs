@@ -13,5 +13,6 @@ pub mod not_found;
 pub mod overview;
 pub mod policies;
 pub mod policy;
+pub mod storage;
 pub mod tokens;
 pub mod users;

@@ -6,18 +6,19 @@ use super::TrendsQuery;
 use crate::error::AppError;
 use crate::state::AppState;
 use chrono::Utc;
+use tsdb::storage::history;
 use tsdb::storage::outlook::{self, Outlook};
 use tsdb::storage::trends::{self, Trends};
-use tsdb::storage::history;
 
 /// The trends of one range, split and maybe drilled into one relation.
 pub async fn trends(state: &AppState, query: &TrendsQuery) -> Result<Trends, AppError> {
     let pool = state.pool()?;
     let since = query.range.span().map(|span| Utc::now() - span);
     let samples = history::read(&pool, since, query.range.bucket_seconds()).await?;
-    trends::build(&samples, query.range, query.view, query.relation.as_deref()).map_err(|e| match e {
-        trends::TrendsError::UnknownRelation(_) => AppError::NotFound(e.to_string()),
-    })
+    trends::build(&samples, query.range, query.view, query.relation.as_deref())
+        .map_err(|e| match e {
+            trends::TrendsError::UnknownRelation(_) => AppError::NotFound(e.to_string()),
+        })
 }
 
 /// The outlook from the latest snapshot and the last [`outlook::FIT_DAYS`] of samples.

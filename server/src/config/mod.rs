@@ -11,11 +11,11 @@
 mod console;
 mod demo;
 pub mod jobs;
-pub mod storage;
 mod monitoring;
 mod policies;
 mod sessions;
 pub mod setting;
+pub mod storage;
 
 use setting::Setting;
 use std::collections::BTreeMap;

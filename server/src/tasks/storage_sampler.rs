@@ -79,12 +79,13 @@ pub async fn sample(
         let latest = history::latest(held.conn()).await?;
         let mut written = 0;
         if latest.is_none() && settings.backfill {
-            let past = backfill::reconstruct(
-                snapshot,
-                chrono::Duration::hours(BACKFILL_STEP_HOURS),
-            );
+            let past =
+                backfill::reconstruct(snapshot, chrono::Duration::hours(BACKFILL_STEP_HOURS));
             written += history::record(held.conn(), &past).await?;
-            tracing::info!(samples = past.len(), "storage history back-filled from the demo's chunks");
+            tracing::info!(
+                samples = past.len(),
+                "storage history back-filled from the demo's chunks"
+            );
         }
         let every = chrono::Duration::from_std(settings.every).unwrap_or(chrono::Duration::MAX);
         let due = latest.is_none_or(|l| snapshot.taken_at >= l + every);

@@ -29,6 +29,18 @@ pub struct Snapshot {
     pub continuous_aggregates: Vec<CaggFacts>,
 }
 
+impl Snapshot {
+    /// The retention of `relation` (`schema.name`) in days, from its retention job's
+    /// `drop_after`; none without one or on integer time.
+    pub fn retention_days(&self, relation: &str) -> Option<f64> {
+        self.jobs
+            .iter()
+            .filter(|j| j.kind == "policy_retention" && j.hypertable.as_deref() == Some(relation))
+            .find_map(|j| crate::interval::postgres_interval_seconds(&j.config_value("drop_after")?))
+            .map(|seconds| seconds as f64 / 86_400.0)
+    }
+}
+
 /// The PostgreSQL server and database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -211,6 +223,19 @@ pub struct JobFacts {
     pub known_cause: Option<String>,
     /// The job's configuration (JSON text).
     pub config: Option<String>,
+}
+
+impl JobFacts {
+    /// A value of the job's configuration as text (`drop_after`, `compress_after`,
+    /// `start_offset`): strings as they are, numbers (integer-time tables) as digits.
+    pub fn config_value(&self, key: &str) -> Option<String> {
+        let config: serde_json::Value = serde_json::from_str(self.config.as_deref()?).ok()?;
+        match config.get(key)? {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// One continuous aggregate.

@@ -7,6 +7,7 @@
 pub mod access_types;
 pub mod alerts;
 pub mod chunk_query;
+pub mod diagnostics;
 pub mod facts;
 pub mod ident;
 pub mod interval;

@@ -62,8 +62,8 @@ pub fn build(forecast: &Forecast, start: DateTime<Utc>, limit: Option<f64>) -> C
         .y_axis(Axis::new().type_(AxisType::Value).name(unit.name))
         // The band: an invisible lower edge with the band's width stacked on it.
         .series(
+            // Unnamed: the legend lists the band once, as its visible part.
             Line::new()
-                .name("low")
                 .stack("band")
                 .show_symbol(false)
                 .line_style(LineStyle::new().opacity(0.0))

@@ -1,7 +1,7 @@
 //! Bytes over time as a stacked area per series (the biggest tables and "other", or
 //! compressed against uncompressed), the whole database as a dashed line above them, and
 //! the seed's "< 1 GB/month" as a dotted line rising from the first stacked total, so a
-//! steeper stack is visibly over the promise.
+//! steeper stack is visibly over the promise (left out when it would dwarf the data).
 
 use super::ByteUnit;
 use charming::component::{Axis, DataZoom};
@@ -76,8 +76,14 @@ pub fn build(trends: &Trends) -> Chart {
         let reference: Vec<f64> = trends
             .times
             .iter()
-            .map(|t| unit.of(start + days_between(*first, *t) / 30.0 * SEED_BYTES_PER_MONTH))
+            .map(|t| start + days_between(*first, *t) / 30.0 * SEED_BYTES_PER_MONTH)
             .collect();
+        // Far above the data it would flatten the stack into a line at the bottom; the
+        // growth figures beside the chart still compare against it.
+        if reference.last().is_some_and(|r| *r > 2.0 * largest as f64) {
+            return chart.data_zoom(DataZoom::new().start(0).end(100));
+        }
+        let reference: Vec<f64> = reference.into_iter().map(|b| unit.of(b)).collect();
         chart = chart.series(
             Line::new()
                 .name(REFERENCE)
@@ -139,5 +145,20 @@ mod tests {
         );
         assert_eq!(series[3]["name"], REFERENCE);
         assert_eq!(series[3]["data"], serde_json::json!([2048.0, 3072.0]));
+
+        // A small database: a gigabyte a month would flatten the stack, so it is left out.
+        let mut small = trends.clone();
+        for series in &mut small.series {
+            series.bytes = vec![1024 * 1024, 2 * 1024 * 1024];
+        }
+        small.database = vec![None, None];
+        let json = serde_json::to_value(build(&small)).unwrap();
+        let names: Vec<&str> = json["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["s.a", "other"]);
     }
 }

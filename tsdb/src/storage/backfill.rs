@@ -123,11 +123,21 @@ fn table_at(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StorageSample {
+    // The policy's compress-after; without one (not applied yet, or compressed by hand)
+    // the youngest compressed chunk's age bounds it.
     let compress_after = table
         .compress_after
         .as_deref()
         .and_then(postgres_interval_seconds)
         .map(Duration::seconds)
+        .or_else(|| {
+            chunks
+                .iter()
+                .filter(|c| c.is_compressed)
+                .filter_map(|c| c.range_end)
+                .max()
+                .map(|end| (now - end).max(Duration::zero()))
+        })
         .unwrap_or_else(Duration::zero);
     let parent = (table.total_bytes - chunks.iter().map(|c| c.total_bytes).sum::<i64>()).max(0);
     let raw_total: i64 = chunks.iter().map(|c| raw_bytes(c)).sum();

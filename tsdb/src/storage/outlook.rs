@@ -460,22 +460,10 @@ fn sum_forecasts(forecasts: &[&Forecast], rest: f64, horizon_days: u32) -> Forec
 
 /// Each hypertable's and continuous aggregate's state in a snapshot: bytes, the age of
 /// its oldest chunk, and what its compression and retention policies do.
-#[cfg(feature = "db")]
 pub fn states_of(snapshot: &crate::facts::Snapshot) -> Vec<TableState> {
     use crate::interval::postgres_interval_seconds;
     let now = snapshot.taken_at;
     let days_of = |text: &str| postgres_interval_seconds(text).map(|s| s as f64 / 86_400.0);
-    let retention_of = |relation: &str| {
-        snapshot
-            .jobs
-            .iter()
-            .filter(|j| j.kind == "policy_retention" && j.hypertable.as_deref() == Some(relation))
-            .filter_map(|j| {
-                let config: serde_json::Value = serde_json::from_str(j.config.as_deref()?).ok()?;
-                days_of(config.get("drop_after")?.as_str()?)
-            })
-            .next()
-    };
     let measured: Vec<f64> = snapshot
         .hypertables
         .iter()
@@ -511,7 +499,7 @@ pub fn states_of(snapshot: &crate::facts::Snapshot) -> Vec<TableState> {
                 lifecycle: Lifecycle {
                     compress_after_days: h.compress_after.as_deref().and_then(days_of),
                     compressed_fraction,
-                    retention_days: retention_of(&relation),
+                    retention_days: snapshot.retention_days(&relation),
                 },
                 ratio_measured,
                 compression_enabled: h.compression_enabled,

@@ -1,0 +1,461 @@
+//! The judgements: a snapshot and a few facts in, findings out. Thresholds are constants
+//! with the reason beside them.
+
+use super::{Check, Diagnosis, Finding, Severity};
+use crate::facts::{HypertableFacts, Snapshot};
+use crate::interval::postgres_interval_seconds;
+use crate::types::format_bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The newest TimescaleDB release this console knows of.
+pub const NEWEST_KNOWN: (u32, u32, u32) = (2, 28, 3);
+/// Growth above this per 30 days needs compression and retention (the seed's promise).
+pub const FAST_GROWTH_PER_MONTH: f64 = 1024.0 * 1024.0 * 1024.0;
+/// Fewer rows per compressed batch than this means the segment-by is too fine: each batch
+/// carries per-column headers, so small batches compress badly and read slowly.
+pub const MIN_BATCH_ROWS: f64 = 100.0;
+/// A hypertable with at least this many chunks ...
+pub const MANY_CHUNKS: i64 = 100;
+/// ... averaging less than this each has chunks too small: planning and locking cost grow
+/// with the chunk count while each chunk holds little.
+pub const SMALL_CHUNK_BYTES: f64 = 10.0 * 1024.0 * 1024.0;
+/// A continuous aggregate lagging more than this many refresh schedules (plus an hour for
+/// the usual end offset) is behind.
+pub const LAG_SCHEDULES: f64 = 3.0;
+
+/// What the server is configured with, as far as chunk sizing needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    /// `shared_buffers` in bytes.
+    pub shared_buffers: Option<i64>,
+    /// `effective_cache_size` in bytes.
+    pub effective_cache_size: Option<i64>,
+}
+
+impl Memory {
+    /// The server's memory as the settings suggest it: TimescaleDB's tuning guidance sets
+    /// `shared_buffers` to a quarter of memory and `effective_cache_size` to three
+    /// quarters, so the larger of 4 × the one and 4/3 × the other.
+    pub fn estimate(&self) -> Option<f64> {
+        let from_buffers = self.shared_buffers.map(|b| b as f64 * 4.0);
+        let from_cache = self.effective_cache_size.map(|c| c as f64 * 4.0 / 3.0);
+        match (from_buffers, from_cache) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// Failed runs of one job in the last 7 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobFailures {
+    /// The job.
+    pub job_id: i64,
+    /// Failed runs (the scheduler's and the console's).
+    pub failures: i64,
+    /// The newest failure.
+    pub last_at: Option<DateTime<Utc>>,
+    /// Its message.
+    pub last_message: Option<String>,
+}
+
+/// Rows per batch in a hypertable's most recently compressed chunks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batches {
+    /// `schema.name`.
+    pub relation: String,
+    /// Batches read.
+    pub batches: i64,
+    /// Rows in them.
+    pub rows: i64,
+}
+
+impl Batches {
+    /// Average rows per batch.
+    pub fn rows_per_batch(&self) -> Option<f64> {
+        (self.batches > 0).then(|| self.rows as f64 / self.batches as f64)
+    }
+}
+
+/// A continuous aggregate's refresh window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshWindow {
+    /// The aggregate, `schema.name`.
+    pub cagg: String,
+    /// Its source hypertable, `schema.name`.
+    pub source: String,
+    /// The policy's `start_offset`; none refreshes from the beginning.
+    pub start_offset: Option<String>,
+}
+
+/// Everything the rules look at besides the snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    /// Whether a scheduler runs jobs (TimescaleDB preloaded with workers).
+    pub scheduler: bool,
+    /// Memory settings.
+    pub memory: Memory,
+    /// The extension version the server would update to (`default_version`).
+    pub available_version: Option<String>,
+    /// Jobs that failed lately.
+    pub failures: Vec<JobFailures>,
+    /// Batch sizes per compressed hypertable.
+    pub batches: Vec<Batches>,
+    /// Continuous aggregates' refresh windows.
+    pub refresh_windows: Vec<RefreshWindow>,
+    /// Measured growth per day by `schema.name` (from the storage history).
+    pub growth_per_day: HashMap<String, f64>,
+}
+
+/// Reads `2.23.0-dev` as (2, 23, 0).
+pub fn version(text: &str) -> Option<(u32, u32, u32)> {
+    let core = text.split(['-', ' ']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0)))
+}
+
+fn days(text: &str) -> Option<f64> {
+    postgres_interval_seconds(text).map(|s| s as f64 / 86_400.0)
+}
+
+/// Judges everything.
+pub fn diagnose(snapshot: &Snapshot, facts: &Facts) -> Diagnosis {
+    let mut findings = Vec::new();
+    scheduler(snapshot, facts, &mut findings);
+    failing_jobs(facts, &mut findings);
+    for table in &snapshot.hypertables {
+        growth(snapshot, facts, table, &mut findings);
+        chunk_sizes(snapshot, facts, table, &mut findings);
+    }
+    caggs(snapshot, facts, &mut findings);
+    batches(facts, &mut findings);
+    extension(snapshot, facts, &mut findings);
+    findings.sort_by_key(|f| f.severity);
+    Diagnosis {
+        taken_at: snapshot.taken_at,
+        findings,
+        checks: Check::ALL.to_vec(),
+    }
+}
+
+fn scheduler(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
+    let scheduled_jobs = snapshot.jobs.iter().filter(|j| j.scheduled).count();
+    if !facts.scheduler && scheduled_jobs > 0 {
+        out.push(Finding {
+            check: Check::Scheduler,
+            severity: Severity::Critical,
+            subject: None,
+            title: "No job scheduler runs the jobs".into(),
+            explanation: format!(
+                "{scheduled_jobs} job(s) are scheduled, but TimescaleDB's scheduler is not running here \
+                 (the library is not preloaded or has no background workers, or this is the embedded \
+                 database), so compression, retention and refreshes only happen when started by hand."
+            ),
+            fix: "Add timescaledb to shared_preload_libraries, set timescaledb.max_background_workers \
+                  (at least the number of databases + 2) and restart PostgreSQL; until then use \
+                  \"run now\" on the jobs page."
+                .into(),
+        });
+    }
+    if let Some(ext) = &snapshot.timescaledb {
+        if let Some(max) = ext.max_background_workers {
+            if max > 0 && ext.background_workers_in_use >= max {
+                out.push(Finding {
+                    check: Check::Workers,
+                    severity: Severity::Critical,
+                    subject: None,
+                    title: "Every TimescaleDB background worker is taken".into(),
+                    explanation: format!(
+                        "{} of {max} workers are in use: jobs wait for a free worker and run late \
+                         or not at all.",
+                        ext.background_workers_in_use
+                    ),
+                    fix: "Raise timescaledb.max_background_workers (and max_worker_processes, which \
+                          must leave room for it and parallel workers), then restart PostgreSQL."
+                        .into(),
+                });
+            }
+        }
+    }
+}
+
+fn failing_jobs(facts: &Facts, out: &mut Vec<Finding>) {
+    for job in facts.failures.iter().filter(|j| j.failures > 0) {
+        out.push(Finding {
+            check: Check::FailingJobs,
+            severity: Severity::Critical,
+            subject: Some(format!("job {}", job.job_id)),
+            title: format!("Job {} failed {} time(s) in the last 7 days", job.job_id, job.failures),
+            explanation: match (&job.last_message, job.last_at) {
+                (Some(message), Some(at)) => format!(
+                    "The latest failure, at {}: {message}",
+                    crate::types::format_time(&at)
+                ),
+                _ => "TimescaleDB recorded failures without a message.".into(),
+            },
+            fix: format!(
+                "Open /jobs/{} for its run history and the known cause, fix it and use \"run now\" \
+                 to confirm.",
+                job.job_id
+            ),
+        });
+    }
+}
+
+fn growth(snapshot: &Snapshot, facts: &Facts, table: &HypertableFacts, out: &mut Vec<Finding>) {
+    let relation = table.qualified();
+    let Some(per_day) = facts.growth_per_day.get(&relation) else {
+        return;
+    };
+    let per_month = per_day * 30.0;
+    if per_month < FAST_GROWTH_PER_MONTH {
+        return;
+    }
+    let compression = table.compress_after.is_some();
+    let retention = snapshot.retention_days(&relation).is_some();
+    let missing = match (compression, retention) {
+        (true, true) => return,
+        (false, false) => "neither compression nor retention",
+        (false, true) => "no compression policy",
+        (true, false) => "no retention policy",
+    };
+    out.push(Finding {
+        check: Check::UnmanagedGrowth,
+        severity: Severity::Warning,
+        subject: Some(relation.clone()),
+        title: format!("{relation} grows fast with {missing}"),
+        explanation: format!(
+            "It grows {} a month ({} now); without {} every byte stays as written.",
+            format_bytes(per_month as i64),
+            format_bytes(table.total_bytes),
+            if compression { "a retention policy" } else { "compression" }
+        ),
+        fix: "Give it a policy on the policies page (or manage it with TIMESCALEDB_MANAGED_TABLES); \
+              the storage page prices the change."
+            .into(),
+    });
+}
+
+/// The chunk interval of `table` in seconds, when it is a time interval.
+fn interval_seconds(table: &HypertableFacts) -> Option<f64> {
+    let interval = table.dimensions.first()?.interval.as_deref()?;
+    postgres_interval_seconds(interval).map(|s| s as f64)
+}
+
+/// A chunk interval in words, rounded to hours or days.
+fn interval_text(seconds: f64) -> String {
+    let hours = (seconds / 3600.0).round().max(1.0);
+    if hours >= 24.0 {
+        format!("{} days", (hours / 24.0).round())
+    } else {
+        format!("{hours} hours")
+    }
+}
+
+fn chunk_sizes(snapshot: &Snapshot, facts: &Facts, table: &HypertableFacts, out: &mut Vec<Finding>) {
+    let relation = table.qualified();
+    // Raw size of each chunk: what it held before compression when compressed.
+    let mut chunks: Vec<(DateTime<Utc>, f64)> = snapshot
+        .chunks
+        .iter()
+        .filter(|c| c.hypertable_schema == table.schema && c.hypertable_name == table.name)
+        .filter_map(|c| {
+            let raw = if c.is_compressed {
+                c.before_compression_bytes.unwrap_or(c.total_bytes)
+            } else {
+                c.total_bytes
+            };
+            Some((c.range_start?, raw as f64))
+        })
+        .collect();
+    chunks.sort_by_key(|c| c.0);
+    // The newest chunk is still filling: judge the full ones.
+    chunks.pop();
+    let Some(interval) = interval_seconds(table) else {
+        return;
+    };
+    if chunks.is_empty() {
+        return;
+    }
+    let average = chunks.iter().map(|c| c.1).sum::<f64>() / chunks.len() as f64;
+    if table.chunk_count >= MANY_CHUNKS && average < SMALL_CHUNK_BYTES && average > 0.0 {
+        let factor = (SMALL_CHUNK_BYTES * 2.5 / average).clamp(2.0, 30.0);
+        out.push(Finding {
+            check: Check::SmallChunks,
+            severity: Severity::Warning,
+            subject: Some(relation.clone()),
+            title: format!("{relation} has {} small chunks", table.chunk_count),
+            explanation: format!(
+                "Its chunks average {} over {} each: every query plans and locks each chunk it may \
+                 touch, so many small chunks cost more than their data.",
+                format_bytes(average as i64),
+                interval_text(interval)
+            ),
+            fix: format!(
+                "Set its chunk interval to about {} (about {} per chunk); new chunks follow, \
+                 existing ones stay.",
+                interval_text(interval * factor),
+                format_bytes((average * factor) as i64)
+            ),
+        });
+    }
+    let Some(memory) = facts.memory.estimate() else {
+        return;
+    };
+    let quarter = memory / 4.0;
+    // The newest full chunk, with its indexes, is what recent queries keep in memory.
+    if let Some((_, newest)) = chunks.last() {
+        if *newest > quarter {
+            let factor = (quarter * 0.8 / newest).max(0.01);
+            out.push(Finding {
+                check: Check::LargeChunks,
+                severity: Severity::Warning,
+                subject: Some(relation.clone()),
+                title: format!("{relation}'s chunks are larger than a quarter of memory"),
+                explanation: format!(
+                    "Its newest full chunk holds {} with indexes; the server's settings suggest \
+                     about {} of memory, a quarter of which ({}) should hold the recent chunks of \
+                     every busy hypertable, or inserts and recent queries read from disk.",
+                    format_bytes(*newest as i64),
+                    format_bytes(memory as i64),
+                    format_bytes(quarter as i64)
+                ),
+                fix: format!(
+                    "Set its chunk interval to about {} (from {}).",
+                    interval_text(interval * factor),
+                    interval_text(interval)
+                ),
+            });
+        }
+    }
+}
+
+fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
+    for cagg in &snapshot.continuous_aggregates {
+        let name = format!("{}.{}", cagg.schema, cagg.name);
+        let schedule = cagg.refresh_schedule.as_deref().and_then(postgres_interval_seconds);
+        match (schedule, cagg.refresh_lag_seconds) {
+            (None, _) => out.push(Finding {
+                check: Check::CaggLag,
+                severity: Severity::Info,
+                subject: Some(name.clone()),
+                title: format!("{name} has no refresh policy"),
+                explanation: "Nothing refreshes it on a schedule: it shows what was materialized \
+                              when it was last refreshed by hand (real-time aggregation, where on, \
+                              fills in the rest at query cost)."
+                    .into(),
+                fix: "Add a refresh policy: add_continuous_aggregate_policy(...).".into(),
+            }),
+            (Some(every), Some(lag)) if lag > LAG_SCHEDULES * every as f64 + 3600.0 => {
+                out.push(Finding {
+                    check: Check::CaggLag,
+                    severity: Severity::Warning,
+                    subject: Some(name.clone()),
+                    title: format!("{name} lags its source"),
+                    explanation: format!(
+                        "It is materialized up to {} ago while it should refresh every {}: its \
+                         refresh job is failing, not scheduled, or slower than its schedule.",
+                        crate::alerts::human_duration(chrono::Duration::seconds(lag as i64)),
+                        crate::alerts::human_duration(chrono::Duration::seconds(every))
+                    ),
+                    fix: "Check its refresh job on the jobs page; run it now to catch up.".into(),
+                });
+            }
+            _ => {}
+        }
+    }
+    for window in &facts.refresh_windows {
+        let Some(retention) = snapshot.retention_days(&window.source) else {
+            continue;
+        };
+        let start = window.start_offset.as_deref().and_then(days);
+        if start.is_some_and(|s| s < retention) {
+            continue;
+        }
+        out.push(Finding {
+            check: Check::RetentionOutrunsCagg,
+            severity: Severity::Warning,
+            subject: Some(window.cagg.clone()),
+            title: format!("Retention on {} outruns {}'s refresh window", window.source, window.cagg),
+            explanation: format!(
+                "{} drops data after {retention:.0} days while {} refreshes {}: a refresh over a \
+                 dropped range recomputes the buckets from nothing and deletes their aggregates.",
+                window.source,
+                window.cagg,
+                match start {
+                    Some(s) => format!("back to {s:.0} days"),
+                    None => "from the beginning (no start offset)".to_string(),
+                }
+            ),
+            fix: "Give the refresh policy a start_offset shorter than the retention, or keep the \
+                  raw data longer."
+                .into(),
+        });
+    }
+}
+
+fn batches(facts: &Facts, out: &mut Vec<Finding>) {
+    for stats in &facts.batches {
+        let Some(rows) = stats.rows_per_batch() else {
+            continue;
+        };
+        if rows >= MIN_BATCH_ROWS {
+            continue;
+        }
+        out.push(Finding {
+            check: Check::TinyBatches,
+            severity: Severity::Warning,
+            subject: Some(stats.relation.clone()),
+            title: format!("{} compresses into batches of {rows:.0} rows", stats.relation),
+            explanation: format!(
+                "Its latest compressed chunks hold {} rows in {} batches (up to 1,000 rows each \
+                 fit): the segment-by splits the data so finely that per-batch overhead eats the \
+                 compression and queries unpack many small batches.",
+                stats.rows, stats.batches
+            ),
+            fix: "Segment by fewer or coarser columns, or use longer chunks; the compression \
+                  advisor on the hypertable's page suggests settings and can try them."
+                .into(),
+        });
+    }
+}
+
+fn extension(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
+    let Some(installed_text) = snapshot.timescaledb.as_ref().map(|e| e.version.clone()) else {
+        return;
+    };
+    let Some(installed) = version(&installed_text) else {
+        return;
+    };
+    if let Some(available) = facts.available_version.as_deref() {
+        if version(available).is_some_and(|a| a > installed) {
+            out.push(Finding {
+                check: Check::ExtensionVersion,
+                severity: Severity::Warning,
+                subject: None,
+                title: format!("TimescaleDB {available} is installed on the server but {installed_text} is in use"),
+                explanation: "The server has the newer library; this database still runs the old \
+                              extension scripts until it is updated."
+                    .into(),
+                fix: "Run ALTER EXTENSION timescaledb UPDATE; as the first command of a new session \
+                      (psql -X), in every database that uses TimescaleDB."
+                    .into(),
+            });
+            return;
+        }
+    }
+    if installed < NEWEST_KNOWN {
+        let (a, b, c) = NEWEST_KNOWN;
+        out.push(Finding {
+            check: Check::ExtensionVersion,
+            severity: Severity::Info,
+            subject: None,
+            title: format!("TimescaleDB {installed_text} is behind {a}.{b}.{c}"),
+            explanation: "Newer releases fix bugs and speed up compression and jobs.".into(),
+            fix: "Plan an upgrade: install the new packages, then ALTER EXTENSION timescaledb UPDATE."
+                .into(),
+        });
+    }
+}

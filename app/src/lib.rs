@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod components;
+pub mod diagnostics;
 pub mod error;
 pub mod jobs;
 pub mod monitoring;

@@ -6,6 +6,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::alerts::AlertsPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::chunks::ChunksPage;
+use crate::pages::diagnostics::DiagnosticsPage;
 use crate::pages::hypertable::HypertablePage;
 use crate::pages::hypertables::HypertablesPage;
 use crate::pages::job::JobPage;
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs/:id") view=JobPage/>
                     <Route path=path!("/alerts") view=AlertsPage/>
                     <Route path=path!("/storage") view=StoragePage/>
+                    <Route path=path!("/diagnostics") view=DiagnosticsPage/>
                     <Route path=path!("/policies") view=PoliciesPage/>
                     <Route path=path!("/policies/:schema/:name") view=PolicyPage/>
                     <Route path=path!("/login") view=LoginPage/>

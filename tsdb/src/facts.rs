@@ -36,7 +36,9 @@ impl Snapshot {
         self.jobs
             .iter()
             .filter(|j| j.kind == "policy_retention" && j.hypertable.as_deref() == Some(relation))
-            .find_map(|j| crate::interval::postgres_interval_seconds(&j.config_value("drop_after")?))
+            .find_map(|j| {
+                crate::interval::postgres_interval_seconds(&j.config_value("drop_after")?)
+            })
             .map(|seconds| seconds as f64 / 86_400.0)
     }
 }

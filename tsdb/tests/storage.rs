@@ -34,7 +34,9 @@ async fn snapshot(pool: &sqlx::PgPool) -> Snapshot {
 
 /// The console's policy source: the demo tables by pattern, the history table built in.
 fn source() -> PolicySource {
-    let retention = Some(PolicyAge::Interval(PolicyInterval::from_str("90 days").unwrap()));
+    let retention = Some(PolicyAge::Interval(
+        PolicyInterval::from_str("90 days").unwrap(),
+    ));
     PolicySource {
         defaults: Policy::seed(),
         tables: BTreeMap::new(),
@@ -103,7 +105,10 @@ async fn scenario(pool: &sqlx::PgPool) {
     assert!(samples.iter().any(|s| s.relation == history::TABLE));
     let written = history::record(pool, &samples).await.unwrap();
     assert_eq!(written as usize, samples.len());
-    assert_eq!(history::latest(pool).await.unwrap(), Some(micros(snap.taken_at)));
+    assert_eq!(
+        history::latest(pool).await.unwrap(),
+        Some(micros(snap.taken_at))
+    );
     let back = history::read(pool, None, 1).await.unwrap();
     let metric = |list: &[StorageSample]| {
         list.iter()
@@ -119,7 +124,10 @@ async fn scenario(pool: &sqlx::PgPool) {
             ..original.clone()
         }
     );
-    assert!(original.compressed_chunk_count > 0, "the demo compresses its old chunks");
+    assert!(
+        original.compressed_chunk_count > 0,
+        "the demo compresses its old chunks"
+    );
 
     // The back-fill: 20 days of history that grows and compresses as the chunks did.
     let past = backfill::reconstruct(&snap, Duration::hours(6));
@@ -129,14 +137,22 @@ async fn scenario(pool: &sqlx::PgPool) {
         .collect();
     // From the oldest chunk of any table (a 30-day chunk may start before the data) to
     // now, every 6 hours.
-    let oldest = snap.chunks.iter().filter_map(|c| c.range_start).min().unwrap();
+    let oldest = snap
+        .chunks
+        .iter()
+        .filter_map(|c| c.range_start)
+        .min()
+        .unwrap();
     let expected = ((snap.taken_at - oldest).num_hours() / 6) as usize;
     assert!(
         metric_past.len().abs_diff(expected) <= 1,
         "{} samples for {expected} steps",
         metric_past.len()
     );
-    let raw: Vec<i64> = metric_past.iter().map(|s| s.raw_equivalent_bytes()).collect();
+    let raw: Vec<i64> = metric_past
+        .iter()
+        .map(|s| s.raw_equivalent_bytes())
+        .collect();
     assert!(raw.windows(2).all(|w| w[0] <= w[1]));
     let last = metric_past.last().unwrap();
     assert_eq!(last.compressed_chunk_count, original.compressed_chunk_count);
@@ -151,7 +167,11 @@ async fn scenario(pool: &sqlx::PgPool) {
         .map(|s| s.sampled_at)
         .collect();
     let days = (snap.taken_at - oldest).num_days() as usize;
-    assert!(metric_days.len().abs_diff(days) <= 2, "{} for {days} days", metric_days.len());
+    assert!(
+        metric_days.len().abs_diff(days) <= 2,
+        "{} for {days} days",
+        metric_days.len()
+    );
 
     // Trends of the last 30 days: the raw table grows, its compression saves.
     let month = history::read(pool, Some(snap.taken_at - Duration::days(30)), 4 * 3600)
@@ -175,7 +195,14 @@ async fn scenario(pool: &sqlx::PgPool) {
     assert_eq!(metric_state.lifecycle.compress_after_days, Some(7.0));
     assert_eq!(metric_state.lifecycle.retention_days, Some(90.0));
     assert!(metric_state.ratio_measured);
-    let view = outlook::outlook(&states, &month, snap.database.size_bytes as f64, Budget::default(), 90, snap.taken_at);
+    let view = outlook::outlook(
+        &states,
+        &month,
+        snap.database.size_bytes as f64,
+        Budget::default(),
+        90,
+        snap.taken_at,
+    );
     assert!(view.database.is_some());
     let metric_outlook = view
         .tables
@@ -205,7 +232,10 @@ async fn scenario(pool: &sqlx::PgPool) {
     };
     let synthetic_view = outlook::outlook(&[state], &read_back, 70.0 * MIB, budget, 90, now);
     let day90 = synthetic_view.tables[0].at_horizon().unwrap();
-    assert!((day90 - 160.0 * MIB).abs() / (160.0 * MIB) < 0.01, "{day90}");
+    assert!(
+        (day90 - 160.0 * MIB).abs() / (160.0 * MIB) < 0.01,
+        "{day90}"
+    );
     assert_eq!(synthetic_view.budget_day, Some(30));
 
     // The history keeps to its own retention: 90 days here; older samples go when the
@@ -228,7 +258,11 @@ async fn scenario(pool: &sqlx::PgPool) {
     .await
     .unwrap();
     assert_eq!(drop_after, "90 days");
-    sqlx::query("CALL run_job($1)").bind(job).execute(pool).await.unwrap();
+    sqlx::query("CALL run_job($1)")
+        .bind(job)
+        .execute(pool)
+        .await
+        .unwrap();
     let oldest: DateTime<Utc> =
         sqlx::query_scalar("SELECT min(sampled_at) FROM console.storage_samples")
             .fetch_one(pool)

@@ -45,6 +45,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/jobs", Access::Role(Role::Viewer)),
     ("/api/fn/storage-trends", Access::Role(Role::Viewer)),
     ("/api/fn/storage-outlook", Access::Role(Role::Viewer)),
+    ("/api/fn/diagnostics", Access::Role(Role::Viewer)),
     ("/api/fn/job", Access::Role(Role::Viewer)),
     ("/api/fn/run-job", Access::Role(Role::Operator)),
     ("/api/fn/set-job-scheduled", Access::Role(Role::Operator)),

@@ -54,6 +54,7 @@ pub fn UserMenu() -> impl IntoView {
                                 <a href="/policies">"Policies"</a>
                                 <a href="/jobs">"Jobs"</a>
                                 <a href="/alerts">"Alerts"</a>
+                                <a href="/diagnostics">"Diagnostics"</a>
                                 {admin.then(|| view! {
                                     <a href="/admin/users">"Users"</a>
                                     <a href="/admin/tokens">"API tokens"</a>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod alerts;
 pub mod audit;
 pub mod chunks;
+pub mod diagnostics;
 pub mod hypertable;
 pub mod hypertables;
 pub mod job;

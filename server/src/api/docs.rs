@@ -24,6 +24,7 @@ use utoipa_axum::routes;
         (name = "jobs", description = "Background jobs: runs, run now, pause, resume"),
         (name = "alerts", description = "Failing and stale jobs: open alerts, history, acknowledge"),
         (name = "storage", description = "Storage history, trends (JSON and CSV), forecast and budget"),
+        (name = "diagnostics", description = "Findings with severity, explanation and fix"),
         (name = "docs", description = "This document")
     )
 )]

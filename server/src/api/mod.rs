@@ -6,6 +6,7 @@
 //! line in that module's `routes()`, and the role check inside the handler.
 
 pub mod alerts;
+pub mod diagnostics;
 pub mod docs;
 pub mod error;
 pub mod health;
@@ -34,6 +35,7 @@ pub fn declared() -> Routes {
         .merge(jobs::routes())
         .merge(alerts::routes())
         .merge(storage::routes())
+        .merge(diagnostics::routes())
         .merge(docs::routes())
 }
 

@@ -86,7 +86,9 @@ impl Check {
             Check::SmallChunks => "chunks are not too small (too many chunks)",
             Check::LargeChunks => "recent chunks with indexes fit in a quarter of memory",
             Check::CaggLag => "continuous aggregates keep up with their source",
-            Check::RetentionOutrunsCagg => "retention does not outrun a continuous aggregate's refresh window",
+            Check::RetentionOutrunsCagg => {
+                "retention does not outrun a continuous aggregate's refresh window"
+            }
             Check::TinyBatches => "compressed batches hold at least 100 rows",
             Check::ExtensionVersion => "TimescaleDB is up to date",
         }

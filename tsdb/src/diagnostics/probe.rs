@@ -53,7 +53,10 @@ struct FailureRow {
 }
 
 /// Failed runs per job in the last 7 days: TimescaleDB's records and the console's own.
-async fn failures(conn: &mut PgConnection, capabilities: &Capabilities) -> Result<Vec<JobFailures>> {
+async fn failures(
+    conn: &mut PgConnection,
+    capabilities: &Capabilities,
+) -> Result<Vec<JobFailures>> {
     let engine = if capabilities.has_job_history() {
         "SELECT job_id, start_time, err_message FROM timescaledb_information.job_history
           WHERE NOT succeeded AND start_time > now() - interval '7 days'"
@@ -100,7 +103,10 @@ async fn batches(conn: &mut PgConnection) -> Result<Vec<Batches>> {
               FROM _timescaledb_catalog.chunk ch
               JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id
               JOIN _timescaledb_catalog.chunk comp ON comp.id = ch.compressed_chunk_id
-             WHERE NOT ch.dropped) latest
+              -- A live relation: before 2.26 the catalog kept dropped chunks' rows
+              -- (`dropped`, a column 2.26 removed).
+              JOIN pg_class c ON c.relname = comp.table_name
+              JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = comp.schema_name) latest
           WHERE newest <= $1
           ORDER BY relation",
     )
@@ -146,9 +152,10 @@ async fn refresh_windows(conn: &mut PgConnection) -> Result<Vec<RefreshWindow>> 
                 j.config ->> 'start_offset' AS start_offset
            FROM _timescaledb_catalog.continuous_agg ca
            JOIN _timescaledb_catalog.hypertable raw ON raw.id = ca.raw_hypertable_id
-           JOIN _timescaledb_catalog.hypertable mat ON mat.id = ca.mat_hypertable_id
-           JOIN timescaledb_information.jobs j
-             ON j.hypertable_schema = mat.schema_name AND j.hypertable_name = mat.table_name
+           -- The job catalog itself: the information view names the aggregate differently
+           -- across versions (its materialization or its view).
+           JOIN _timescaledb_config.bgw_job j
+             ON j.hypertable_id = ca.mat_hypertable_id
             AND j.proc_name = 'policy_refresh_continuous_aggregate'
           ORDER BY 1",
     )

@@ -113,7 +113,11 @@ pub struct Facts {
 pub fn version(text: &str) -> Option<(u32, u32, u32)> {
     let core = text.split(['-', ' ']).next()?;
     let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
-    Some((parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0)))
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 fn days(text: &str) -> Option<f64> {
@@ -172,9 +176,10 @@ fn scheduler(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
                          or not at all.",
                         ext.background_workers_in_use
                     ),
-                    fix: "Raise timescaledb.max_background_workers (and max_worker_processes, which \
+                    fix:
+                        "Raise timescaledb.max_background_workers (and max_worker_processes, which \
                           must leave room for it and parallel workers), then restart PostgreSQL."
-                        .into(),
+                            .into(),
                 });
             }
         }
@@ -187,7 +192,10 @@ fn failing_jobs(facts: &Facts, out: &mut Vec<Finding>) {
             check: Check::FailingJobs,
             severity: Severity::Critical,
             subject: Some(format!("job {}", job.job_id)),
-            title: format!("Job {} failed {} time(s) in the last 7 days", job.job_id, job.failures),
+            title: format!(
+                "Job {} failed {} time(s) in the last 7 days",
+                job.job_id, job.failures
+            ),
             explanation: match (&job.last_message, job.last_at) {
                 (Some(message), Some(at)) => format!(
                     "The latest failure, at {}: {message}",
@@ -230,11 +238,16 @@ fn growth(snapshot: &Snapshot, facts: &Facts, table: &HypertableFacts, out: &mut
             "It grows {} a month ({} now); without {} every byte stays as written.",
             format_bytes(per_month as i64),
             format_bytes(table.total_bytes),
-            if compression { "a retention policy" } else { "compression" }
+            if compression {
+                "a retention policy"
+            } else {
+                "compression"
+            }
         ),
-        fix: "Give it a policy on the policies page (or manage it with TIMESCALEDB_MANAGED_TABLES); \
+        fix:
+            "Give it a policy on the policies page (or manage it with TIMESCALEDB_MANAGED_TABLES); \
               the storage page prices the change."
-            .into(),
+                .into(),
     });
 }
 
@@ -247,14 +260,24 @@ fn interval_seconds(table: &HypertableFacts) -> Option<f64> {
 /// A chunk interval in words, rounded to hours or days.
 fn interval_text(seconds: f64) -> String {
     let hours = (seconds / 3600.0).round().max(1.0);
-    if hours >= 24.0 {
-        format!("{} days", (hours / 24.0).round())
+    let (amount, unit) = if hours >= 24.0 {
+        ((hours / 24.0).round(), "day")
     } else {
-        format!("{hours} hours")
+        (hours, "hour")
+    };
+    if amount == 1.0 {
+        format!("1 {unit}")
+    } else {
+        format!("{amount} {unit}s")
     }
 }
 
-fn chunk_sizes(snapshot: &Snapshot, facts: &Facts, table: &HypertableFacts, out: &mut Vec<Finding>) {
+fn chunk_sizes(
+    snapshot: &Snapshot,
+    facts: &Facts,
+    table: &HypertableFacts,
+    out: &mut Vec<Finding>,
+) {
     let relation = table.qualified();
     // Raw size of each chunk: what it held before compression when compressed.
     let mut chunks: Vec<(DateTime<Utc>, f64)> = snapshot
@@ -333,9 +356,19 @@ fn chunk_sizes(snapshot: &Snapshot, facts: &Facts, table: &HypertableFacts, out:
 }
 
 fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
+    // An aggregate of an empty table has nothing to materialize yet.
+    let source_has_chunks = |source: &str| {
+        snapshot
+            .hypertables
+            .iter()
+            .any(|h| h.qualified() == source && h.chunk_count > 0)
+    };
     for cagg in &snapshot.continuous_aggregates {
         let name = format!("{}.{}", cagg.schema, cagg.name);
-        let schedule = cagg.refresh_schedule.as_deref().and_then(postgres_interval_seconds);
+        let schedule = cagg
+            .refresh_schedule
+            .as_deref()
+            .and_then(postgres_interval_seconds);
         match (schedule, cagg.refresh_lag_seconds) {
             (None, _) => out.push(Finding {
                 check: Check::CaggLag,
@@ -363,6 +396,19 @@ fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
                     fix: "Check its refresh job on the jobs page; run it now to catch up.".into(),
                 });
             }
+            (Some(_), None) if cagg.watermark.is_none() && source_has_chunks(&cagg.source) => out
+                .push(Finding {
+                    check: Check::CaggLag,
+                    severity: Severity::Warning,
+                    subject: Some(name.clone()),
+                    title: format!("{name} has never been refreshed"),
+                    explanation:
+                        "It has a refresh policy but nothing is materialized yet: its refresh \
+                              job has not run (or never succeeded), so every query computes from \
+                              the raw data."
+                            .into(),
+                    fix: "Check its refresh job on the jobs page; run it now.".into(),
+                }),
             _ => {}
         }
     }
@@ -378,7 +424,10 @@ fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
             check: Check::RetentionOutrunsCagg,
             severity: Severity::Warning,
             subject: Some(window.cagg.clone()),
-            title: format!("Retention on {} outruns {}'s refresh window", window.source, window.cagg),
+            title: format!(
+                "Retention on {} outruns {}'s refresh window",
+                window.source, window.cagg
+            ),
             explanation: format!(
                 "{} drops data after {retention:.0} days while {} refreshes {}: a refresh over a \
                  dropped range recomputes the buckets from nothing and deletes their aggregates.",
@@ -408,7 +457,10 @@ fn batches(facts: &Facts, out: &mut Vec<Finding>) {
             check: Check::TinyBatches,
             severity: Severity::Warning,
             subject: Some(stats.relation.clone()),
-            title: format!("{} compresses into batches of {rows:.0} rows", stats.relation),
+            title: format!(
+                "{} compresses into batches of {rows:.0} rows",
+                stats.relation
+            ),
             explanation: format!(
                 "Its latest compressed chunks hold {} rows in {} batches (up to 1,000 rows each \
                  fit): the segment-by splits the data so finely that per-batch overhead eats the \
@@ -457,5 +509,252 @@ fn extension(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
             fix: "Plan an upgrade: install the new packages, then ALTER EXTENSION timescaledb UPDATE."
                 .into(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{CaggFacts, DimensionFacts, ExtensionFacts, JobFacts};
+    use crate::storage::fixtures::{chunk, snapshot, table};
+    use chrono::{Duration, TimeZone};
+
+    const MIB: i64 = 1024 * 1024;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap()
+    }
+
+    /// A job of `kind` on `s.metrics` with `config`.
+    fn job(id: i64, kind: &str, config: &str) -> JobFacts {
+        JobFacts {
+            id,
+            kind: kind.into(),
+            hypertable: Some("s.metrics".into()),
+            schedule_interval: "1 day".into(),
+            schedule_seconds: 86_400.0,
+            scheduled: true,
+            next_start: None,
+            running: false,
+            last_run_status: Some("Success".into()),
+            last_run_started_at: None,
+            last_run_duration_seconds: None,
+            last_successful_finish: None,
+            total_runs: 1,
+            total_failures: 0,
+            last_error: None,
+            last_error_code: None,
+            known_cause: None,
+            config: Some(config.into()),
+        }
+    }
+
+    /// A healthy database: a scheduler with spare workers, the newest TimescaleDB, one
+    /// managed hypertable of 30 daily 200 MiB chunks, an aggregate refreshed an hour ago.
+    fn healthy() -> (Snapshot, Facts) {
+        let mut snap = snapshot(now(), 10 * 1024 * MIB);
+        snap.timescaledb = Some(ExtensionFacts {
+            version: "2.28.3".into(),
+            license: Some("timescale".into()),
+            max_background_workers: Some(16),
+            background_workers_in_use: 3,
+        });
+        let mut metrics = table("metrics");
+        metrics.dimensions = vec![DimensionFacts {
+            column: "ts".into(),
+            column_type: "timestamp with time zone".into(),
+            kind: "time".into(),
+            interval: Some("1 day".into()),
+            partitions: None,
+        }];
+        metrics.compress_after = Some("7 days".into());
+        metrics.chunk_count = 30;
+        snap.chunks = (0..30)
+            .map(|d| chunk("metrics", now() - Duration::days(30 - d), 200 * MIB, None))
+            .collect();
+        snap.hypertables = vec![metrics];
+        snap.jobs = vec![
+            job(
+                1000,
+                "policy_compression",
+                r#"{"compress_after": "7 days"}"#,
+            ),
+            job(
+                1001,
+                "policy_retention",
+                r#"{"drop_after": "90 days", "hypertable_id": 1}"#,
+            ),
+        ];
+        snap.continuous_aggregates = vec![CaggFacts {
+            schema: "s".into(),
+            name: "hourly".into(),
+            source: "s.metrics".into(),
+            materialized_bytes: MIB,
+            watermark: Some(now() - Duration::hours(1)),
+            refresh_lag_seconds: Some(3600.0),
+            refresh_schedule: Some("01:00:00".into()),
+        }];
+        let facts = Facts {
+            scheduler: true,
+            memory: Memory {
+                shared_buffers: Some(4 * 1024 * MIB),
+                effective_cache_size: Some(12 * 1024 * MIB),
+            },
+            available_version: Some("2.28.3".into()),
+            failures: Vec::new(),
+            batches: vec![Batches {
+                relation: "s.metrics".into(),
+                batches: 100,
+                rows: 90_000,
+            }],
+            refresh_windows: vec![RefreshWindow {
+                cagg: "s.hourly".into(),
+                source: "s.metrics".into(),
+                start_offset: Some("3 days".into()),
+            }],
+            growth_per_day: [("s.metrics".to_string(), 200.0 * MIB as f64)].into(),
+        };
+        (snap, facts)
+    }
+
+    fn checks(snap: &Snapshot, facts: &Facts) -> Vec<(Check, Severity)> {
+        diagnose(snap, facts)
+            .findings
+            .iter()
+            .map(|f| (f.check, f.severity))
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_database_is_quiet() {
+        let (snap, facts) = healthy();
+        assert_eq!(diagnose(&snap, &facts).findings, Vec::new());
+    }
+
+    #[test]
+    fn no_scheduler_and_exhausted_workers_are_critical() {
+        let (mut snap, mut facts) = healthy();
+        facts.scheduler = false;
+        if let Some(ext) = snap.timescaledb.as_mut() {
+            ext.background_workers_in_use = 16;
+        }
+        assert_eq!(
+            checks(&snap, &facts),
+            [
+                (Check::Scheduler, Severity::Critical),
+                (Check::Workers, Severity::Critical)
+            ]
+        );
+    }
+
+    #[test]
+    fn failing_jobs_are_named_with_their_latest_message() {
+        let (snap, mut facts) = healthy();
+        facts.failures = vec![JobFailures {
+            job_id: 1000,
+            failures: 4,
+            last_at: Some(now()),
+            last_message: Some("disk full".into()),
+        }];
+        let diagnosis = diagnose(&snap, &facts);
+        let finding = &diagnosis.findings[0];
+        assert_eq!(finding.check, Check::FailingJobs);
+        assert!(finding.explanation.contains("disk full"));
+        assert!(finding.fix.contains("/jobs/1000"));
+    }
+
+    #[test]
+    fn fast_growth_without_retention_is_a_warning_and_slow_growth_is_not() {
+        let (mut snap, mut facts) = healthy();
+        snap.jobs.retain(|j| j.kind != "policy_retention");
+        facts.refresh_windows.clear();
+        let found = diagnose(&snap, &facts);
+        assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+        assert!(found.findings[0].title.contains("no retention policy"));
+        facts.growth_per_day.insert("s.metrics".into(), 1024.0);
+        assert!(diagnose(&snap, &facts).findings.is_empty());
+    }
+
+    #[test]
+    fn many_small_chunks_get_a_longer_interval() {
+        let (mut snap, facts) = healthy();
+        snap.hypertables[0].chunk_count = 300;
+        snap.chunks = (0..300)
+            .map(|h| chunk("metrics", now() - Duration::hours(300 - h), MIB, None))
+            .collect();
+        let found = diagnose(&snap, &facts);
+        let finding = found
+            .findings
+            .iter()
+            .find(|f| f.check == Check::SmallChunks)
+            .expect("small chunks");
+        // 1 MiB per 1-day chunk: 25× longer, capped.
+        assert!(finding.fix.contains("25 days"), "{}", finding.fix);
+    }
+
+    #[test]
+    fn chunks_over_a_quarter_of_memory_get_a_shorter_interval() {
+        let (snap, mut facts) = healthy();
+        // 64 MiB of buffers suggest 256 MiB of memory: a quarter is 64 MiB, and 200 MiB
+        // daily chunks want about 0.8 × 64 / 200 of a day.
+        facts.memory = Memory {
+            shared_buffers: Some(64 * MIB),
+            effective_cache_size: None,
+        };
+        let found = diagnose(&snap, &facts);
+        let finding = found
+            .findings
+            .iter()
+            .find(|f| f.check == Check::LargeChunks)
+            .expect("large chunks");
+        assert!(finding.fix.contains("6 hours"), "{}", finding.fix);
+    }
+
+    #[test]
+    fn lagging_unrefreshed_and_outrun_aggregates_are_found() {
+        let (mut snap, mut facts) = healthy();
+        snap.continuous_aggregates[0].refresh_lag_seconds = Some(6.0 * 3600.0);
+        facts.refresh_windows[0].start_offset = None;
+        assert_eq!(
+            checks(&snap, &facts),
+            [
+                (Check::CaggLag, Severity::Warning),
+                (Check::RetentionOutrunsCagg, Severity::Warning)
+            ]
+        );
+        snap.continuous_aggregates[0].watermark = None;
+        snap.continuous_aggregates[0].refresh_lag_seconds = None;
+        facts.refresh_windows.clear();
+        let found = diagnose(&snap, &facts);
+        assert!(found.findings[0].title.contains("never been refreshed"));
+    }
+
+    #[test]
+    fn tiny_batches_and_an_old_extension_are_found() {
+        let (mut snap, mut facts) = healthy();
+        facts.batches[0].rows = 4_000;
+        if let Some(ext) = snap.timescaledb.as_mut() {
+            ext.version = "2.23.0-dev".into();
+        }
+        facts.available_version = Some("2.23.0-dev".into());
+        assert_eq!(
+            checks(&snap, &facts),
+            [
+                (Check::TinyBatches, Severity::Warning),
+                (Check::ExtensionVersion, Severity::Info)
+            ]
+        );
+        facts.available_version = Some("2.24.0".into());
+        let found = diagnose(&snap, &facts);
+        assert!(found.findings[1]
+            .fix
+            .contains("ALTER EXTENSION timescaledb UPDATE"));
+    }
+
+    #[test]
+    fn versions_read_with_suffixes() {
+        assert_eq!(version("2.23.0-dev"), Some((2, 23, 0)));
+        assert_eq!(version("2.13"), Some((2, 13, 0)));
+        assert_eq!(version("x"), None);
     }
 }

@@ -5,6 +5,7 @@
 //! behind the `db` feature and knows nothing of HTTP or Leptos.
 
 pub mod access_types;
+pub mod advisor;
 pub mod alerts;
 pub mod chunk_query;
 pub mod diagnostics;

@@ -25,7 +25,7 @@ pub async fn facts(conn: &mut PgConnection, capabilities: &Capabilities) -> Resu
         .await?
         .flatten(),
         failures: failures(conn, capabilities).await?,
-        batches: batches(conn).await?,
+        batches: batches(conn, None).await?,
         refresh_windows: refresh_windows(conn).await?,
         growth_per_day: Default::default(),
     })
@@ -92,9 +92,10 @@ struct CompressedRow {
     name: String,
 }
 
-/// Rows per batch in each compressed hypertable's latest compressed chunks, read from the
-/// compressed relations' `_ts_meta_count` (rows per batch, as TimescaleDB records it).
-async fn batches(conn: &mut PgConnection) -> Result<Vec<Batches>> {
+/// Rows per batch in each compressed hypertable's (or only `relation`'s) latest compressed
+/// chunks, read from the compressed relations' `_ts_meta_count` (rows per batch, as
+/// TimescaleDB records it).
+pub async fn batches(conn: &mut PgConnection, relation: Option<&str>) -> Result<Vec<Batches>> {
     let chunks: Vec<CompressedRow> = sqlx::query_as(
         "SELECT relation, schema, name FROM (
             SELECT format('%s.%s', h.schema_name, h.table_name) AS relation,
@@ -107,10 +108,11 @@ async fn batches(conn: &mut PgConnection) -> Result<Vec<Batches>> {
               -- (`dropped`, a column 2.26 removed).
               JOIN pg_class c ON c.relname = comp.table_name
               JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = comp.schema_name) latest
-          WHERE newest <= $1
+          WHERE newest <= $1 AND ($2::text IS NULL OR relation = $2)
           ORDER BY relation",
     )
     .bind(BATCH_CHUNKS)
+    .bind(relation)
     .fetch_all(&mut *conn)
     .await?;
     let mut out: Vec<Batches> = Vec::new();

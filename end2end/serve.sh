@@ -24,6 +24,7 @@ grep -q "listening on" "$work/devdb.log" || { cat "$work/devdb.log" >&2; exit 1;
 export DATABASE_URL="postgres://postgres@127.0.0.1:$db_port/postgres?sslmode=disable"
 export MS5_ENV=development MS5_LISTEN_ADDR="127.0.0.1:$port" MS5_SITE_ROOT="$root/target/site"
 export MS5_DEMO_DAYS=120 MS5_DEMO_EQUIPMENT=4 MS5_DEMO_SAMPLE_SECONDS=3600 MS5_MONITOR_INTERVAL_SECONDS=5
+export MS5_STORAGE_BUDGET="1 GB"
 # Demo data first, so every test sees the finished demo.
 "$root/target/release/ms5-console" demo-data >"$work/demo.log"
 # One account per role with a known password (tests/fixtures/accounts.ts), created the

@@ -2,6 +2,7 @@
 //! they call. Compiled twice: with `ssr` into the server, with `hydrate` into the WASM.
 
 pub mod account;
+pub mod advisor;
 pub mod alerts;
 pub mod audit;
 #[cfg(feature = "ssr")]

@@ -3,6 +3,7 @@
 use crate::components::alert_banner::{provide_alerts_changed, AlertBanner};
 use crate::components::user_menu::{provide_user, UserMenu};
 use crate::pages::account::AccountPage;
+use crate::pages::advisor::AdvisorPage;
 use crate::pages::alerts::AlertsPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::chunks::ChunksPage;
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=OverviewPage/>
                     <Route path=path!("/hypertables") view=HypertablesPage/>
                     <Route path=path!("/hypertables/:schema/:name") view=HypertablePage/>
+                    <Route path=path!("/hypertables/:schema/:name/advisor") view=AdvisorPage/>
                     <Route path=path!("/chunks") view=ChunksPage/>
                     <Route path=path!("/jobs") view=JobsPage/>
                     <Route path=path!("/jobs/:id") view=JobPage/>

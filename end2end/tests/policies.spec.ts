@@ -57,7 +57,8 @@ for (const role of ['operator', 'viewer'] as const) {
     await expect(page.getByTestId('read-only')).toBeVisible();
     await expect(page.getByTestId('preview')).toHaveCount(0);
     await page.goto('/policies');
-    await expect(page.getByTestId('policy-row')).toHaveCount(5);
+    // The five demo tables and the console's own storage history.
+    await expect(page.getByTestId('policy-row')).toHaveCount(6);
     await expect(page.getByTestId('apply-plan')).toHaveCount(0);
     // Hiding the button is not the check: the server refuses the call itself.
     const response = await page.request.post('/api/fn/save-policy', {

@@ -46,6 +46,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/storage-trends", Access::Role(Role::Viewer)),
     ("/api/fn/storage-outlook", Access::Role(Role::Viewer)),
     ("/api/fn/diagnostics", Access::Role(Role::Viewer)),
+    ("/api/fn/advice", Access::Role(Role::Viewer)),
+    ("/api/fn/compression-trial", Access::Role(Role::Operator)),
     ("/api/fn/job", Access::Role(Role::Viewer)),
     ("/api/fn/run-job", Access::Role(Role::Operator)),
     ("/api/fn/set-job-scheduled", Access::Role(Role::Operator)),

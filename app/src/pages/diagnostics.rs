@@ -91,8 +91,14 @@ fn subject_href(f: &Finding) -> Option<String> {
         return None;
     }
     let (schema, name) = subject.split_once('.')?;
+    // Tiny batches are a matter for the compression advisor.
+    let page = if f.check == Check::TinyBatches {
+        "/advisor"
+    } else {
+        ""
+    };
     Some(format!(
-        "/hypertables/{}/{}",
+        "/hypertables/{}/{}{page}",
         crate::url::encode(schema, false),
         crate::url::encode(name, false)
     ))

@@ -152,6 +152,7 @@ fn Detail(
                         <tr><th>"compress after"</th><td>{h.compress_after.clone().unwrap_or_else(|| "no compression policy".into())}</td></tr>
                     </tbody>
                 </table>
+                <p><a href=format!("/hypertables/{}/{}/advisor", encode(&h.schema, false), encode(&h.name, false)) data-testid="advisor-link">"Ask the compression advisor →"</a></p>
             </section>
             <section class="panel">
                 <h2>"Policies and jobs"</h2>

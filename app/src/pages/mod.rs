@@ -1,6 +1,7 @@
 //! One module per route; each owns its resources and its loading, empty and error states.
 
 pub mod account;
+pub mod advisor;
 pub mod alerts;
 pub mod audit;
 pub mod chunks;

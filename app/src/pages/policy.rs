@@ -8,7 +8,7 @@ use crate::policies::{
     get_policy, ApplyPolicies, PolicyDetail, Preview, PreviewPolicy, SaveOutcome, SavePolicy,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use tsdb::policy::dry_run::DryRun;
 use tsdb::policy::validate::{FieldError, PolicyForm};
 use tsdb::policy::{Columns, Retention};
@@ -121,7 +121,17 @@ fn PolicyBody(
     let table = t.name.table.clone();
     let name = t.name.to_string();
     let preview = ServerAction::<PreviewPolicy>::new();
-    let form = RwSignal::new(d.form.clone());
+    // The compression advisor links here with its suggestion: prefill those fields.
+    let suggested = use_query_map().with_untracked(|q| (q.get("segment_by"), q.get("order_by")));
+    let from_advisor = suggested.0.is_some() || suggested.1.is_some();
+    let mut initial = d.form.clone();
+    if let Some(segment_by) = suggested.0 {
+        initial.segment_by = segment_by;
+    }
+    if let Some(order_by) = suggested.1 {
+        initial.order_by = order_by;
+    }
+    let form = RwSignal::new(initial);
     let confirm_name = RwSignal::new(String::new());
     let accept_risk = RwSignal::new(false);
     let errors = move || -> Vec<FieldError> {
@@ -202,6 +212,9 @@ fn PolicyBody(
             } else {
                 view! {
                     <p class="muted">"Empty fields follow the configuration (shown greyed). Preview shows what the change would do before anything is saved."</p>
+                    {from_advisor.then(|| view! {
+                        <p class="notice warn" data-testid="from-advisor">"Segment by and order by are prefilled from the compression advisor: preview, save, then apply the plan."</p>
+                    })}
                     <div class="form grid">
                         <label class="field"><span>"Managed"</span>
                             <select name="managed" prop:value=move || form.get().managed

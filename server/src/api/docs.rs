@@ -25,6 +25,7 @@ use utoipa_axum::routes;
         (name = "alerts", description = "Failing and stale jobs: open alerts, history, acknowledge"),
         (name = "storage", description = "Storage history, trends (JSON and CSV), forecast and budget"),
         (name = "diagnostics", description = "Findings with severity, explanation and fix"),
+        (name = "advisor", description = "Compression advice and trial compression"),
         (name = "docs", description = "This document")
     )
 )]

@@ -5,6 +5,7 @@
 //! A new route: a handler with `#[utoipa::path]` in its resource module, one `.route(...)`
 //! line in that module's `routes()`, and the role check inside the handler.
 
+pub mod advisor;
 pub mod alerts;
 pub mod diagnostics;
 pub mod docs;
@@ -36,6 +37,7 @@ pub fn declared() -> Routes {
         .merge(alerts::routes())
         .merge(storage::routes())
         .merge(diagnostics::routes())
+        .merge(advisor::routes())
         .merge(docs::routes())
 }
 

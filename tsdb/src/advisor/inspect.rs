@@ -6,7 +6,7 @@
 use super::{suggest, Advice, ColumnFacts, Current, EngineDefault, IndexFacts, MIN_SEGMENT_ROWS};
 use crate::facts::{ChunkFacts, HypertableFacts};
 use crate::ident::quote_ident;
-use crate::{Error, Result};
+use crate::Result;
 use chrono::Utc;
 use sqlx::{Acquire, PgConnection};
 
@@ -295,9 +295,4 @@ fn engine_default(value: &serde_json::Value, key: &str) -> Option<EngineDefault>
             .and_then(serde_json::Value::as_str)
             .map(str::to_string),
     })
-}
-
-/// The error for a table that is not a hypertable the snapshot knows.
-pub fn unknown(relation: &str) -> Error {
-    Error::NotFound(format!("no hypertable {relation}"))
 }

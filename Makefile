@@ -82,7 +82,8 @@ build-release: deps
 run: build-release
 	@if [ -z "$${DATABASE_URL:-}" ]; then devdb/ensure.sh $(DEVDB_DATA) $(DEVDB_PORT); fi
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
-	  export DATABASE_URL='$(DEVDB_URL)' MS5_ENV="$${MS5_ENV:-development}"; \
+	  export DATABASE_URL='$(DEVDB_URL)' MS5_ENV="$${MS5_ENV:-development}" \
+	    MS5_STORAGE_BUDGET="$${MS5_STORAGE_BUDGET:-1 GB}"; \
 	fi; \
 	echo "console: http://127.0.0.1:3000 (Ctrl-C stops it; 'make stop' stops the embedded database)"; \
 	exec target/release/ms5-console serve

@@ -139,6 +139,59 @@ async fn main() {
     let page = query.apply(&snapshot.chunks);
     let chunk_page = t.elapsed();
 
+    // The storage sampler's pass: the snapshot's samples in one INSERT (it reads no
+    // catalog), measured beside the incremental pass it rides on.
+    let mut sampler = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let samples = tsdb::storage::samples_of(&snapshot);
+        tsdb::storage::history::record(&pool, &samples)
+            .await
+            .unwrap();
+        sampler.push(t.elapsed());
+    }
+    // A month of hourly samples of every table, then what the storage page computes from
+    // it: the 30-day trends (4-hour buckets) and the outlook (hourly points).
+    let hour = chrono::Duration::hours(1);
+    let mut month = Vec::new();
+    for h in 1..=720 {
+        month.extend(
+            tsdb::storage::samples_of(&snapshot)
+                .into_iter()
+                .map(|mut s| {
+                    s.sampled_at -= hour * h;
+                    s.generated = true;
+                    s
+                }),
+        );
+    }
+    for batch in month.chunks(20_000) {
+        tsdb::storage::history::record(&pool, batch).await.unwrap();
+    }
+    let t = Instant::now();
+    let since = snapshot.taken_at - chrono::Duration::days(30);
+    let range = tsdb::storage::trends::Range::Month;
+    let read = tsdb::storage::history::read(&pool, Some(since), range.bucket_seconds())
+        .await
+        .unwrap();
+    let trends =
+        tsdb::storage::trends::build(&read, range, tsdb::storage::trends::View::Tables, None)
+            .unwrap();
+    let trends_time = t.elapsed();
+    let t = Instant::now();
+    let hourly = tsdb::storage::history::read(&pool, Some(since), 3600)
+        .await
+        .unwrap();
+    let outlook = tsdb::storage::outlook::outlook(
+        &tsdb::storage::outlook::states_of(&snapshot),
+        &hourly,
+        snapshot.database.size_bytes as f64,
+        Default::default(),
+        90,
+        snapshot.taken_at,
+    );
+    let outlook_time = t.elapsed();
+
     println!();
     println!("{:<58} {:>12}", "median of runs", format!("{runs} runs"));
     println!(
@@ -170,6 +223,26 @@ async fn main() {
         chunk_page.as_secs_f64() * 1e3,
         page.total,
         snapshot.chunks.len()
+    );
+    println!(
+        "{:<58} {:>10.3} ms  ({} samples; anchor: the incremental pass above)",
+        "storage sampler: one pass",
+        median(sampler).as_secs_f64() * 1e3,
+        tsdb::storage::samples_of(&snapshot).len()
+    );
+    println!(
+        "{:<58} {:>10.3} ms  ({} samples read, {} points drawn)",
+        "storage page: 30-day trends from the history",
+        trends_time.as_secs_f64() * 1e3,
+        read.len(),
+        trends.times.len()
+    );
+    println!(
+        "{:<58} {:>10.3} ms  ({} samples read, {} tables forecast)",
+        "storage page: outlook (forecast, budget, what-ifs)",
+        outlook_time.as_secs_f64() * 1e3,
+        hourly.len(),
+        outlook.tables.len()
     );
     drop(devdb);
 }

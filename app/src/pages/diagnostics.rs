@@ -114,7 +114,14 @@ fn FindingCard(f: Finding) -> impl IntoView {
             </h3>
             <p>{f.explanation.clone()}</p>
             <p><strong>"Fix: "</strong>{f.fix.clone()}</p>
-            {href.map(|h| view! { <p class="small"><a href=h>{format!("Open {}", f.subject.clone().unwrap_or_default())}</a></p> })}
+            {href.map(|h| {
+                let label = if f.check == Check::TinyBatches {
+                    format!("Ask the compression advisor about {}", f.subject.clone().unwrap_or_default())
+                } else {
+                    format!("Open {}", f.subject.clone().unwrap_or_default())
+                };
+                view! { <p class="small"><a href=h>{label}</a></p> }
+            })}
         </article>
     }
 }

@@ -239,6 +239,9 @@ fn ForecastSection(o: Outlook) -> impl IntoView {
     let horizon = o.horizon_days;
     view! {
         <p class="lead" data-testid="budget-headline">{headline}</p>
+        {(!o.policies_run).then(|| view! {
+            <p class="notice warn" data-testid="no-scheduler">"No job scheduler runs the policies on this database: compression and retention act only when their jobs are run by hand (Jobs → run now). The forecast shows what the policies would do."</p>
+        })}
         {(!confident).then(|| view! {
             <p class="notice warn" data-testid="low-confidence">"Low confidence: at least one table's growth is not steady enough for a straight line (see the notes below). Read the band, not the line."</p>
         })}

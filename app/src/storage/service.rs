@@ -29,12 +29,14 @@ pub async fn outlook(state: &AppState) -> Result<Outlook, AppError> {
     // Hourly points are plenty for a 30-day line and keep the read small.
     let samples = history::read(&pool, Some(since), 3_600).await?;
     let config = state.storage_config;
-    Ok(outlook::outlook(
+    let mut outlook = outlook::outlook(
         &outlook::states_of(&snapshot),
         &samples,
         snapshot.database.size_bytes as f64,
         config.budget,
         config.horizon_days,
         snapshot.taken_at,
-    ))
+    );
+    outlook.policies_run = state.capabilities().is_some_and(|c| c.has_job_scheduler());
+    Ok(outlook)
 }

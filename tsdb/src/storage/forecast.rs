@@ -186,7 +186,8 @@ pub fn forecast_changed(
     let fit = fit(ingest)?;
     let rate = fit.bytes_per_day.max(0.0);
     let spread = 2.0 * fit.slope_error;
-    // Today's bytes, spread evenly over their ages, at the density that gives `bytes` now.
+    // Today's bytes, spread evenly over their ages, at the density that gives `bytes` now;
+    // when their ages are unknown they stay as they are.
     let held_now = current.held(now.held_days);
     let density = if held_now > 0.0 {
         now.bytes / held_now
@@ -194,7 +195,11 @@ pub fn forecast_changed(
         0.0
     };
     let at = |day: f64, rate: f64| {
-        let existing = density * (lifecycle.held(day + now.held_days) - lifecycle.held(day));
+        let existing = if held_now > 0.0 {
+            density * (lifecycle.held(day + now.held_days) - lifecycle.held(day))
+        } else {
+            now.bytes
+        };
         let ingested = rate * lifecycle.held(day);
         existing + ingested
     };
@@ -257,6 +262,20 @@ mod tests {
             "{day90} vs {expected}"
         );
         assert_eq!(forecast.points.len(), 91);
+    }
+
+    #[test]
+    fn bytes_of_unknown_age_stay_as_they_are() {
+        let samples = series(0.0, GIB, |_| 0.0);
+        let now = Holding {
+            bytes: 5.0 * GIB,
+            held_days: 0.0,
+        };
+        let points = forecast(&samples, now, Lifecycle::default(), 10)
+            .unwrap()
+            .points;
+        assert!((points[0].bytes - 5.0 * GIB).abs() < 1.0);
+        assert!((points[10].bytes - 15.0 * GIB).abs() < 1.0);
     }
 
     #[test]

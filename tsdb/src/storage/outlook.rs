@@ -134,6 +134,14 @@ pub struct Outlook {
     pub tables: Vec<TableOutlook>,
     /// Policy changes and what they would save, biggest saving first.
     pub what_ifs: Vec<WhatIf>,
+    /// Whether a job scheduler runs the policies; without one they act only when run by
+    /// hand, and the forecast shows what they would do.
+    #[serde(default = "yes")]
+    pub policies_run: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Outlook {
@@ -249,6 +257,7 @@ pub fn outlook(
         budget_day,
         tables: tables.into_iter().map(|t| t.0).collect(),
         what_ifs,
+        policies_run: true,
     }
 }
 
@@ -507,11 +516,16 @@ pub fn states_of(snapshot: &crate::facts::Snapshot) -> Vec<TableState> {
             }
         })
         .collect();
+    // An aggregate holds what its source holds (its own policies are not modelled).
+    let source_days: std::collections::HashMap<String, f64> = states
+        .iter()
+        .map(|s| (s.relation.clone(), s.held_days))
+        .collect();
     states.extend(snapshot.continuous_aggregates.iter().map(|c| TableState {
         relation: format!("{}.{}", c.schema, c.name),
         kind: RelationKind::ContinuousAggregate,
         bytes_now: c.materialized_bytes as f64,
-        held_days: 0.0,
+        held_days: source_days.get(&c.source).copied().unwrap_or(0.0),
         lifecycle: Lifecycle::default(),
         ratio_measured: false,
         compression_enabled: false,

@@ -8,6 +8,8 @@ const DEMO_HYPERTABLES = [
   'factory_telemetry.oee_calculations',
   'factory_telemetry.production_events',
   'factory_telemetry.fault_event',
+  // The console's own storage history is a hypertable too.
+  'console.storage_samples',
 ];
 
 /**

@@ -107,7 +107,8 @@ mod tests {
             [
                 "timescaledb extension",
                 "factory telemetry",
-                "metric hist hourly"
+                "metric hist hourly",
+                "storage samples"
             ]
         );
     }

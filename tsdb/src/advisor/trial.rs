@@ -57,7 +57,7 @@ fn order_item(item: &str, columns: &[String]) -> Result<String> {
             (item[..split].to_string(), &item[split..])
         }
     };
-    if !columns.iter().any(|c| *c == column) {
+    if !columns.contains(&column) {
         return Err(refuse());
     }
     let rest: Vec<String> = rest

@@ -46,9 +46,10 @@ test('the hypertables page sorts and charts compression', async ({ page }) => {
     await expect(page.locator(`[data-testid="hypertable-row"][data-name="${name}"]`)).toBeVisible();
   }
   await chartDrawn(page, 'chart-compression');
-  // Sorting by name puts energy_consumption first.
+  // Sorting by name puts the console's own table first, then energy_consumption.
   await page.getByRole('columnheader', { name: /Hypertable/ }).click();
-  await expect(rows.first()).toHaveAttribute('data-name', 'factory_telemetry.energy_consumption');
+  await expect(rows.first()).toHaveAttribute('data-name', 'console.storage_samples');
+  await expect(rows.nth(1)).toHaveAttribute('data-name', 'factory_telemetry.energy_consumption');
   await page.getByRole('columnheader', { name: /Hypertable/ }).click();
   await expect(rows.first()).toHaveAttribute('data-name', 'factory_telemetry.production_events');
   await chartDrawn(page, 'chart-compression');

@@ -172,10 +172,16 @@ pub async fn run(
             .execute(&mut *tx)
             .await?
             .rows_affected() as i64;
+        // An empty segment-by is said explicitly (2.14+ would otherwise pick one); an
+        // empty order-by is left to TimescaleDB's default, which refuses an empty list.
+        let order_option = if order.is_empty() {
+            String::new()
+        } else {
+            format!(", timescaledb.compress_orderby = {}", quote_literal(&order.join(", ")))
+        };
         sqlx::query(&format!(
-            "ALTER TABLE {copy} SET (timescaledb.compress, timescaledb.compress_segmentby = {}, timescaledb.compress_orderby = {})",
-            quote_literal(&segment.join(", ")),
-            quote_literal(&order.join(", "))
+            "ALTER TABLE {copy} SET (timescaledb.compress, timescaledb.compress_segmentby = {}{order_option})",
+            quote_literal(&segment.join(", "))
         ))
         .execute(&mut *tx)
         .await?;

@@ -124,6 +124,15 @@ impl AppState {
             .ok_or(AppError::DatabaseUnavailable)
     }
 
+    /// The pool and capabilities once TimescaleDB is usable, else the reason it is not
+    /// (not connected, not installed, not preloaded, unsupported).
+    pub fn timescaledb(&self) -> Result<(PgPool, Capabilities), AppError> {
+        let pool = self.pool()?;
+        let capabilities = self.capabilities().ok_or(AppError::DatabaseUnavailable)?;
+        capabilities.require_timescaledb()?;
+        Ok((pool, capabilities))
+    }
+
     /// The probed capabilities, if connected.
     pub fn capabilities(&self) -> Option<Capabilities> {
         self.database.read().ok()?.capabilities.clone()

@@ -179,9 +179,13 @@ async fn main() {
             .unwrap();
     let trends_time = t.elapsed();
     let t = Instant::now();
-    let hourly = tsdb::storage::history::read(&pool, Some(since), 3600)
-        .await
-        .unwrap();
+    let hourly = tsdb::storage::history::read(
+        &pool,
+        Some(since),
+        tsdb::storage::outlook::FIT_BUCKET_SECONDS,
+    )
+    .await
+    .unwrap();
     let outlook = tsdb::storage::outlook::outlook(
         &tsdb::storage::outlook::states_of(&snapshot),
         &hourly,

@@ -233,7 +233,10 @@ async fn scenario(pool: &sqlx::PgPool) {
     let synthetic_view = outlook::outlook(&[state], &read_back, 70.0 * MIB, budget, 90, now);
     let day90 = synthetic_view.tables[0].at_horizon().unwrap();
     let error = (day90 - 160.0 * MIB).abs() / (160.0 * MIB);
-    eprintln!("read-back synthetic series at 90 days: error {:.4} %", error * 100.0);
+    eprintln!(
+        "read-back synthetic series at 90 days: error {:.4} %",
+        error * 100.0
+    );
     assert!(error < 0.01, "{day90}");
     assert_eq!(synthetic_view.budget_day, Some(30));
 

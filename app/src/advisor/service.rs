@@ -3,43 +3,23 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
-use std::sync::Arc;
 use tsdb::advisor::trial::{self, Setting};
 use tsdb::advisor::{inspect, Advice, Trial};
-use tsdb::facts::{HypertableFacts, Snapshot};
-
-/// The snapshot and the hypertable `schema.name` in it.
-fn find(
-    state: &AppState,
-    schema: &str,
-    name: &str,
-) -> Result<(Arc<Snapshot>, HypertableFacts), AppError> {
-    state
-        .capabilities()
-        .ok_or(AppError::DatabaseUnavailable)?
-        .require_timescaledb()?;
-    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
-    let table = snapshot
-        .hypertables
-        .iter()
-        .find(|h| h.schema == schema && h.name == name)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("no hypertable {schema}.{name}")))?;
-    Ok((snapshot, table))
-}
 
 /// The advice for one hypertable.
 pub async fn advice(state: &AppState, schema: &str, name: &str) -> Result<Advice, AppError> {
-    let (snapshot, table) = find(state, schema, name)?;
-    let mut conn = state.pool()?.acquire().await.map_err(tsdb::Error::from)?;
+    let (pool, _) = state.timescaledb()?;
+    let (snapshot, table) = state.monitor.hypertable(schema, name)?;
+    let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     Ok(inspect::advise(&mut conn, &table, &snapshot.chunks).await?)
 }
 
 /// A trial of the current settings (or, with compression off, none) against the
 /// suggestion.
 pub async fn trial(state: &AppState, schema: &str, name: &str) -> Result<Trial, AppError> {
-    let (snapshot, table) = find(state, schema, name)?;
-    let mut conn = state.pool()?.acquire().await.map_err(tsdb::Error::from)?;
+    let (pool, _) = state.timescaledb()?;
+    let (snapshot, table) = state.monitor.hypertable(schema, name)?;
+    let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let advice = inspect::advise(&mut conn, &table, &snapshot.chunks).await?;
     let columns: Vec<String> = advice.columns.iter().map(|c| c.name.clone()).collect();
     let current = if table.compression_enabled {

@@ -6,19 +6,11 @@
 use super::HISTORY;
 use crate::error::AppError;
 use crate::state::AppState;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::facts::JobFacts;
 use tsdb::jobs::{ExecutionLogging, JobDetail, JobRun, JobsView};
-
-/// The pool and capabilities once TimescaleDB is usable.
-fn ready(state: &AppState) -> Result<(PgPool, Capabilities), AppError> {
-    let pool = state.pool()?;
-    let capabilities = state.capabilities().ok_or(AppError::DatabaseUnavailable)?;
-    capabilities.require_timescaledb()?;
-    Ok((pool, capabilities))
-}
 
 async fn facts(conn: &mut PgConnection) -> Result<Vec<JobFacts>, AppError> {
     Ok(tsdb::monitoring::jobs::jobs(&mut *conn)
@@ -41,7 +33,7 @@ async fn logging(conn: &mut PgConnection, capabilities: &Capabilities) -> Option
 
 /// Every job, whether a scheduler runs them, whether successes are logged, open alerts.
 pub async fn list(state: &AppState) -> Result<JobsView, AppError> {
-    let (pool, capabilities) = ready(state)?;
+    let (pool, capabilities) = state.timescaledb()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let mut console_runs: Vec<JobRun> = tsdb::jobs::history::latest_console_runs(&mut conn)
         .await?
@@ -59,7 +51,7 @@ pub async fn list(state: &AppState) -> Result<JobsView, AppError> {
 
 /// One job with its runs and its alerts.
 pub async fn detail(state: &AppState, id: i32) -> Result<JobDetail, AppError> {
-    let (pool, capabilities) = ready(state)?;
+    let (pool, capabilities) = state.timescaledb()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let job = facts(&mut conn)
         .await?
@@ -87,7 +79,7 @@ pub async fn run(
     client_addr: Option<&str>,
     id: i32,
 ) -> Result<JobRun, AppError> {
-    let (pool, capabilities) = ready(state)?;
+    let (pool, capabilities) = state.timescaledb()?;
     let run = tsdb::jobs::actions::run_now(
         &pool,
         &capabilities,
@@ -109,7 +101,7 @@ pub async fn set_scheduled(
     id: i32,
     scheduled: bool,
 ) -> Result<(), AppError> {
-    let (pool, capabilities) = ready(state)?;
+    let (pool, capabilities) = state.timescaledb()?;
     tsdb::jobs::actions::set_scheduled(&pool, &capabilities, actor, client_addr, id, scheduled)
         .await?;
     after_action(state);
@@ -124,7 +116,7 @@ pub async fn set_schedule(
     id: i32,
     interval: tsdb::interval::PolicyInterval,
 ) -> Result<(), AppError> {
-    let (pool, capabilities) = ready(state)?;
+    let (pool, capabilities) = state.timescaledb()?;
     tsdb::jobs::actions::set_schedule(&pool, &capabilities, actor, client_addr, id, interval)
         .await?;
     after_action(state);
@@ -137,7 +129,7 @@ pub async fn enable_logging(
     actor: &Actor,
     client_addr: Option<&str>,
 ) -> Result<(), AppError> {
-    let (pool, capabilities) = ready(state)?;
+    let (pool, capabilities) = state.timescaledb()?;
     tsdb::jobs::logging::enable(&pool, &capabilities, actor, client_addr).await?;
     Ok(())
 }

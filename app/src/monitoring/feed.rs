@@ -51,6 +51,25 @@ impl Monitor {
         self.snapshot.borrow().clone()
     }
 
+    /// The latest snapshot and the hypertable `schema.name` in it; pending before the
+    /// first pass, not found when the catalog has no such hypertable.
+    #[cfg(feature = "ssr")]
+    pub fn hypertable(
+        &self,
+        schema: &str,
+        name: &str,
+    ) -> Result<(Arc<Snapshot>, tsdb::facts::HypertableFacts), crate::error::AppError> {
+        use crate::error::AppError;
+        let snapshot = self.snapshot().ok_or(AppError::SnapshotPending)?;
+        let table = snapshot
+            .hypertables
+            .iter()
+            .find(|h| h.schema == schema && h.name == name)
+            .cloned()
+            .ok_or_else(|| AppError::NotFound(format!("no hypertable {schema}.{name}")))?;
+        Ok((snapshot, table))
+    }
+
     /// Seconds since the latest snapshot was taken.
     pub fn age_seconds(&self) -> Option<f64> {
         self.snapshot()

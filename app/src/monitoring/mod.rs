@@ -105,13 +105,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 pub async fn get_hypertable(schema: String, name: String) -> Result<HypertableDetail, AppError> {
     crate::auth::require(tsdb::types::Role::Viewer).await?;
     let state = crate::state::app_state()?;
-    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
-    let hypertable = snapshot
-        .hypertables
-        .iter()
-        .find(|h| h.schema == schema && h.name == name)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("no hypertable {schema}.{name}")))?;
+    let (snapshot, hypertable) = state.monitor.hypertable(&schema, &name)?;
     let qualified = hypertable.qualified();
     Ok(HypertableDetail {
         header: header(&state, &snapshot),

@@ -25,9 +25,7 @@ pub struct Confirmations {
 }
 
 fn context(state: &AppState) -> Result<tsdb::capabilities::Capabilities, AppError> {
-    let capabilities = state.capabilities().ok_or(AppError::DatabaseUnavailable)?;
-    capabilities.require_timescaledb()?;
-    Ok(capabilities)
+    Ok(state.timescaledb()?.1)
 }
 
 async fn current(

@@ -10,20 +10,10 @@ use tsdb::storage::history;
 use tsdb::storage::outlook::{self, Outlook};
 use tsdb::storage::trends::{self, Trends};
 
-/// The pool once TimescaleDB is usable: the history table's migration waits for it
-/// where the library is not preloaded yet.
-fn ready(state: &AppState) -> Result<sqlx::PgPool, AppError> {
-    let pool = state.pool()?;
-    state
-        .capabilities()
-        .ok_or(AppError::DatabaseUnavailable)?
-        .require_timescaledb()?;
-    Ok(pool)
-}
-
 /// The trends of one range, split and maybe drilled into one relation.
 pub async fn trends(state: &AppState, query: &TrendsQuery) -> Result<Trends, AppError> {
-    let pool = ready(state)?;
+    // The history table's migration waits for TimescaleDB where it is not preloaded yet.
+    let (pool, _) = state.timescaledb()?;
     let since = query.range.span().map(|span| Utc::now() - span);
     let samples = history::read(&pool, since, query.range.bucket_seconds()).await?;
     trends::build(&samples, query.range, query.view, query.relation.as_deref())
@@ -34,11 +24,10 @@ pub async fn trends(state: &AppState, query: &TrendsQuery) -> Result<Trends, App
 
 /// The outlook from the latest snapshot and the last [`outlook::FIT_DAYS`] of samples.
 pub async fn outlook(state: &AppState) -> Result<Outlook, AppError> {
-    let pool = ready(state)?;
+    let (pool, capabilities) = state.timescaledb()?;
     let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
     let since = snapshot.taken_at - chrono::Duration::days(outlook::FIT_DAYS as i64);
-    // Hourly points are plenty for a 30-day line and keep the read small.
-    let samples = history::read(&pool, Some(since), 3_600).await?;
+    let samples = history::read(&pool, Some(since), outlook::FIT_BUCKET_SECONDS).await?;
     let config = state.storage_config;
     let mut outlook = outlook::outlook(
         &outlook::states_of(&snapshot),
@@ -48,6 +37,6 @@ pub async fn outlook(state: &AppState) -> Result<Outlook, AppError> {
         config.horizon_days,
         snapshot.taken_at,
     );
-    outlook.policies_run = state.capabilities().is_some_and(|c| c.has_job_scheduler());
+    outlook.policies_run = capabilities.has_job_scheduler();
     Ok(outlook)
 }

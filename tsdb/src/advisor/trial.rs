@@ -177,7 +177,10 @@ pub async fn run(
         let order_option = if order.is_empty() {
             String::new()
         } else {
-            format!(", timescaledb.compress_orderby = {}", quote_literal(&order.join(", ")))
+            format!(
+                ", timescaledb.compress_orderby = {}",
+                quote_literal(&order.join(", "))
+            )
         };
         sqlx::query(&format!(
             "ALTER TABLE {copy} SET (timescaledb.compress, timescaledb.compress_segmentby = {}{order_option})",

@@ -157,6 +157,9 @@ impl Outlook {
 pub const ASSUMED_FRACTION: f64 = 0.1;
 /// Only the last this many days of samples measure the ingest: recent behaviour matters.
 pub const FIT_DAYS: f64 = 30.0;
+/// One sample per this many seconds is plenty for a 30-day line (120 points) and keeps
+/// the read small: hourly samples of 100 tables are 72,000 rows, these 12,000.
+pub const FIT_BUCKET_SECONDS: i64 = 6 * 3600;
 /// What-ifs are offered for this many of the biggest tables.
 const WHAT_IF_TABLES: usize = 4;
 

@@ -6,15 +6,16 @@ use leptos::prelude::*;
 use tsdb::access_types::{CurrentUser, SessionSummary};
 
 /// Where to go after signing in: a path on this site, never another site (`//host`) and
-/// never back to the login page.
+/// never back to the login page. Browsers drop tabs and line breaks from addresses
+/// (`/<tab>/evil.example` becomes `//evil.example`), so any control character or white
+/// space refuses the path; a real one arrives percent-encoded.
 pub fn safe_next(next: Option<&str>) -> String {
     match next.map(str::trim) {
         Some(path)
             if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
+                && !path[1..].starts_with(['/', '\\'])
                 && !path.starts_with("/login")
-                && !path.contains(['\r', '\n']) =>
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
         {
             path.to_string()
         }
@@ -152,6 +153,16 @@ mod tests {
         assert_eq!(safe_next(Some("/admin/users?x=1")), "/admin/users?x=1");
         assert_eq!(safe_next(Some("//evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        // Browsers strip tabs and line breaks: these would become //evil.example.
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /x",
+            "/a\u{0}b",
+        ] {
+            assert_eq!(safe_next(Some(sneaky)), "/", "{sneaky:?}");
+        }
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/login?next=/x")), "/");
         assert_eq!(safe_next(None), "/");

@@ -8,10 +8,35 @@ use tsdb::access_types::{AuditPage, AuditQuery};
 #[server(prefix = "/api/fn", endpoint = "audit-log")]
 pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
     crate::auth::require(tsdb::types::Role::Admin).await?;
+    check(&query)?;
     let state = crate::state::app_state()?;
     tsdb::audit::search(&state.pool()?, &query)
         .await
         .map_err(AppError::from)
+}
+
+/// The longest text filter accepted.
+const MAX_FILTER: usize = 200;
+
+/// Refuses text filters PostgreSQL cannot take (a NUL byte) or no entry can match (longer
+/// than any actor, action or object); the message names the field.
+pub fn check(query: &AuditQuery) -> Result<(), AppError> {
+    let fields = [
+        ("actor", &query.actor),
+        ("action", &query.action),
+        ("object_type", &query.object_type),
+        ("object_id", &query.object_id),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            if value.chars().count() > MAX_FILTER || value.chars().any(char::is_control) {
+                return Err(AppError::Invalid(format!(
+                    "{name}: at most {MAX_FILTER} characters, without control characters"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The audit filters from a page's query parameters (`actor`, `action`, `object_type`,
@@ -44,7 +69,7 @@ pub fn query_from_params(get: impl Fn(&str) -> Option<String>) -> Result<AuditQu
             })
         })
         .transpose()?;
-    Ok(AuditQuery {
+    let query = AuditQuery {
         actor: text("actor"),
         action: text("action"),
         object_type: text("object_type"),
@@ -53,7 +78,9 @@ pub fn query_from_params(get: impl Fn(&str) -> Option<String>) -> Result<AuditQu
         to: time("to")?,
         before,
         limit: None,
-    })
+    };
+    check(&query)?;
+    Ok(query)
 }
 
 #[cfg(test)]
@@ -98,5 +125,10 @@ mod tests {
         );
         let error = parse(&[("before", "x")]).unwrap_err().to_string();
         assert!(error.starts_with("before \"x\""), "{error}");
+        let error = parse(&[("actor", "ad\u{0}min")]).unwrap_err().to_string();
+        assert!(error.starts_with("actor: at most 200"), "{error}");
+        let long = "x".repeat(201);
+        let error = parse(&[("object_id", &long)]).unwrap_err().to_string();
+        assert!(error.starts_with("object_id: at most 200"), "{error}");
     }
 }

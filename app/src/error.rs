@@ -69,6 +69,14 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Seconds a refused client should wait before trying again (`Retry-After`).
+    pub fn retry_after_seconds(&self) -> Option<i64> {
+        match self {
+            AppError::Throttled(seconds) => Some((*seconds).max(1)),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {

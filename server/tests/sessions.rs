@@ -250,6 +250,13 @@ async fn failed_logins_back_off_and_unknown_accounts_answer_alike() {
         reply.body
     );
     assert!(reply.body.contains("Throttled"), "{}", reply.body);
+    // The answer says when to come back.
+    let retry: i64 = reply.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (reply, _) = attempt("carol", PASSWORD, 11).await;
     assert_eq!(

@@ -142,7 +142,8 @@ impl fmt::Display for PolicyInterval {
 /// The length in seconds of an interval as PostgreSQL prints it (`IntervalStyle =
 /// postgres`: `1 year 2 mons 3 days 04:05:06.5`, `-12:00:00`), months counted as 30 days
 /// and years as 360, which is how PostgreSQL compares intervals and how
-/// [`PolicyInterval::approx_seconds`] counts. `None` for text in another form.
+/// [`PolicyInterval::approx_seconds`] counts. `None` for text in another form or beyond
+/// what 64 bits of seconds hold.
 pub fn postgres_interval_seconds(text: &str) -> Option<i64> {
     let mut seconds: i64 = 0;
     let mut words = text.split_whitespace().peekable();
@@ -156,7 +157,11 @@ pub fn postgres_interval_seconds(text: &str) -> Option<i64> {
             let hours: i64 = parts.next()?.parse().ok()?;
             let minutes: i64 = parts.next()?.parse().ok()?;
             let secs: f64 = parts.next().unwrap_or("0").parse().ok()?;
-            seconds += sign * (hours * 3600 + minutes * 60 + secs.trunc() as i64);
+            let clock_seconds = hours
+                .checked_mul(3600)?
+                .checked_add(minutes.checked_mul(60)?)?
+                .checked_add(secs.trunc() as i64)?;
+            seconds = seconds.checked_add(sign * clock_seconds)?;
             continue;
         }
         let amount: i64 = word.parse().ok()?;
@@ -171,7 +176,7 @@ pub fn postgres_interval_seconds(text: &str) -> Option<i64> {
             "sec" | "second" => 1,
             _ => return None,
         };
-        seconds += amount * unit_seconds;
+        seconds = seconds.checked_add(amount.checked_mul(unit_seconds)?)?;
     }
     Some(seconds)
 }
@@ -190,6 +195,9 @@ mod tests {
             Some(360 * 86_400 + 60 * 86_400 + 3 * 86_400 + 4 * 3600 + 5 * 60 + 6)
         );
         assert_eq!(postgres_interval_seconds("-01:00:00"), Some(-3600));
+        // Found by the property tests: huge amounts overflowed instead of being refused.
+        assert_eq!(postgres_interval_seconds("9999999999999999 years"), None);
+        assert_eq!(postgres_interval_seconds("9999999999999999:00:00"), None);
         assert_eq!(postgres_interval_seconds("P1D"), None);
         let quarter: PolicyInterval = "3 months".parse().unwrap();
         assert_eq!(

@@ -69,6 +69,14 @@ pub async fn sign_in(
     if username.is_empty() {
         return Err(AppError::Invalid("username: enter your username".into()));
     }
+    // No account has such a name: refuse it before it reaches the throttle table or
+    // the audit trail (a 200 KB or NUL-carrying name was stored, or failed, before).
+    if username.len() > tsdb::users::MAX_USERNAME || username.chars().any(char::is_control) {
+        return Err(AppError::Invalid(format!(
+            "username: at most {} characters, without control characters",
+            tsdb::users::MAX_USERNAME
+        )));
+    }
     if password_text.is_empty() {
         return Err(AppError::Invalid("password: enter your password".into()));
     }

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// A sentence for people; never database text.
     pub message: String,
+    /// `Retry-After` seconds, for throttled answers.
+    pub retry_after: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -34,6 +36,7 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             code: "not_found",
             message: "no such endpoint".into(),
+            retry_after: None,
         }
     }
 }
@@ -45,6 +48,7 @@ impl From<app::error::AppError> for ApiError {
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code: error.code(),
             message: error.to_string(),
+            retry_after: error.retry_after_seconds(),
         }
     }
 }
@@ -57,6 +61,13 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }

@@ -349,6 +349,7 @@ pub async fn chunks(
             status: StatusCode::BAD_REQUEST,
             code: "invalid_parameter",
             message,
+            retry_after: None,
         })?;
     let snapshot = snapshot(&state)?;
     Ok(Json(ChunkMetrics {

@@ -29,18 +29,14 @@ enum Kind {
 }
 
 fn kind(method: &Method, path: &str) -> Kind {
+    // The site's files live in known places only: a dot in a page's address (a table
+    // named `alarms.x`) does not make it a public file.
+    let asset = path.starts_with("/pkg/") || path.starts_with("/vendor/") || path == "/favicon.svg";
     if path.starts_with("/api/fn/") {
         Kind::ServerFn
     } else if path.starts_with("/api/") || path == "/metrics" {
         Kind::Rest
-    } else if (method == Method::GET || method == Method::HEAD)
-        && !path.starts_with("/pkg/")
-        && !path.starts_with("/vendor/")
-        && !path
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains('.'))
-    {
+    } else if (method == Method::GET || method == Method::HEAD) && !asset {
         Kind::Page
     } else {
         Kind::Asset
@@ -201,6 +197,11 @@ async fn with_error_status(response: Response) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         if let Ok(status) = StatusCode::from_u16(error.status()) {
             parts.status = status;
+        }
+        if let Some(seconds) = error.retry_after_seconds() {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
     }
     Response::from_parts(parts, Body::from(bytes))

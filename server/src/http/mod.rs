@@ -2,6 +2,7 @@
 
 mod csrf;
 mod guard;
+mod headers;
 
 use crate::api;
 use crate::api::error::ApiError;
@@ -48,6 +49,11 @@ pub fn router(state: AppState) -> Router {
             guard::guard,
         ))
         .layer(session_layer(&state))
+        // Outermost but the trace: refusals from the guard carry the headers too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         // Handlers log their own failures with context; the trace layer only adds timing.
         .layer(
             TraceLayer::new_for_http()

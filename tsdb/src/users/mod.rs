@@ -25,12 +25,15 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
+/// The longest username an account can have (bytes; usernames are ASCII).
+pub const MAX_USERNAME: usize = 63;
+
 /// Checks a username against the accepted form; the message names it.
 pub fn validate_username(username: &str) -> Result<()> {
     let mut chars = username.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
-    if first_ok && rest_ok && username.len() <= 63 {
+    if first_ok && rest_ok && username.len() <= MAX_USERNAME {
         Ok(())
     } else {
         Err(Error::Invalid(format!(

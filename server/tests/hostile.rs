@@ -1,0 +1,128 @@
+//! Hostile input the first round let through (issue #15), each refused now: a `next`
+//! that browsers turn into another site, sign-in names no account can have (huge or with
+//! a NUL byte) stored in the throttle table and the audit trail, NUL bytes in audit
+//! filters answered with a 500, and pages whose address has a dot treated as public files.
+
+mod support;
+
+use http::StatusCode;
+use support::Console;
+use tsdb::types::Role;
+
+#[tokio::test]
+async fn hostile_sign_ins_addresses_and_filters_are_refused_with_a_clear_answer() {
+    let console = Console::start(false).await;
+    let pool = console.pool();
+    console
+        .add_user("erin", Role::Admin, "a long enough password")
+        .await;
+
+    // Browsers drop the tab: "/\t/evil.example" would lead to //evil.example.
+    let reply = console
+        .request("POST", "/api/fn/login")
+        .form(&[
+            ("username", "erin"),
+            ("password", "a long enough password"),
+            ("next", "/\t/evil.example"),
+        ])
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body, r#""/""#);
+    let cookie = reply.session_cookie().unwrap();
+
+    // Names no account can have: refused before the throttle table and the audit trail.
+    let huge = "x".repeat(200_000);
+    for name in [huge.as_str(), "ad\u{0}min", &"y".repeat(8_000)] {
+        let reply = console
+            .request("POST", "/api/fn/login")
+            .form(&[("username", name), ("password", "whatever it is")])
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert!(
+            reply.body.contains("username: at most 63 characters"),
+            "{}",
+            reply.body
+        );
+    }
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM console.login_throttle WHERE length(key) > 63)
+              + (SELECT count(*) FROM console.audit_log WHERE length(actor_name) > 63)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0);
+
+    // A NUL byte in an audit filter is a 400 naming the field, not a 500.
+    let reply = console
+        .request("POST", "/api/fn/audit-log")
+        .cookie(&cookie)
+        .form(&[("query[actor]", "ad\u{0}min")])
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("actor: at most 200"), "{}", reply.body);
+
+    // A page address with a dot is a page: signed out, it leads to the sign-in.
+    let reply = console
+        .request("GET", "/hypertables/public/alarms.x")
+        .send()
+        .await;
+    assert!(
+        reply.status.is_redirection(),
+        "{} {}",
+        reply.status,
+        reply.body
+    );
+    assert!(reply.headers["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next="));
+    // The site's own files stay public.
+    let reply = console.request("GET", "/favicon.svg").send().await;
+    assert_ne!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(!reply.status.is_redirection());
+}
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let console = Console::start(false).await;
+    let token = console.add_token("viewer", Role::Viewer).await;
+    let replies = [
+        console.request("GET", "/login").send().await,
+        console.request("GET", "/").send().await,
+        console
+            .request("GET", "/api/v1/monitoring/health")
+            .send()
+            .await,
+        console
+            .request("GET", "/api/v1/jobs")
+            .bearer(&token)
+            .send()
+            .await,
+        console.request("GET", "/api/v1/jobs").send().await,
+        console.request("POST", "/api/fn/current-user").send().await,
+        console.request("GET", "/no/such/page").send().await,
+    ];
+    for reply in &replies {
+        let header = |name: &str| {
+            reply
+                .headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{}",
+            reply.status
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert_eq!(header("referrer-policy"), "same-origin");
+        // The test console has Secure cookies, as production does.
+        assert_eq!(header("strict-transport-security"), "max-age=31536000");
+    }
+}

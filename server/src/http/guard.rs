@@ -29,9 +29,11 @@ enum Kind {
 }
 
 fn kind(method: &Method, path: &str) -> Kind {
-    // The site's files live in known places only: a dot in a page's address (a table
-    // named `alarms.x`) does not make it a public file.
-    let asset = path.starts_with("/pkg/") || path.starts_with("/vendor/") || path == "/favicon.svg";
+    // The site's files live in known places only: its folders, and files at the root
+    // (`/favicon.svg`, and what browsers ask for by themselves: `/favicon.ico`). A dot
+    // deeper in a page's address (a table named `alarms.x`) does not make it a file.
+    let root_file = path.rfind('/') == Some(0) && path.contains('.');
+    let asset = path.starts_with("/pkg/") || path.starts_with("/vendor/") || root_file;
     if path.starts_with("/api/fn/") {
         Kind::ServerFn
     } else if path.starts_with("/api/") || path == "/metrics" {

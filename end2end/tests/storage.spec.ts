@@ -21,6 +21,14 @@ test('a viewer reads the storage trends, switches ranges, reads the forecast and
   await page.getByTestId('view-compression').click();
   await expect(page).toHaveURL(/view=compression/);
   await expect(page.locator('#storage-trend[data-drawn="true"]')).toBeAttached();
+  // The chart was replaced, not merged into: no series of the tables view is left.
+  const series = await page.evaluate(() => {
+    const echarts = (window as unknown as { echarts: any }).echarts;
+    const chart = echarts.getInstanceByDom(document.getElementById('storage-trend'));
+    return chart.getOption().series.map((s: { name: string }) => s.name);
+  });
+  expect(series.slice(0, 2)).toEqual(['uncompressed', 'compressed']);
+  expect(series.join(' ')).not.toContain('factory_telemetry');
 
   // The forecast: the budget (1 GB in serve.sh) in one sentence, the chart, the tables.
   const headline = page.getByTestId('budget-headline');

@@ -32,6 +32,11 @@ fn draw_when_mounted(
         type ChartEvents;
         #[wasm_bindgen(method, js_name = "on")]
         fn on(this: &ChartEvents, event: &str, handler: &Closure<dyn Fn()>);
+        #[wasm_bindgen(method)]
+        fn dispose(this: &ChartEvents);
+        /// `echarts.getInstanceByDom`: the chart drawn in an element, if any.
+        #[wasm_bindgen(js_namespace = echarts, js_name = "getInstanceByDom")]
+        fn instance_of(element: &web_sys::Element) -> Option<ChartEvents>;
     }
 
     let chart = std::rc::Rc::new(chart);
@@ -42,6 +47,22 @@ fn draw_when_mounted(
         let chart = chart.clone();
         let connected = element.is_connected();
         let draw = move || {
+            // ECharts merges a new chart into one drawn before on the same container (a
+            // view switched, a table drilled into: old series would stay) and finds the
+            // container by id, which a leaving page may still hold: dispose both and take
+            // the id off the leaving one.
+            let own: &web_sys::Element = element.as_ref();
+            if let Some(previous) = instance_of(own) {
+                previous.dispose();
+            }
+            if let Some(other) = document().get_element_by_id(id) {
+                if &other != own {
+                    if let Some(previous) = instance_of(&other) {
+                        previous.dispose();
+                    }
+                    let _ = other.remove_attribute("id");
+                }
+            }
             let width = element.client_width().max(320) as u32;
             let _ = element.remove_attribute("data-drawn");
             match WasmRenderer::new(width, height).render(id, &chart) {

@@ -6,6 +6,7 @@ use crate::auth::settings::AuthSettings;
 use crate::error::AppError;
 use crate::jobs::JobConfig;
 use crate::monitoring::feed::Monitor;
+use crate::monitoring::link::DatabaseLink;
 use crate::policies::status::PolicyStatus;
 use crate::tasks::TaskBoard;
 use axum::extract::FromRef;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
     pub monitor_interval_seconds: u32,
+    /// Whether the database answered the database watch's last probe.
+    pub link: DatabaseLink,
 }
 
 impl AppState {
@@ -105,6 +108,7 @@ impl AppState {
             storage_config: Default::default(),
             configuration: Arc::default(),
             monitor_interval_seconds: 30,
+            link: DatabaseLink::default(),
         }
     }
 
@@ -114,14 +118,27 @@ impl AppState {
         self
     }
 
-    /// The pool, or `DatabaseUnavailable` while start-up has not connected.
+    /// The pool, or `DatabaseUnavailable` while start-up has not connected or the
+    /// database watch finds the database gone (so a request fails at once rather than
+    /// waiting for a connection that cannot come).
     pub fn pool(&self) -> Result<PgPool, AppError> {
-        self.database
-            .read()
-            .map_err(|e| AppError::internal("database state lock poisoned", e))?
-            .pool
-            .clone()
-            .ok_or(AppError::DatabaseUnavailable)
+        if self.link.is_down() {
+            return Err(AppError::DatabaseUnavailable);
+        }
+        self.connected_pool().ok_or(AppError::DatabaseUnavailable)
+    }
+
+    /// The pool once connected, whatever the link says: the database watch probes
+    /// through it to notice the database's return.
+    pub fn connected_pool(&self) -> Option<PgPool> {
+        self.database.read().ok()?.pool.clone()
+    }
+
+    /// Replaces the probed capabilities (the database came back with another version).
+    pub fn set_capabilities(&self, capabilities: Capabilities) {
+        if let Ok(mut slot) = self.database.write() {
+            slot.capabilities = Some(capabilities);
+        }
     }
 
     /// The pool and capabilities once TimescaleDB is usable, else the reason it is not

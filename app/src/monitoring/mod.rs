@@ -6,6 +6,8 @@
 pub mod feed;
 #[cfg(feature = "ssr")]
 pub mod health;
+#[cfg(feature = "ssr")]
+pub mod link;
 
 use crate::error::AppError;
 use leptos::prelude::*;

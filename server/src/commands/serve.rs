@@ -4,8 +4,8 @@
 use super::CommandError;
 use crate::config::{Profile, Settings};
 use crate::tasks::{
-    self, job_watcher, policy_reconciler, refresher, session_janitor, startup, storage_sampler,
-    webhook_sender, Lifetime,
+    self, database_watch, job_watcher, policy_reconciler, refresher, session_janitor, startup,
+    storage_sampler, webhook_sender, Lifetime,
 };
 use crate::{http, shutdown};
 use app::auth::settings::AuthSettings;
@@ -127,6 +127,14 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
         &state,
         &stopped,
         session_janitor::run,
+    );
+    tasks::spawn(
+        &mut background,
+        "database-watch",
+        Lifetime::UntilShutdown,
+        &state,
+        &stopped,
+        database_watch::run,
     );
     tasks::spawn(
         &mut background,

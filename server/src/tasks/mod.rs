@@ -10,6 +10,7 @@
 //! advisory lock from `tsdb::locks` first if it writes (several console instances may
 //! run; exactly one of them should write).
 
+pub mod database_watch;
 pub mod job_watcher;
 pub mod policy_reconciler;
 pub mod refresher;

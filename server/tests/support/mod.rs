@@ -105,6 +105,13 @@ impl Console {
         }
         assert_eq!(state.phase(), StartupPhase::Ready);
         tokio::spawn(server::tasks::supervise(
+            "database-watch",
+            server::tasks::Lifetime::UntilShutdown,
+            state.clone(),
+            stopped.clone(),
+            server::tasks::database_watch::run,
+        ));
+        tokio::spawn(server::tasks::supervise(
             "monitoring-refresher",
             server::tasks::Lifetime::UntilShutdown,
             state.clone(),

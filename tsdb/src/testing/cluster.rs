@@ -139,6 +139,11 @@ impl Cluster {
     /// (as an admin does after editing postgresql.conf).
     pub fn restart_with(&mut self, settings: &[(&str, &str)]) -> Result<(), String> {
         self.stop();
+        self.start_again(settings)
+    }
+
+    /// Starts the server stopped by [`Cluster::stop`] again on the same data and port.
+    pub fn start_again(&mut self, settings: &[(&str, &str)]) -> Result<(), String> {
         self.child = launch(
             &self.bin,
             self.account,
@@ -150,7 +155,12 @@ impl Cluster {
         self.wait_ready()
     }
 
-    fn stop(&mut self) {
+    /// Stops the server (fast shutdown: sessions are ended, as in an outage).
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            // Already stopped: its pid may belong to another process by now.
+            return;
+        }
         // SIGINT is PostgreSQL's fast shutdown.
         Command::new("kill")
             .arg("-INT")

@@ -10,7 +10,10 @@ mod native;
 
 pub use cluster::Cluster;
 pub use devdb::{shared, DevDb, TestDb};
-pub use native::{cluster_settings, native_tier, preload_free_cluster, NativeDatabase, NativeTier};
+pub use native::{
+    cluster_settings, native_tier, preload_free_cluster, private_native_cluster, NativeDatabase,
+    NativeTier,
+};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

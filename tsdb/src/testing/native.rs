@@ -118,6 +118,18 @@ pub fn preload_free_cluster() -> Option<Cluster> {
     }
 }
 
+/// A private cluster of the native build with TimescaleDB preloaded, for a test that
+/// stops and starts its server. `None` (said on stderr) without the native build.
+pub fn private_native_cluster() -> Option<Cluster> {
+    match native_bin().and_then(|bin| Cluster::start(&bin, &cluster_settings(true))) {
+        Ok(cluster) => Some(cluster),
+        Err(reason) => {
+            unavailable(&reason);
+            None
+        }
+    }
+}
+
 fn options(url: &str) -> PgConnectOptions {
     PgConnectOptions::from_str(url)
         .unwrap_or_else(|e| panic!("MS5_TEST_TIMESCALEDB_URL {url:?} is not a PostgreSQL URL: {e}"))

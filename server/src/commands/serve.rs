@@ -25,9 +25,6 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
-    /// The server failed while running.
-    #[error("server error: {0}")]
-    Io(#[from] std::io::Error),
 }
 
 /// Leptos' options from the console's own configuration (not from Cargo metadata, so the
@@ -182,18 +179,32 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
     );
     let mut stopped_for_server = stopped.clone();
     let monitor = state.monitor.clone();
-    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = stopped_for_server.changed().await;
-        // Live streams never end by themselves: end them so shutdown does not wait.
-        monitor.close();
-    });
+    let limits = http::limits::HttpLimits::from(&settings.http);
+    let app = http::limits::limited(http::router(state), &limits);
     tokio::spawn(async move {
         shutdown::signal().await;
         let _ = stop.send(true);
     });
-    let result = server.await;
+    http::listener::serve(listener, app, &limits, async move {
+        let _ = stopped_for_server.changed().await;
+        // Live streams never end by themselves: end them so shutdown does not wait.
+        monitor.close();
+    })
+    .await;
+    // Background tasks stop at their next safe point (each checks the signal between
+    // steps, never inside one); one still busy after the bound is aborted, its
+    // transaction rolled back with its connection.
+    let finished = tokio::time::timeout(limits.shutdown, async {
+        while background.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            seconds = limits.shutdown.as_secs(),
+            "background tasks still busy after the shutdown bound; aborting them"
+        );
+    }
     background.shutdown().await;
     tracing::info!("stopped");
-    result.map_err(|e| ServeError::Io(e).into())
+    Ok(())
 }

@@ -10,6 +10,7 @@
 
 mod console;
 mod demo;
+pub mod http;
 pub mod jobs;
 mod monitoring;
 mod policies;
@@ -135,6 +136,8 @@ pub struct Settings {
     pub jobs: jobs::JobSettings,
     /// Storage history and forecast.
     pub storage: storage::StorageSettings,
+    /// Slow-client and size limits of the HTTP server.
+    pub http: http::HttpSettings,
     /// The default lifecycle policy (`TIMESCALEDB_*`).
     pub timescaledb: Policy,
     /// `TIMESCALEDB_APPLY_POLICIES_ON_STARTUP`.
@@ -225,6 +228,7 @@ pub fn settings_table() -> impl Iterator<Item = &'static Setting> {
         .chain(policies::SETTINGS)
         .chain(jobs::SETTINGS)
         .chain(storage::SETTINGS)
+        .chain(http::SETTINGS)
 }
 
 /// The environment variable naming the TOML file when `--config` is not given.
@@ -315,6 +319,14 @@ impl Draft {
                     budget_bytes: None,
                     volume_free_bytes: None,
                     horizon_days: 0,
+                },
+                http: http::HttpSettings {
+                    header_timeout_seconds: 0,
+                    body_timeout_seconds: 0,
+                    max_body_kib: 0,
+                    max_connections: 0,
+                    max_in_flight: 0,
+                    shutdown_seconds: 0,
                 },
                 timescaledb: Policy {
                     compression_enabled: true,

@@ -3,6 +3,9 @@
 mod csrf;
 mod guard;
 mod headers;
+mod idle;
+pub mod limits;
+pub mod listener;
 
 use crate::api;
 use crate::api::error::ApiError;

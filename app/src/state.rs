@@ -2,6 +2,7 @@
 //! state and to Leptos as context, so it reaches code one way.
 
 use crate::alerts::board::AlertBoard;
+use crate::auth::proxy::TrustedProxies;
 use crate::auth::settings::AuthSettings;
 use crate::error::AppError;
 use crate::jobs::JobConfig;
@@ -84,6 +85,8 @@ pub struct AppState {
     pub monitor_interval_seconds: u32,
     /// Whether the database answered the database watch's last probe.
     pub link: DatabaseLink,
+    /// Reverse proxies whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
             configuration: Arc::default(),
             monitor_interval_seconds: 30,
             link: DatabaseLink::default(),
+            trusted_proxies: Arc::default(),
         }
     }
 

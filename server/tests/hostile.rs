@@ -126,3 +126,91 @@ async fn every_kind_of_response_carries_the_security_headers() {
         assert_eq!(header("strict-transport-security"), "max-age=31536000");
     }
 }
+
+#[tokio::test]
+async fn forwarding_headers_count_only_from_a_trusted_proxy() {
+    let mut console = Console::start(false).await;
+    let pool = console.pool();
+    console
+        .add_user("erin", Role::Admin, "a long enough password")
+        .await;
+    let sign_in = |console: &Console, password: &str| {
+        console
+            .request("POST", "/api/fn/login")
+            .form(&[("username", "erin"), ("password", password)])
+    };
+    let throttled_keys = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT key FROM console.login_throttle WHERE scope = 'address' ORDER BY key",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+
+    // No trusted proxy: a forged host, scheme or client address changes nothing.
+    let forged_host = sign_in(&console, "a long enough password")
+        .header("x-forwarded-host", "evil.example")
+        .header("origin", "http://evil.example")
+        .send()
+        .await;
+    assert_eq!(
+        forged_host.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forged_host.body
+    );
+    assert!(
+        forged_host.body.contains("CrossSite"),
+        "{}",
+        forged_host.body
+    );
+    let https_origin = sign_in(&console, "a long enough password")
+        .header("origin", "https://console.test")
+        .send()
+        .await;
+    assert_eq!(
+        https_origin.status,
+        StatusCode::FORBIDDEN,
+        "an https page is another site for a plain-http console"
+    );
+    let wrong = sign_in(&console, "wrong password")
+        .header("x-forwarded-for", "198.51.100.7")
+        .send()
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(throttled_keys().await, ["192.0.2.1"], "the peer is counted");
+
+    // Behind a trusted TLS proxy: the public host and scheme, the client's own address.
+    console.state.trusted_proxies =
+        std::sync::Arc::new(app::auth::proxy::TrustedProxies::parse("192.0.2.0/24").unwrap());
+    let proxied = |console: &Console, password: &str| {
+        sign_in(console, password)
+            .header("host", "10.0.0.5:3000")
+            .header("x-forwarded-host", "console.example")
+            .header("x-forwarded-proto", "https")
+            .header("origin", "https://console.example")
+    };
+    let wrong = proxied(&console, "wrong password")
+        .header("x-forwarded-for", "203.0.113.99, 198.51.100.7")
+        .send()
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.body);
+    assert_eq!(
+        throttled_keys().await,
+        ["192.0.2.1", "198.51.100.7"],
+        "the nearest address the proxy saw is counted, not the forged left-most one"
+    );
+    let right = proxied(&console, "a long enough password")
+        .header("x-forwarded-for", "198.51.100.7")
+        .send()
+        .await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.body);
+    let audited: Option<String> = sqlx::query_scalar(
+        "SELECT client_addr FROM console.audit_log WHERE action = 'login' AND outcome = 'success'",
+    )
+    .fetch_optional(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.as_deref(), Some("198.51.100.7"));
+}

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod password;
 pub mod principal;
+pub mod proxy;
 pub mod resolve;
 pub mod settings;
 pub mod sign_in;

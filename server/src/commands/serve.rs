@@ -43,6 +43,7 @@ pub fn state_for(settings: &Settings) -> AppState {
     let mut state = AppState::new(leptos_options(settings)).with_auth(auth_settings(settings));
     state.configuration = std::sync::Arc::new(settings.describe());
     state.monitor_interval_seconds = settings.monitor_interval_seconds;
+    state.trusted_proxies = std::sync::Arc::new(settings.http.trusted_proxies.clone());
     state.policy_source = std::sync::Arc::new(settings.policy_source());
     state.job_config = app::jobs::JobConfig {
         run_timeout: Duration::from_secs(u64::from(settings.jobs.run_timeout_seconds)),

@@ -3,6 +3,7 @@
 //! and requests it takes at once, and how long a graceful stop waits for them.
 
 use super::setting::{parse_count, Setting};
+use app::auth::proxy::TrustedProxies;
 
 /// HTTP limits.
 pub const SETTINGS: &[Setting] = &[
@@ -78,6 +79,26 @@ pub const SETTINGS: &[Setting] = &[
         },
         show: |s| s.http.shutdown_seconds.to_string(),
     },
+    Setting {
+        env: "MS5_TRUSTED_PROXIES",
+        section: "http",
+        key: "trusted_proxies",
+        default: Some("none"),
+        description: "reverse proxies (addresses or ranges, comma-separated) whose X-Forwarded-For/-Proto/-Host are believed; none: ignored from everyone",
+        apply: |d, raw| {
+            d.settings.http.trusted_proxies = TrustedProxies::parse(raw)?;
+            Ok(())
+        },
+        show: |s| {
+            if s.http.trusted_proxies.0.is_empty() {
+                "none".into()
+            } else {
+                let ranges: Vec<String> =
+                    s.http.trusted_proxies.0.iter().map(ToString::to_string).collect();
+                ranges.join(", ")
+            }
+        },
+    },
 ];
 
 /// HTTP limits, as loaded.
@@ -95,4 +116,6 @@ pub struct HttpSettings {
     pub max_in_flight: u32,
     /// `MS5_HTTP_SHUTDOWN_SECONDS`.
     pub shutdown_seconds: u32,
+    /// `MS5_TRUSTED_PROXIES`.
+    pub trusted_proxies: TrustedProxies,
 }

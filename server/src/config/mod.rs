@@ -327,6 +327,7 @@ impl Draft {
                     max_connections: 0,
                     max_in_flight: 0,
                     shutdown_seconds: 0,
+                    trusted_proxies: Default::default(),
                 },
                 timescaledb: Policy {
                     compression_enabled: true,

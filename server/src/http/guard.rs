@@ -90,16 +90,24 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     let headers = request.headers();
     let bearer = headers.contains_key(header::AUTHORIZATION);
     let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let forwarded = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| state.trusted_proxies.resolve(peer.ip(), headers));
     if !safe && !bearer {
-        if let Err(reason) = csrf::check(headers) {
+        let (scheme, host) = match &forwarded {
+            Some(forwarded) => (forwarded.scheme, forwarded.host.as_deref()),
+            None => (
+                "http",
+                headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+            ),
+        };
+        if let Err(reason) = csrf::check(headers, scheme, host) {
             tracing::warn!(%path, %reason, "cross-site request refused");
             return refuse(kind, AppError::CrossSite);
         }
     }
-    let client_addr = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let client_addr = forwarded.map(|forwarded| forwarded.client.to_string());
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

@@ -239,3 +239,108 @@ async fn cross_site_writes_are_refused_and_tokens_need_no_origin() {
         reply.body
     );
 }
+
+/// Credentials that were good once: every protected route must refuse them as if they
+/// had never existed, and at the very next request after the change.
+#[tokio::test]
+async fn dead_credentials_open_nothing() {
+    let console = Console::start(false).await;
+    let pool = console.pool();
+    let expired = console.add_token("expired", Role::Admin).await;
+    sqlx::query(
+        "UPDATE console.api_tokens SET created_at = now() - interval '2 days',
+                expires_at = now() - interval '1 minute' WHERE name = 'expired'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let revoked = console.add_token("revoked", Role::Admin).await;
+    sqlx::query("UPDATE console.api_tokens SET revoked_at = now() WHERE name = 'revoked'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // Disabled behind the console's back (no session clean-up): the session itself must
+    // be judged by its account at every request.
+    console.add_user("disabled", Role::Admin, PASSWORD).await;
+    let disabled = console.login("disabled", PASSWORD).await;
+    sqlx::query("UPDATE console.users SET disabled = true WHERE username = 'disabled'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    console.add_user("signed-out", Role::Admin, PASSWORD).await;
+    let signed_out = console.login("signed-out", PASSWORD).await;
+    let reply = console
+        .request("POST", "/api/fn/logout")
+        .cookie(&signed_out)
+        .send()
+        .await;
+    assert!(reply.status.is_success() || reply.status.is_redirection());
+    let callers = [
+        ("expired token", Caller::Token(Role::Admin, expired)),
+        ("revoked token", Caller::Token(Role::Admin, revoked)),
+        (
+            "disabled user's session",
+            Caller::Session(Role::Admin, disabled),
+        ),
+        (
+            "signed-out session",
+            Caller::Session(Role::Admin, signed_out),
+        ),
+    ];
+    let mut checked = 0;
+    for (label, caller) in &callers {
+        for (path, required) in access::SERVER_FNS {
+            if *required == Access::Public {
+                continue;
+            }
+            let reply = caller.apply(console.request("POST", path)).send().await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNAUTHORIZED,
+                "POST {path} with a {label}: {}",
+                reply.body
+            );
+            checked += 1;
+        }
+        for rule in server::api::rules() {
+            if rule.access == Access::Public {
+                continue;
+            }
+            let reply = caller
+                .apply(console.request(rule.method.as_str(), &rule.path))
+                .send()
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNAUTHORIZED,
+                "{} {} with a {label}: {}",
+                rule.method,
+                rule.path,
+                reply.body
+            );
+            checked += 1;
+        }
+        for route in &leptos_axum::generate_route_list(app::App) {
+            let path = route
+                .path()
+                .replace("{schema}", "factory_telemetry")
+                .replace("{name}", "metric_hist")
+                .replace("{id}", "1");
+            if access::page_access(&path) == Access::Public {
+                continue;
+            }
+            let reply = caller.apply(console.request("GET", &path)).send().await;
+            assert!(
+                matches!(
+                    reply.status,
+                    StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED
+                ),
+                "GET {path} with a {label}: {} {}",
+                reply.status,
+                reply.body.chars().take(200).collect::<String>()
+            );
+            checked += 1;
+        }
+    }
+    println!("refused {checked} route × dead-credential combinations");
+}

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod components;
+pub mod csp;
 pub mod diagnostics;
 pub mod error;
 pub mod jobs;

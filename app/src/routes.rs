@@ -27,6 +27,8 @@ use leptos_router::path;
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::csp::apply_to_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -124,7 +124,34 @@ async fn every_kind_of_response_carries_the_security_headers() {
         assert_eq!(header("referrer-policy"), "same-origin");
         // The test console has Secure cookies, as production does.
         assert_eq!(header("strict-transport-security"), "max-age=31536000");
+        assert!(header("content-security-policy").contains("script-src 'self'"));
     }
+    // A page's inline scripts run only with the nonce its own policy names, and the nonce
+    // changes with every response.
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let page = console.request("GET", "/login").send().await;
+        let policy = page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("no nonce in {policy}"))
+            .to_string();
+        let inline = page.body.matches("<script>").count()
+            + page.body.matches("<script type=\"module\">").count();
+        assert_eq!(inline, 0, "an inline script without a nonce: {}", page.body);
+        assert!(
+            page.body.contains(&format!("nonce=\"{nonce}\"")),
+            "{}",
+            page.body
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1]);
 }
 
 #[tokio::test]

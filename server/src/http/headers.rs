@@ -1,16 +1,12 @@
-//! Security headers on every response. The Content-Security-Policy here forbids framing,
-//! plugins, foreign `<base>` and foreign form targets; it does not yet restrict scripts
-//! (Leptos' hydration script is inline and would need a nonce — issue #15 goes on).
+//! Security headers on every response. Pages carry their own Content-Security-Policy
+//! with the nonce of their inline scripts (`app::csp`); every other response gets the
+//! same policy without one.
 
 use app::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-
-/// What every response carries.
-const POLICY: &str =
-    "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
 
 /// Adds the headers; HSTS only where cookies are Secure (outside development), so a
 /// plain-http development console is not pinned to https.
@@ -21,10 +17,11 @@ pub async fn security_headers(
 ) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(POLICY),
-    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(policy) = HeaderValue::from_str(&app::csp::policy(None)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

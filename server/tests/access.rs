@@ -219,6 +219,24 @@ async fn cross_site_writes_are_refused_and_tokens_need_no_origin() {
         reply.body
     );
 
+    // Without a cookie there is nothing to forge: a REST write is just unauthenticated.
+    let reply = console
+        .request("POST", "/api/v1/monitoring/refresh")
+        .without("origin")
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    let reply = console
+        .request("POST", "/api/v1/monitoring/refresh")
+        .without("origin")
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::FORBIDDEN,
+        "with a cookie: cross-site"
+    );
     let token = console.add_token("script", Role::Admin).await;
     let reply = console
         .request("POST", "/api/fn/users")

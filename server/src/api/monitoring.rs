@@ -334,7 +334,7 @@ pub struct ChunkMetrics {
         ("to" = Option<String>, Query, description = "RFC 3339: chunks whose range starts before this"),
         ("compressed" = Option<bool>, Query, description = "true or false"),
         ("sort" = Option<String>, Query, description = "range_start (default), -range_start, total_bytes, -total_bytes"),
-        ("limit" = Option<usize>, Query, description = "1 to 1000, default 100"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "1 to 1000, default 100"),
         ("offset" = Option<usize>, Query, description = "chunks to skip"),
     ),
     responses((status = 200, body = ChunkMetrics), (status = 400), (status = 401), (status = 403), (status = 503)))]
@@ -470,7 +470,10 @@ pub async fn prometheus(
 /// Server-sent events: one `snapshot` event (data: its RFC 3339 time) whenever the
 /// refresher publishes, so open pages refresh without polling the database.
 #[utoipa::path(get, path = "/api/v1/monitoring/events", tag = "monitoring",
-    responses((status = 200, content_type = "text/event-stream", body = String), (status = 401)))]
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "`event: snapshot` lines whose data is the snapshot's RFC 3339 time"),
+        (status = 401), (status = 403), (status = 503)))]
 pub async fn events(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,

@@ -94,7 +94,11 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| state.trusted_proxies.resolve(peer.ip(), headers));
-    if !safe && !bearer {
+    // A REST call without a session cookie carries no ambient credentials a cross-site
+    // page could borrow: it is simply unauthenticated (401 below). Server functions are
+    // checked always: signing in must not be forced from another site either.
+    let ambient = kind != Kind::Rest || headers.contains_key(header::COOKIE);
+    if !safe && !bearer && ambient {
         let (scheme, host) = match &forwarded {
             Some(forwarded) => (forwarded.scheme, forwarded.host.as_deref()),
             None => (

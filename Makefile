@@ -22,7 +22,7 @@ DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disabl
 # "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
 LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
-.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native build-release lint unit e2e native-report stop bench
+.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz native-report stop bench
 
 help:
 	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
@@ -33,7 +33,7 @@ help:
 
 ## Prerequisites ----------------------------------------------------------------------
 
-deps: deps-system deps-rust deps-node deps-native public/vendor/echarts.min.js
+deps: deps-system deps-rust deps-node deps-native deps-python public/vendor/echarts.min.js
 
 # Debian packages: Chromium for the browser tests, Debian's PostgreSQL (no TimescaleDB) for
 # the no-extension test (its shared libraries also serve the native tier's PostgreSQL),
@@ -43,11 +43,21 @@ deps-system:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# schemathesis, pinned, in a virtual environment of its own (PyPI).
+SCHEMATHESIS_VERSION := 4.32.5
+deps-python: vendor/py/.stamp-$(SCHEMATHESIS_VERSION)
+
+vendor/py/.stamp-$(SCHEMATHESIS_VERSION):
+	python3 -m venv vendor/py
+	vendor/py/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+	touch $@
 
 deps-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -103,7 +113,7 @@ stop:
 
 ## Tests --------------------------------------------------------------------------------
 
-test: deps lint unit e2e native-report
+test: deps lint unit e2e api-fuzz native-report
 
 lint:
 	cargo fmt --all -- --check
@@ -138,6 +148,11 @@ native-report:
 # `make run` serves (optimised WASM has failed where the debug build worked).
 e2e: build-release
 	cd end2end && npx playwright test
+
+# The OpenAPI document fuzzed by schemathesis against a release console (no 5xx, every
+# answer matching its schema); prints how many requests it generated.
+api-fuzz: build-release deps-python
+	bash end2end/schemathesis.sh
 
 ## Benchmarks -----------------------------------------------------------------------------
 

@@ -241,3 +241,29 @@ async fn forwarding_headers_count_only_from_a_trusted_proxy() {
     .unwrap();
     assert_eq!(audited.as_deref(), Some("198.51.100.7"));
 }
+
+#[tokio::test]
+async fn error_pages_answer_with_their_status() {
+    let console = Console::start(true).await;
+    console.snapshot_after(None).await;
+    console
+        .add_user("erin", Role::Admin, "a long enough password")
+        .await;
+    let cookie = console.login("erin", "a long enough password").await;
+    for (path, status) in [
+        ("/hypertables/factory_telemetry/metric_hist", StatusCode::OK),
+        (
+            "/hypertables/factory_telemetry/no_such_table",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/hypertables/public/alarms.x", StatusCode::NOT_FOUND),
+        ("/hypertables/nope/nope/advisor", StatusCode::NOT_FOUND),
+        ("/chunks?limit=50", StatusCode::OK),
+        ("/chunks?limit=0", StatusCode::BAD_REQUEST),
+        ("/chunks?from=yesterday", StatusCode::BAD_REQUEST),
+        ("/chunks?hypertable=metric_hist", StatusCode::BAD_REQUEST),
+    ] {
+        let reply = console.request("GET", path).cookie(&cookie).send().await;
+        assert_eq!(reply.status, status, "{path}");
+    }
+}

@@ -133,6 +133,19 @@ async fn scenario(pool: &sqlx::PgPool) {
         assert!(tried.rows_per_batch.unwrap() >= 100.0, "{tried:?}");
     }
     assert_eq!(leftovers(&mut conn).await, 0);
+    // The same trial again on the same connection (a second click): it used to meet
+    // TimescaleDB's memory of the first trial's rolled-back copy and fail.
+    let again = trial::run(
+        &mut conn,
+        table("lab.readings"),
+        &snap.chunks,
+        &columns,
+        &settings,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.results.len(), result.results.len());
+    assert_eq!(leftovers(&mut conn).await, 0);
 
     // A refused setting fails before anything is created, and leaves nothing either.
     let bad = [Setting {

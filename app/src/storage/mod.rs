@@ -58,9 +58,9 @@ impl TrendsQuery {
         let view =
             View::parse(&or_default(view, View::default().as_str())).map_err(AppError::Invalid)?;
         let table = table.trim();
-        if table.len() > 200 || table.contains('\0') {
+        if table.chars().count() > 200 || table.contains('\0') {
             return Err(AppError::Invalid(
-                "table: a schema-qualified name (schema.name) of at most 200 bytes".into(),
+                "table: a schema-qualified name (schema.name) of at most 200 characters".into(),
             ));
         }
         Ok(Self {

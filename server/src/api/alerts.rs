@@ -56,7 +56,7 @@ pub async fn alerts(
 /// it already cleared or was acknowledged.
 #[utoipa::path(post, path = "/api/v1/alerts/acknowledge", tag = "alerts",
     security(("bearer" = [])),
-    params(("id" = i64, Query, description = "the alert's id")),
+    params(("id" = i64, Query, minimum = 1, description = "the alert's id")),
     responses((status = 200, body = Alert), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 503)))]
 pub async fn acknowledge(
     State(state): State<AppState>,

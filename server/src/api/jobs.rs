@@ -87,7 +87,7 @@ fn job_id(params: &HashMap<String, String>) -> Result<i32, ApiError> {
 /// A job's run history.
 #[utoipa::path(get, path = "/api/v1/jobs/runs", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, description = "the job's id")),
+    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
     responses((status = 200, body = RunsDocument), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn runs(
     State(state): State<AppState>,
@@ -109,7 +109,7 @@ pub async fn runs(
 /// when the job fails; 409 while it already runs.
 #[utoipa::path(post, path = "/api/v1/jobs/run", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, description = "the job's id")),
+    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
     responses((status = 200, body = JobRun), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 503)))]
 pub async fn run(
     State(state): State<AppState>,
@@ -126,7 +126,7 @@ pub async fn run(
 /// Pauses a job (`scheduled = false`).
 #[utoipa::path(post, path = "/api/v1/jobs/pause", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, description = "the job's id")),
+    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
     responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn pause(
     State(state): State<AppState>,
@@ -139,7 +139,7 @@ pub async fn pause(
 /// Resumes a paused job.
 #[utoipa::path(post, path = "/api/v1/jobs/resume", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, description = "the job's id")),
+    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
     responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn resume(
     State(state): State<AppState>,

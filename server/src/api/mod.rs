@@ -63,6 +63,19 @@ pub fn access(method: &Method, path: &str, metrics_public: bool) -> Option<Acces
         .map(|rule| rule.access)
 }
 
+/// The methods a REST path answers (empty for an unknown path), for `405` and `Allow`.
+pub fn methods_at(path: &str) -> Vec<Method> {
+    let mut methods: Vec<Method> = rules()
+        .iter()
+        .filter(|rule| rule.path == path)
+        .map(|rule| rule.method.clone())
+        .collect();
+    if methods.contains(&Method::GET) {
+        methods.push(Method::HEAD);
+    }
+    methods
+}
+
 /// Every REST route.
 pub fn router() -> Router<AppState> {
     declared().split().0

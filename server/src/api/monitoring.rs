@@ -329,11 +329,11 @@ pub struct ChunkMetrics {
 #[utoipa::path(get, path = "/api/v1/monitoring/metrics/chunks", tag = "monitoring",
     security(("bearer" = [])),
     params(
-        ("hypertable" = Option<String>, Query, description = "schema.name of one hypertable"),
-        ("from" = Option<String>, Query, description = "RFC 3339: chunks whose range ends after this"),
-        ("to" = Option<String>, Query, description = "RFC 3339: chunks whose range starts before this"),
+        ("hypertable" = Option<String>, Query, pattern = r"^[^.]+\..+$", description = "schema.name of one hypertable"),
+        ("from" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range ends after this"),
+        ("to" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range starts before this"),
         ("compressed" = Option<bool>, Query, description = "true or false"),
-        ("sort" = Option<String>, Query, description = "range_start (default), -range_start, total_bytes, -total_bytes"),
+        ("sort" = Option<String>, Query, pattern = r"^-?(range_start|total_bytes)$", description = "range_start (default), -range_start, total_bytes, -total_bytes"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "1 to 1000, default 100"),
         ("offset" = Option<usize>, Query, description = "chunks to skip"),
     ),
@@ -395,7 +395,7 @@ pub struct Configuration {
     /// Per hypertable: whether (and why) it is managed, its desired policy (defaults, then
     /// the file, then console edits), the live one and the drift; absent while the
     /// database cannot be read.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub policies: Option<Vec<tsdb::policy::plan::TablePlan>>,
 }
 
@@ -467,12 +467,21 @@ pub async fn prometheus(
     ))
 }
 
+/// One server-sent event of `/events`.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct SnapshotEvent {
+    /// Always `snapshot`.
+    pub event: String,
+    /// The snapshot's time, RFC 3339.
+    pub data: String,
+}
+
 /// Server-sent events: one `snapshot` event (data: its RFC 3339 time) whenever the
 /// refresher publishes, so open pages refresh without polling the database.
 #[utoipa::path(get, path = "/api/v1/monitoring/events", tag = "monitoring",
     security(("bearer" = [])),
-    responses((status = 200, content_type = "text/event-stream", body = String,
-        description = "`event: snapshot` lines whose data is the snapshot's RFC 3339 time"),
+    responses((status = 200, content_type = "text/event-stream", body = SnapshotEvent,
+        description = "one event per published snapshot"),
         (status = 401), (status = 403), (status = 503)))]
 pub async fn events(
     State(state): State<AppState>,

@@ -29,10 +29,10 @@ pub struct PoliciesDocument {
     #[schema(value_type = Object)]
     pub plan: tsdb::policy::plan::Plan,
     /// Continuous aggregates with their refresh policies.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub continuous_aggregates: Vec<tsdb::policy::live::LiveCagg>,
     /// The latest apply: when, by what, how many steps failed and why.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub last_apply: Option<tsdb::policy::report::LastRun>,
     /// Nothing to do.
     pub in_sync: bool,
@@ -65,7 +65,7 @@ pub struct ApplyDocument {
     pub failed: usize,
     /// Every step: `summary`, `statement`, `outcome` (`applied`, `failed` with `error`,
     /// `skipped` with `reason`), `duration_ms`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub results: Vec<tsdb::policy::report::StepResult>,
 }
 

@@ -37,9 +37,9 @@ fn query(params: &HashMap<String, String>) -> Result<TrendsQuery, ApiError> {
 #[utoipa::path(get, path = "/api/v1/storage/trends", tag = "storage",
     security(("bearer" = [])),
     params(
-        ("range" = Option<String>, Query, description = "7d, 30d (default), 90d or all"),
-        ("view" = Option<String>, Query, description = "tables (default) or compression"),
-        ("table" = Option<String>, Query, description = "one hypertable or continuous aggregate, schema.name"),
+        ("range" = Option<String>, Query, pattern = r"^(7d|30d|90d|all)$", description = "7d, 30d (default), 90d or all"),
+        ("view" = Option<String>, Query, pattern = r"^(tables|compression)$", description = "tables (default) or compression"),
+        ("table" = Option<String>, Query, max_length = 200, pattern = r"^[^.]+\..+$", description = "one hypertable or continuous aggregate, schema.name"),
     ),
     responses((status = 200, body = Trends), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trends(
@@ -56,9 +56,9 @@ pub async fn trends(
 #[utoipa::path(get, path = "/api/v1/storage/trends/csv", tag = "storage",
     security(("bearer" = [])),
     params(
-        ("range" = Option<String>, Query, description = "7d, 30d (default), 90d or all"),
-        ("view" = Option<String>, Query, description = "tables (default) or compression"),
-        ("table" = Option<String>, Query, description = "one hypertable or continuous aggregate, schema.name"),
+        ("range" = Option<String>, Query, pattern = r"^(7d|30d|90d|all)$", description = "7d, 30d (default), 90d or all"),
+        ("view" = Option<String>, Query, pattern = r"^(tables|compression)$", description = "tables (default) or compression"),
+        ("table" = Option<String>, Query, max_length = 200, pattern = r"^[^.]+\..+$", description = "one hypertable or continuous aggregate, schema.name"),
     ),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trends_csv(

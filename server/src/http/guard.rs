@@ -3,7 +3,7 @@
 //! and pages, and hands the caller to the handler. Handlers check the role again
 //! themselves; this layer makes a route without an access rule unreachable.
 
-use super::csrf;
+use super::{csrf, page_status};
 use crate::api;
 use crate::api::error::ApiError;
 use app::auth::access::{self, Access};
@@ -85,6 +85,10 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             tracing::warn!(%path, "server function without an access rule refused");
             return refuse(kind, AppError::NotFound("no such server function".into()));
         }
+        let allowed = api::methods_at(&path);
+        if kind == Kind::Rest && !allowed.is_empty() {
+            return method_not_allowed(&method, &allowed);
+        }
         return ApiError::not_found().into_response();
     };
     let headers = request.headers();
@@ -154,6 +158,9 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         client_addr,
         user_agent,
     });
+    let page_status = (kind == Kind::Page && allowed)
+        .then(|| page_status::status(&state, &path, request.uri().query()))
+        .flatten();
     let response = next.run(request).await;
     match kind {
         Kind::ServerFn => with_error_status(response).await,
@@ -162,8 +169,31 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             *response.status_mut() = StatusCode::FORBIDDEN;
             response
         }
+        Kind::Page => {
+            let mut response = response;
+            if let Some(status) = page_status {
+                *response.status_mut() = status;
+            }
+            response
+        }
         _ => response,
     }
+}
+
+/// `405` with the methods the path does answer.
+fn method_not_allowed(method: &Method, allowed: &[Method]) -> Response {
+    let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    let mut response = ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{method} is not answered here; use {}", list.join(" or ")),
+        retry_after: None,
+    }
+    .into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&list.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// What a browser sees when sessions cannot be checked because the database is away:

@@ -6,6 +6,7 @@ mod headers;
 mod idle;
 pub mod limits;
 pub mod listener;
+mod page_status;
 
 use crate::api;
 use crate::api::error::ApiError;

@@ -122,10 +122,13 @@ pub async fn run(
     sqlx::query("SET LOCAL lock_timeout = '5s'")
         .execute(&mut *tx)
         .await?;
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+    // Names never repeat, not even on one connection: TimescaleDB's per-connection
+    // caches can outlive a rolled-back hypertable of the same name, and a second trial
+    // reusing it then finds "columnstore not enabled" (found by schemathesis).
+    let (pid, xid): (i32, i64) = sqlx::query_as("SELECT pg_backend_pid(), txid_current()")
         .fetch_one(&mut *tx)
         .await?;
-    let scratch = format!("ms5_trial_{pid}");
+    let scratch = format!("ms5_trial_{pid}_{xid}");
     sqlx::query(&format!("CREATE SCHEMA {}", quote_ident(&scratch)))
         .execute(&mut *tx)
         .await?;
@@ -153,7 +156,7 @@ pub async fn run(
             .iter()
             .map(|item| order_item(item, columns))
             .collect::<Result<_>>()?;
-        let name = format!("trial_{i}");
+        let name = format!("trial_{xid}_{i}");
         let copy = qualified(&scratch, &name);
         sqlx::query(&format!(
             "CREATE TABLE {copy} (LIKE {source} INCLUDING DEFAULTS)"

@@ -38,7 +38,7 @@ fn hypertable(params: &HashMap<String, String>) -> Result<(String, String), ApiE
 /// settings' measured effect.
 #[utoipa::path(get, path = "/api/v1/advisor", tag = "advisor",
     security(("bearer" = [])),
-    params(("hypertable" = String, Query, pattern = r"^[^.]+\..+$", description = "schema.name")),
+    params(("hypertable" = String, Query, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "schema.name")),
     responses((status = 200, body = Advice), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn advice(
     State(state): State<AppState>,
@@ -56,7 +56,7 @@ pub async fn advice(
 /// scratch schema, inside a transaction that is rolled back, and reports the ratios.
 #[utoipa::path(post, path = "/api/v1/advisor/trial", tag = "advisor",
     security(("bearer" = [])),
-    params(("hypertable" = String, Query, pattern = r"^[^.]+\..+$", description = "schema.name")),
+    params(("hypertable" = String, Query, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "schema.name")),
     responses((status = 200, body = Trial), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trial(
     State(state): State<AppState>,

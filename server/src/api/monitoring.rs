@@ -329,7 +329,7 @@ pub struct ChunkMetrics {
 #[utoipa::path(get, path = "/api/v1/monitoring/metrics/chunks", tag = "monitoring",
     security(("bearer" = [])),
     params(
-        ("hypertable" = Option<String>, Query, pattern = r"^[^.]+\..+$", description = "schema.name of one hypertable"),
+        ("hypertable" = Option<String>, Query, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "schema.name of one hypertable"),
         ("from" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range ends after this"),
         ("to" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range starts before this"),
         ("compressed" = Option<bool>, Query, description = "true or false"),

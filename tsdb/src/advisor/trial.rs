@@ -86,6 +86,17 @@ fn order_item(item: &str, columns: &[String]) -> Result<String> {
     Ok(out)
 }
 
+/// A chunk interval wide enough for any one chunk of a time column of this type (a
+/// constant: integer time columns need an integer, the others an interval).
+fn whole_range(column_type: &str) -> &'static str {
+    match column_type {
+        "smallint" => "32767::smallint",
+        "integer" => "2147483647::integer",
+        "bigint" => "9223372036854775807::bigint",
+        _ => "interval '100 years'",
+    }
+}
+
 /// Compresses a copy of `table`'s recent chunk with each setting; `columns` are the
 /// table's columns (every name in a setting must be one of them).
 pub async fn run(
@@ -102,11 +113,11 @@ pub async fn run(
             table.qualified()
         ))
     })?;
-    let time = table
+    let (time, whole) = table
         .dimensions
         .first()
         .filter(|d| d.interval.is_some())
-        .map(|d| d.column.clone())
+        .map(|d| (d.column.clone(), whole_range(&d.column_type)))
         .ok_or_else(|| {
             Error::Invalid(format!(
                 "{}: a trial needs a time dimension on a timestamp or date column",
@@ -164,9 +175,9 @@ pub async fn run(
         .execute(&mut *tx)
         .await?;
         // One chunk holds the whole copy.
-        sqlx::query(
-            "SELECT create_hypertable($1::regclass, $2::name, chunk_time_interval => interval '100 years')",
-        )
+        sqlx::query(&format!(
+            "SELECT create_hypertable($1::regclass, $2::name, chunk_time_interval => {whole})"
+        ))
         .bind(&copy)
         .bind(&time)
         .execute(&mut *tx)

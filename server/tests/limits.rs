@@ -34,7 +34,11 @@ async fn serve(
 ) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = limited(server::http::router(console.state.clone()), &limits);
+    let app = limited(
+        server::http::router(console.state.clone()),
+        &console.state,
+        &limits,
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         server::http::listener::serve(listener, app, &limits, async {
@@ -152,6 +156,10 @@ async fn bodies_too_large_or_too_slow_are_refused_before_any_handler() {
     .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("payload_too_large") && answer.contains("MS5_HTTP_MAX_BODY_KIB"));
+    assert!(
+        answer.contains("x-content-type-options: nosniff"),
+        "{answer}"
+    );
 
     // Too large without saying so (chunked): refused once the limit is crossed.
     let mut stream = TcpStream::connect(addr).await.unwrap();

@@ -5,8 +5,7 @@
 //! nothing about which accounts exist.
 
 use crate::Result;
-use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
 /// What is being counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,63 +47,77 @@ fn normalise(scope: Scope, key: &str) -> String {
     }
 }
 
-/// Seconds until every one of `keys` may try again; `None` when none is blocked.
-pub async fn blocked_for(pool: &PgPool, keys: &[(Scope, &str)]) -> Result<Option<i64>> {
-    let mut longest: Option<i64> = None;
-    for (scope, key) in keys {
-        let until: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "SELECT blocked_until FROM console.login_throttle
-              WHERE scope = $1 AND key = $2 AND blocked_until > now()",
-        )
-        .bind(scope.as_str())
-        .bind(normalise(*scope, key))
-        .fetch_optional(pool)
-        .await?
-        .flatten();
-        if let Some(until) = until {
-            let seconds = (until - Utc::now()).num_milliseconds().div_euclid(1000) + 1;
-            longest = Some(longest.map_or(seconds, |l| l.max(seconds)));
-        }
-    }
-    Ok(longest)
+/// What a sign-in attempt may do, decided and counted in one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// A key is blocked: seconds until it may try again. Nothing was counted.
+    Blocked(i64),
+    /// The attempt may go ahead and already counts as a failure (a success clears it);
+    /// the block that follows if the password is wrong.
+    Allowed {
+        /// Seconds of back-off after this attempt if it fails; `None` while free.
+        block_if_wrong: Option<i64>,
+    },
 }
 
-/// Counts a failed sign-in on `key` and sets the back-off that follows; returns the
-/// block in seconds, `None` while failures are still free.
-pub async fn record_failure(
-    conn: &mut PgConnection,
-    scope: Scope,
-    key: &str,
-) -> Result<Option<i64>> {
-    let key = normalise(scope, key);
-    let failures: i32 = sqlx::query_scalar(
-        "INSERT INTO console.login_throttle AS t (scope, key, failures, last_failure_at)
-         VALUES ($1, $2, 1, now())
-         ON CONFLICT (scope, key) DO UPDATE SET
-             failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => $3)
-                             THEN 1 ELSE t.failures + 1 END,
-             last_failure_at = now()
-         RETURNING failures",
-    )
-    .bind(scope.as_str())
-    .bind(&key)
-    .bind(WINDOW_SECONDS as f64)
-    .fetch_one(&mut *conn)
-    .await?;
-    let seconds = backoff_seconds(scope, failures);
-    if let Some(seconds) = seconds {
+/// Checks every key and counts the attempt against each, in one transaction holding their
+/// rows: concurrent guesses queue on the rows, so none slips past a block the one before
+/// it set (checking, verifying and then counting let every guess in flight through).
+pub async fn claim(pool: &PgPool, keys: &[(Scope, &str)]) -> Result<Claim> {
+    let mut tx = pool.begin().await?;
+    let mut counted = Vec::with_capacity(keys.len());
+    let mut blocked: Option<i64> = None;
+    // Keys in the order given (account, then address) by every caller: no deadlock.
+    for (scope, key) in keys {
+        let key = normalise(*scope, key);
+        sqlx::query(
+            "INSERT INTO console.login_throttle (scope, key, failures, last_failure_at)
+             VALUES ($1, $2, 0, now()) ON CONFLICT (scope, key) DO NOTHING",
+        )
+        .bind(scope.as_str())
+        .bind(&key)
+        .execute(&mut *tx)
+        .await?;
+        let (failures, stale, left): (i32, bool, Option<f64>) = sqlx::query_as(
+            "SELECT failures, last_failure_at < now() - make_interval(secs => $3),
+                    CASE WHEN blocked_until > now()
+                         THEN extract(epoch FROM blocked_until - now())::float8 END
+               FROM console.login_throttle WHERE scope = $1 AND key = $2 FOR UPDATE",
+        )
+        .bind(scope.as_str())
+        .bind(&key)
+        .bind(WINDOW_SECONDS as f64)
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(left) = left {
+            let seconds = left.ceil() as i64 + 1;
+            blocked = Some(blocked.map_or(seconds, |b| b.max(seconds)));
+        }
+        counted.push((*scope, key, if stale { 1 } else { failures + 1 }));
+    }
+    if let Some(seconds) = blocked {
+        tx.rollback().await?;
+        return Ok(Claim::Blocked(seconds));
+    }
+    let mut block_if_wrong: Option<i64> = None;
+    for (scope, key, failures) in counted {
+        let block = backoff_seconds(scope, failures);
         sqlx::query(
             "UPDATE console.login_throttle
-                SET blocked_until = now() + make_interval(secs => $3)
+                SET failures = $3, last_failure_at = now(),
+                    blocked_until = now() + make_interval(secs => $4)
               WHERE scope = $1 AND key = $2",
         )
         .bind(scope.as_str())
         .bind(&key)
-        .bind(seconds as f64)
-        .execute(&mut *conn)
+        .bind(failures)
+        .bind(block.map(|b| b as f64))
+        .execute(&mut *tx)
         .await?;
+        block_if_wrong = block_if_wrong.max(block);
     }
-    Ok(seconds)
+    tx.commit().await?;
+    Ok(Claim::Allowed { block_if_wrong })
 }
 
 /// The block after `failures`: none while free, then 1 s doubling up to the maximum.
@@ -116,7 +129,8 @@ pub fn backoff_seconds(scope: Scope, failures: i32) -> Option<i64> {
     })
 }
 
-/// Forgets the failures of `key` (after a successful sign-in to that account).
+/// Forgets the failures of `key` (after a successful sign-in: the account's, and the
+/// address's, so a factory behind one address is not held back by its own typos).
 pub async fn clear(executor: impl PgExecutor<'_>, scope: Scope, key: &str) -> Result<()> {
     sqlx::query("DELETE FROM console.login_throttle WHERE scope = $1 AND key = $2")
         .bind(scope.as_str())

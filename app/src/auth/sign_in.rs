@@ -9,7 +9,7 @@ use crate::state::AppState;
 use std::sync::OnceLock;
 use tower_sessions::Session;
 use tsdb::audit::{self, Actor, Entry, Outcome};
-use tsdb::throttle::{self, Scope};
+use tsdb::throttle::{self, Claim, Scope};
 
 /// A hash of a random password, verified against when the account does not exist, so
 /// an unknown name costs the same Argon2 time as a wrong password.
@@ -89,13 +89,16 @@ pub async fn sign_in(
         (Scope::Account, username),
         (Scope::Address, address.as_str()),
     ];
-    if let Some(seconds) = throttle::blocked_for(&pool, &keys).await? {
-        let actor = Actor::Anonymous {
-            name: username.to_string(),
-        };
-        audit_login(state, &actor, auth, Outcome::Denied, "throttled").await?;
-        return Err(AppError::Throttled(seconds));
-    }
+    let block_if_wrong = match throttle::claim(&pool, &keys).await? {
+        Claim::Blocked(seconds) => {
+            let actor = Actor::Anonymous {
+                name: username.to_string(),
+            };
+            audit_login(state, &actor, auth, Outcome::Denied, "throttled").await?;
+            return Err(AppError::Throttled(seconds));
+        }
+        Claim::Allowed { block_if_wrong } => block_if_wrong,
+    };
     let user = tsdb::users::find_by_username(&pool, username).await?;
     let stored = user
         .as_ref()
@@ -118,13 +121,6 @@ pub async fn sign_in(
                     name: username.to_string(),
                 },
             };
-            let mut conn = pool.acquire().await?;
-            let mut blocked = None;
-            for (scope, key) in keys {
-                let seconds = throttle::record_failure(&mut conn, scope, key).await?;
-                blocked = blocked.max(seconds);
-            }
-            drop(conn);
             audit_login(
                 state,
                 &actor,
@@ -133,7 +129,7 @@ pub async fn sign_in(
                 "wrong username or password",
             )
             .await?;
-            return Err(match blocked {
+            return Err(match block_if_wrong {
                 Some(seconds) => AppError::Throttled(seconds),
                 None => AppError::BadCredentials,
             });
@@ -163,6 +159,7 @@ pub async fn sign_in(
         tsdb::sessions::end_by_key(&mut *tx, &previous).await?;
     }
     throttle::clear(&mut *tx, Scope::Account, username).await?;
+    throttle::clear(&mut *tx, Scope::Address, &address).await?;
     tsdb::users::record_login(&mut *tx, user.id, upgraded.as_deref()).await?;
     let session_id = tsdb::sessions::create(
         &mut *tx,

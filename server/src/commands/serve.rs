@@ -181,7 +181,7 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
     let mut stopped_for_server = stopped.clone();
     let monitor = state.monitor.clone();
     let limits = http::limits::HttpLimits::from(&settings.http);
-    let app = http::limits::limited(http::router(state), &limits);
+    let app = http::limits::limited(http::router(state.clone()), &state, &limits);
     tokio::spawn(async move {
         shutdown::signal().await;
         let _ = stop.send(true);

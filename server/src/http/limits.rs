@@ -6,6 +6,7 @@
 
 use crate::api::error::ApiError;
 use crate::config::http::HttpSettings;
+use app::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -54,13 +55,18 @@ struct Gate {
     in_flight: Arc<Semaphore>,
 }
 
-/// `router` behind the request limits.
-pub fn limited(router: Router, limits: &HttpLimits) -> Router {
+/// `router` behind the request limits; their refusals carry the security headers too.
+pub fn limited(router: Router, state: &AppState, limits: &HttpLimits) -> Router {
     let gate = Gate {
         limits: limits.clone(),
         in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
     };
-    router.layer(axum::middleware::from_fn_with_state(gate, enforce))
+    router
+        .layer(axum::middleware::from_fn_with_state(gate, enforce))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::headers::security_headers,
+        ))
 }
 
 async fn enforce(State(gate): State<Gate>, request: Request, next: Next) -> Response {

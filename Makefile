@@ -22,7 +22,7 @@ DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disabl
 # "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
 LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
-.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz native-report stop bench
+.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz api-fuzz-built native-report stop bench
 
 help:
 	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
@@ -113,7 +113,7 @@ stop:
 
 ## Tests --------------------------------------------------------------------------------
 
-test: deps lint unit e2e api-fuzz native-report
+test: deps lint unit e2e api-fuzz-built native-report
 
 lint:
 	cargo fmt --all -- --check
@@ -150,8 +150,11 @@ e2e: build-release
 	cd end2end && npx playwright test
 
 # The OpenAPI document fuzzed by schemathesis against a release console (no 5xx, every
-# answer matching its schema); prints how many requests it generated.
-api-fuzz: build-release deps-python
+# answer matching its schema); prints how many requests it generated. `make test` runs
+# it on the release build e2e has just made (cargo-leptos would redo the WASM otherwise).
+api-fuzz: build-release api-fuzz-built
+
+api-fuzz-built: deps-python
 	bash end2end/schemathesis.sh
 
 ## Benchmarks -----------------------------------------------------------------------------

@@ -105,16 +105,11 @@ async fn every_route_enforces_its_access_for_every_caller() {
             checked += 1;
         }
     }
-    let pages = leptos_axum::generate_route_list(app::App);
+    // Parameters get real values: the demo tables exist after the migrations.
+    let pages = support::page_paths();
     assert!(pages.len() >= 6, "{pages:?}");
-    for route in &pages {
-        // Parameters get real values: the demo tables exist after the migrations.
-        let concrete = route
-            .path()
-            .replace("{schema}", "factory_telemetry")
-            .replace("{name}", "metric_hist")
-            .replace("{id}", "1");
-        let path = concrete.as_str();
+    for path in &pages {
+        let path = path.as_str();
         for caller in &callers {
             let reply = caller.apply(console.request("GET", path)).send().await;
             let what = format!("GET {path} as {caller:?}");
@@ -338,12 +333,7 @@ async fn dead_credentials_open_nothing() {
             );
             checked += 1;
         }
-        for route in &leptos_axum::generate_route_list(app::App) {
-            let path = route
-                .path()
-                .replace("{schema}", "factory_telemetry")
-                .replace("{name}", "metric_hist")
-                .replace("{id}", "1");
+        for path in support::page_paths() {
             if access::page_access(&path) == Access::Public {
                 continue;
             }

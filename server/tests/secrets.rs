@@ -105,12 +105,7 @@ async fn no_secret_reaches_a_log_a_response_or_the_audit_trail() {
             .await;
         replies.push((format!("GET {}", rule.path), reply));
     }
-    for route in &leptos_axum::generate_route_list(app::App) {
-        let path = route
-            .path()
-            .replace("{schema}", "factory_telemetry")
-            .replace("{name}", "metric_hist")
-            .replace("{id}", "1");
+    for path in support::page_paths() {
         let reply = console.request("GET", &path).cookie(&cookie).send().await;
         replies.push((format!("page {path}"), reply));
     }

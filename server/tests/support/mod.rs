@@ -233,6 +233,20 @@ impl Console {
     }
 }
 
+/// Every page's address, its parameters filled with a demo table and job 1.
+pub fn page_paths() -> Vec<String> {
+    leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|route| {
+            route
+                .path()
+                .replace("{schema}", "factory_telemetry")
+                .replace("{name}", "metric_hist")
+                .replace("{id}", "1")
+        })
+        .collect()
+}
+
 /// One request being built.
 pub struct Call {
     state: AppState,

@@ -220,6 +220,17 @@ async fn scenario(pool: &sqlx::PgPool) {
     assert_eq!(reverted, format!("revert of audit entry {audit_id}"));
 
     // Retention removed ("none") and compression turned off where nothing is compressed.
+    // On the native tier the scheduler may have run the compression policy applied above
+    // by now: pause it and decompress first, as an admin would before turning it off.
+    sqlx::raw_sql(
+        "SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs
+          WHERE proc_name = 'policy_compression' AND hypertable_schema = 'factory_telemetry'
+            AND hypertable_name = 'production_events';
+         SELECT decompress_chunk(c, true) FROM show_chunks('factory_telemetry.production_events') c;",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
     let events = HypertableName::new("factory_telemetry", "production_events");
     let mut overrides = PolicyOverride::default();
     overrides.set("retention_policy", "none").unwrap();

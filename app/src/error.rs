@@ -16,6 +16,15 @@ pub enum AppError {
     /// one connection at a time is busy with start-up work (demo data).
     #[error("The database is busy (every connection is in use, or start-up work holds the only one). Try again in a few seconds.")]
     DatabaseBusy,
+    /// The server answers but refuses new connections: `max_connections` is reached.
+    #[error("The database refuses new connections: it has reached max_connections (other clients hold every slot). Nothing was changed. The console keeps using the connections it already has and retries; close idle sessions or raise max_connections.")]
+    ConnectionLimit,
+    /// The database cancelled the statement (a time-out or an administrator).
+    #[error("The database cancelled the statement: it ran longer than statement_timeout or waited longer than lock_timeout (as set for the console's role or database), or an administrator cancelled it. Nothing was changed. Try again; if it keeps happening, look for long-running sessions holding locks.")]
+    StatementCancelled,
+    /// The database server could not write.
+    #[error("The database server's disk is full: PostgreSQL could not write, so nothing was changed. Free space on the data volume (or drop old chunks with a retention policy) and try again.")]
+    DiskFull,
     /// The first catalog pass has not finished: there are no figures to show yet.
     #[error("The first catalog pass has not finished yet; the figures appear within seconds. Reload shortly.")]
     SnapshotPending,
@@ -73,6 +82,7 @@ impl AppError {
     pub fn retry_after_seconds(&self) -> Option<i64> {
         match self {
             AppError::Throttled(seconds) => Some((*seconds).max(1)),
+            AppError::ConnectionLimit => Some(5),
             _ => None,
         }
     }
@@ -86,9 +96,12 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Throttled(_) => 429,
             AppError::Invalid(_) | AppError::Request(_) => 400,
-            AppError::DatabaseUnavailable | AppError::DatabaseBusy | AppError::SnapshotPending => {
-                503
-            }
+            AppError::DatabaseUnavailable
+            | AppError::DatabaseBusy
+            | AppError::ConnectionLimit
+            | AppError::StatementCancelled
+            | AppError::DiskFull
+            | AppError::SnapshotPending => 503,
             AppError::ExtensionMissing
             | AppError::NotPreloaded
             | AppError::UnsupportedVersion(_)
@@ -103,6 +116,9 @@ impl AppError {
         match self {
             AppError::DatabaseUnavailable => "database_unavailable",
             AppError::DatabaseBusy => "database_busy",
+            AppError::ConnectionLimit => "database_connection_limit",
+            AppError::StatementCancelled => "statement_cancelled",
+            AppError::DiskFull => "database_disk_full",
             AppError::SnapshotPending => "snapshot_pending",
             AppError::ExtensionMissing => "extension_missing",
             AppError::NotPreloaded => "extension_not_preloaded",
@@ -142,6 +158,22 @@ impl AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl AppError {
+    /// What to tell a user about a classified database failure (without logging it);
+    /// `None` for failures whose details belong only in the log.
+    pub fn of_trouble(trouble: tsdb::Trouble) -> Option<AppError> {
+        match trouble {
+            tsdb::Trouble::PoolExhausted => Some(AppError::DatabaseBusy),
+            tsdb::Trouble::Unreachable => Some(AppError::DatabaseUnavailable),
+            tsdb::Trouble::ConnectionLimit => Some(AppError::ConnectionLimit),
+            tsdb::Trouble::Cancelled => Some(AppError::StatementCancelled),
+            tsdb::Trouble::DiskFull => Some(AppError::DiskFull),
+            tsdb::Trouble::Other => None,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         AppError::from(tsdb::Error::Database(error))
@@ -159,18 +191,16 @@ impl From<tsdb::Error> for AppError {
             tsdb::Error::Invalid(message) => AppError::Invalid(message),
             tsdb::Error::Conflict(message) => AppError::Conflict(message),
             tsdb::Error::NotFound(message) => AppError::NotFound(message),
-            tsdb::Error::Database(sqlx::Error::PoolTimedOut) => {
-                tracing::warn!(%error, "database busy");
-                AppError::DatabaseBusy
-            }
-            tsdb::Error::Database(sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
-                tracing::warn!(%error, "database unavailable");
-                AppError::DatabaseUnavailable
-            }
-            other => {
-                tracing::error!(error = %other, "server function failed");
-                AppError::Internal
-            }
+            other => match AppError::of_trouble(other.trouble()) {
+                Some(mapped) => {
+                    tracing::warn!(error = %other, code = mapped.code(), "database trouble");
+                    mapped
+                }
+                None => {
+                    tracing::error!(error = %other, "server function failed");
+                    AppError::Internal
+                }
+            },
         }
     }
 }

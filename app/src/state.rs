@@ -123,13 +123,24 @@ impl AppState {
     }
 
     /// The pool, or `DatabaseUnavailable` while start-up has not connected or the
-    /// database watch finds the database gone (so a request fails at once rather than
+    /// database watch finds the database gone, `ConnectionLimit` while the server refuses
+    /// new connections and the pool holds none (so a request fails at once rather than
     /// waiting for a connection that cannot come).
     pub fn pool(&self) -> Result<PgPool, AppError> {
         if self.link.is_down() {
             return Err(AppError::DatabaseUnavailable);
         }
-        self.connected_pool().ok_or(AppError::DatabaseUnavailable)
+        let pool = self.connected_pool().ok_or(AppError::DatabaseUnavailable)?;
+        if pool.size() == 0 && self.link.crowded_since().is_some() {
+            return Err(AppError::ConnectionLimit);
+        }
+        Ok(pool)
+    }
+
+    /// Whether the database is out of reach: not connected yet, or the database watch
+    /// finds it gone (a server that answers but is out of connections is not down).
+    pub fn database_down(&self) -> bool {
+        self.link.is_down() || self.connected_pool().is_none()
     }
 
     /// The pool once connected, whatever the link says: the database watch probes

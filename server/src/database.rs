@@ -53,10 +53,15 @@ pub async fn connect(
     max_connections: u32,
     retry: RetryPolicy,
 ) -> Result<Connected, DatabaseError> {
-    let options = PgConnectOptions::from_str(url)?
+    let mut options = PgConnectOptions::from_str(url)?
         // Statement logging at INFO would drown the console's own logs.
         .log_statements(tracing::log::LevelFilter::Debug)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(5));
+    // So a DBA sees in pg_stat_activity which sessions are the console's (unless the
+    // URL names them itself).
+    if options.get_application_name().is_none() {
+        options = options.application_name("ms5-console");
+    }
     let mut first = connect_with_retry(url, &options, retry).await?;
     let capabilities = Capabilities::probe(&mut first).await?;
     let single_connection = !accepts_second_connection(&options).await;
@@ -144,6 +149,12 @@ async fn accepts_second_connection(options: &PgConnectOptions) -> bool {
     .await
     {
         Ok(Ok(())) => true,
+        // A server at max_connections refuses a second client too, but it is not a
+        // one-connection server: sizing the pool to one for good would be wrong.
+        Ok(Err(error)) if tsdb::trouble_of(&error) == tsdb::Trouble::ConnectionLimit => {
+            tracing::warn!(%error, "the database is at max_connections; sizing the pool as configured");
+            true
+        }
         Ok(Err(error)) => {
             tracing::debug!(%error, "second connection refused");
             false

@@ -2,7 +2,8 @@
 //! started again): health says `down` within 5 s, every request answers at once with
 //! "database unavailable" instead of waiting, a write attempted meanwhile is refused and
 //! leaves no trace, and the console comes back by itself within 5 s of the database,
-//! with its versions probed again. The measured times are printed.
+//! with its versions probed again. The measured times are printed. Also the database
+//! alive but out of connections, and a catalog pass cancelled by the database.
 
 mod support;
 
@@ -169,6 +170,256 @@ async fn the_console_rides_out_a_database_outage() {
         "OUTAGE: health down after {noticed:?}; during the outage page {page_time:?}, REST {rest_time:?}, \
          sign-in {sign_in_time:?}, write {write_time:?}; REST answering {back:?} after the database accepted connections"
     );
+}
+
+/// Opens connections as another client until the server refuses one for want of slots.
+async fn fill(url: &str, held: &mut Vec<sqlx::PgConnection>) {
+    use sqlx::Connection;
+    loop {
+        match sqlx::PgConnection::connect(url).await {
+            Ok(connection) => held.push(connection),
+            Err(error) if tsdb::trouble_of(&error) == tsdb::Trouble::ConnectionLimit => return,
+            Err(error) => panic!("filling the server's connections: {error}"),
+        }
+        assert!(held.len() < 1000, "the server never refused a connection");
+    }
+}
+
+/// The console's own sessions on the server (it names itself in `application_name`).
+const CONSOLE_BACKENDS: &str =
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ms5-console'";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_explains_a_database_at_max_connections() {
+    let Some(cluster) = tokio::task::spawn_blocking(private_native_cluster)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let console = Console::start_on(&cluster.url(), Box::new(()), false).await;
+    console.snapshot_after(None).await;
+    console
+        .add_user("ada", Role::Admin, "correct horse battery")
+        .await;
+    let cookie = console.login("ada", "correct horse battery").await;
+    let token = console.add_token("full", Role::Admin).await;
+    let health = || async {
+        console
+            .request("GET", "/api/v1/monitoring/health")
+            .send()
+            .await
+            .body
+    };
+
+    // Another client takes every slot; the console's sessions are ended (as a DBA
+    // freeing slots would) and their slots taken too.
+    let url = cluster.url();
+    let mut held = Vec::new();
+    fill(&url, &mut held).await;
+    let mut remaining = -1;
+    for _ in 0..20 {
+        remaining = sqlx::query_scalar::<_, i64>(CONSOLE_BACKENDS)
+            .fetch_one(&mut held[0])
+            .await
+            .unwrap();
+        if remaining == 0 {
+            break;
+        }
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ms5-console'",
+        )
+        .execute(&mut held[0])
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        fill(&url, &mut held).await;
+    }
+    assert_eq!(remaining, 0, "the console still holds connections");
+    let full = held.len();
+
+    // Alive but full is not "down": degraded, and every answer says why, at once.
+    let noticed = time_until(
+        Duration::from_secs(5),
+        "the watch sees the limit",
+        || async { console.state.link.crowded_since().is_some() },
+    )
+    .await;
+    assert_eq!(health().await, r#"{"status":"degraded"}"#);
+    let (rest, rest_time) = timed(
+        console
+            .request("GET", "/api/v1/monitoring/metrics/hypertables")
+            .bearer(&token),
+    )
+    .await;
+    assert_eq!(
+        rest.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        rest.body
+    );
+    assert!(
+        rest.body.contains("database_connection_limit") && rest.body.contains("max_connections"),
+        "{}",
+        rest.body
+    );
+    assert_eq!(
+        rest.headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let (page, page_time) = timed(console.request("GET", "/").cookie(&cookie)).await;
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        page.body.contains("Database out of connections") && page.body.contains("max_connections"),
+        "{}",
+        page.body
+    );
+    let (write, write_time) = timed(
+        console
+            .request("POST", "/api/fn/create-user")
+            .cookie(&cookie)
+            .form(&[
+                ("username", "grace"),
+                ("role", "viewer"),
+                ("password", "another long password"),
+            ]),
+    )
+    .await;
+    assert_eq!(
+        write.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        write.body
+    );
+    assert!(write.body.contains("ConnectionLimit"), "{}", write.body);
+    for (what, time) in [
+        ("REST", rest_time),
+        ("page", page_time),
+        ("write", write_time),
+    ] {
+        assert!(time < Duration::from_secs(1), "{what} took {time:?}");
+    }
+
+    // The slots free up: the console serves again by itself.
+    held.clear();
+    let back = time_until(Duration::from_secs(5), "REST answers again", || async {
+        console
+            .request("GET", "/api/v1/monitoring/metrics/hypertables")
+            .bearer(&token)
+            .send()
+            .await
+            .status
+            == StatusCode::OK
+    })
+    .await;
+    time_until(Duration::from_secs(5), "the pressure is over", || async {
+        console.state.link.crowded_since().is_none()
+    })
+    .await;
+    let pool = console.pool();
+    let users: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM console.users WHERE username = 'grace'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(users, 0, "the refused write left no account");
+    println!(
+        "MAX_CONNECTIONS: {full} connections held by another client; health degraded after {noticed:?}; \
+         REST {rest_time:?}, page {page_time:?}, write {write_time:?} (503 naming max_connections); \
+         REST answering {back:?} after the slots were freed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_catalog_pass_is_explained_and_loses_nothing() {
+    use sqlx::Connection;
+    let Some(cluster) = tokio::task::spawn_blocking(private_native_cluster)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let console = Console::start_on(&cluster.url(), Box::new(()), false).await;
+    let first = console.snapshot_after(None).await;
+    console
+        .add_user("ada", Role::Admin, "correct horse battery")
+        .await;
+    let cookie = console.login("ada", "correct horse battery").await;
+
+    // A session holds a table of TimescaleDB's catalog that the pass reads (the compressed
+    // sizes: nothing else of the console's needs it); the next pass waits for it until
+    // it is cancelled, as statement_timeout, lock_timeout or a DBA's pg_cancel_backend
+    // would.
+    let mut observer = sqlx::PgConnection::connect(&cluster.url()).await.unwrap();
+    let mut blocker = sqlx::PgConnection::connect(&cluster.url()).await.unwrap();
+    sqlx::raw_sql(
+        "BEGIN; LOCK TABLE _timescaledb_catalog.compression_chunk_size IN ACCESS EXCLUSIVE MODE",
+    )
+    .execute(&mut blocker)
+    .await
+    .unwrap();
+    console.state.monitor.request_refresh();
+    let waiting = "SELECT pid FROM pg_stat_activity \
+                   WHERE application_name = 'ms5-console' AND wait_event_type = 'Lock'";
+    let mut pid = None;
+    for _ in 0..200 {
+        pid = sqlx::query_scalar::<_, i32>(waiting)
+            .fetch_optional(&mut observer)
+            .await
+            .unwrap();
+        if pid.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = pid.expect("the catalog pass waits for the lock");
+    sqlx::query("SELECT pg_cancel_backend($1)")
+        .bind(pid)
+        .execute(&mut observer)
+        .await
+        .unwrap();
+    time_until(
+        Duration::from_secs(5),
+        "the pass failure is recorded",
+        || async { console.state.monitor.failure().is_some() },
+    )
+    .await;
+
+    // The database answers, so degraded, not down; the figures stay, with the reason.
+    let health = console
+        .request("GET", "/api/v1/monitoring/health")
+        .send()
+        .await;
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (StatusCode::OK, r#"{"status":"degraded"}"#)
+    );
+    let page = console.request("GET", "/").cookie(&cookie).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("pass-failure"), "{}", page.body);
+    assert!(
+        page.body.contains("cancelled the statement") && page.body.contains("statement_timeout"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        console.state.monitor.snapshot().map(|s| s.taken_at),
+        Some(first.taken_at),
+        "the last good figures are still served"
+    );
+
+    // The lock goes: the next pass succeeds and the warning goes with it.
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    console.state.monitor.request_refresh();
+    console.snapshot_after(Some(first.taken_at)).await;
+    assert!(console.state.monitor.failure().is_none());
+    let page = console.request("GET", "/").cookie(&cookie).send().await;
+    assert!(!page.body.contains("pass-failure"), "{}", page.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

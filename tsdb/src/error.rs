@@ -35,5 +35,52 @@ pub enum Error {
     Unexpected(String),
 }
 
+/// What kind of trouble a database failure is, by its SQLSTATE: the one place that reads
+/// the codes, so the refresher, the watch and the web edge agree on what each means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// No connection or no answer: the server is gone, shutting down or starting up
+    /// (I/O errors, a closed pool, SQLSTATE 57P01-57P03).
+    Unreachable,
+    /// Every connection of the pool is in use and none came free in time.
+    PoolExhausted,
+    /// The server answers but refuses new connections: `max_connections` is reached
+    /// (SQLSTATE 53300).
+    ConnectionLimit,
+    /// The statement was cancelled: `statement_timeout`, `lock_timeout` or an
+    /// administrator's `pg_cancel_backend` (SQLSTATE 57014, 55P03).
+    Cancelled,
+    /// The server could not write: its disk is full (SQLSTATE 53100).
+    DiskFull,
+    /// Anything else: a bug, a refused statement; the details are for the log.
+    Other,
+}
+
+impl Error {
+    /// Classifies a failure; non-database errors are [`Trouble::Other`].
+    pub fn trouble(&self) -> Trouble {
+        match self {
+            Error::Database(error) => trouble_of(error),
+            _ => Trouble::Other,
+        }
+    }
+}
+
+/// Classifies a driver error (see [`Trouble`]).
+pub fn trouble_of(error: &sqlx::Error) -> Trouble {
+    match error {
+        sqlx::Error::PoolTimedOut => Trouble::PoolExhausted,
+        sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Trouble::Unreachable,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("53300") => Trouble::ConnectionLimit,
+            Some("57014" | "55P03") => Trouble::Cancelled,
+            Some("53100") => Trouble::DiskFull,
+            Some("57P01" | "57P02" | "57P03") => Trouble::Unreachable,
+            _ => Trouble::Other,
+        },
+        _ => Trouble::Other,
+    }
+}
+
 /// Result alias for engine operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

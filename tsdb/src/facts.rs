@@ -269,6 +269,10 @@ pub struct SnapshotHeader {
     pub age_seconds: f64,
     /// How long the pass took.
     pub pass_seconds: f64,
+    /// When the passes since this one have been failing: the latest failure, in words
+    /// safe to show (the figures are then older than they should be).
+    #[serde(default)]
+    pub failure: Option<String>,
 }
 
 /// What the overview page shows (everything but the chunk list).

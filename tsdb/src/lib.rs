@@ -49,4 +49,4 @@ pub mod tokens;
 pub mod users;
 
 #[cfg(feature = "db")]
-pub use error::{Error, Result};
+pub use error::{trouble_of, Error, Result, Trouble};

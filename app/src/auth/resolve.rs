@@ -20,9 +20,10 @@ pub enum ResolveError {
     /// An `Authorization` header that is not a valid, live token.
     #[error("the API token is malformed, unknown, expired or revoked")]
     BadToken,
-    /// The database could not be asked.
+    /// The database could not be asked; what to tell the caller (unreachable, busy, at
+    /// its connection limit…).
     #[error("cannot check credentials: {0}")]
-    Unavailable(String),
+    Unavailable(crate::error::AppError),
 }
 
 /// The authenticated caller, `None` for an anonymous request.
@@ -37,12 +38,10 @@ pub async fn resolve(
             .ok()
             .and_then(token_secret::from_bearer)
             .ok_or(ResolveError::BadToken)?;
-        let pool = state
-            .pool()
-            .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+        let pool = state.pool().map_err(ResolveError::Unavailable)?;
         let found = tsdb::tokens::authenticate(&pool, &token_secret::digest(secret))
             .await
-            .map_err(|e| ResolveError::Unavailable(e.to_string()))?
+            .map_err(|e| ResolveError::Unavailable(e.into()))?
             .ok_or(ResolveError::BadToken)?;
         return Ok(Some(Principal {
             actor: Actor::Token {
@@ -63,18 +62,24 @@ pub async fn resolve(
         // The store could not be asked: that is the database being away, not a bad cookie.
         Err(tower_sessions::session::Error::Store(
             tower_sessions::session_store::Error::Backend(reason),
-        )) => return Err(ResolveError::Unavailable(reason)),
+        )) => {
+            tracing::warn!(%reason, "the session store cannot be read");
+            // The store's error is text; the state says why (gone, out of connections).
+            let why = state
+                .pool()
+                .err()
+                .unwrap_or(crate::error::AppError::DatabaseUnavailable);
+            return Err(ResolveError::Unavailable(why));
+        }
         Err(error) => {
             tracing::debug!(%error, "session record unreadable");
             return Ok(None);
         }
     };
-    let pool = state
-        .pool()
-        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+    let pool = state.pool().map_err(ResolveError::Unavailable)?;
     let resolved = tsdb::sessions::resolve(&pool, &key, state.auth.timeouts)
         .await
-        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+        .map_err(|e| ResolveError::Unavailable(e.into()))?;
     let Some(resolved) = resolved else {
         // Ended elsewhere or timed out: drop the record so the cookie goes too.
         if let Err(error) = session.flush().await {

@@ -21,7 +21,9 @@ pub fn Freshness(header: Option<SnapshotHeader>) -> impl IntoView {
         ),
         None => "Gathering the first figures from the catalog…".to_string(),
     };
+    let failure = header.as_ref().and_then(|h| h.failure.clone());
     view! {
+        {failure.map(|f| view! { <div class="banner warn" role="alert" data-testid="pass-failure">{f}" The figures below are from the last pass that succeeded."</div> })}
         <p class="freshness muted small" data-testid="freshness">
             {text}
             <Suspense fallback=|| ()>

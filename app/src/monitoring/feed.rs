@@ -18,10 +18,10 @@ pub enum PassOutcome {
     Failed {
         /// When.
         at: DateTime<Utc>,
-        /// Why.
+        /// Why, as the database said it (for the log and the admins' health details).
         reason: String,
-        /// False when the database did not answer at all (connection, time-out).
-        reachable: bool,
+        /// What it means, in words safe to show on every page.
+        message: String,
     },
 }
 
@@ -78,23 +78,32 @@ impl Monitor {
 
     /// Publishes a new snapshot and wakes every subscriber.
     pub fn publish(&self, snapshot: Snapshot) {
-        let at = snapshot.taken_at;
+        // The outcome first: whoever wakes for the new snapshot must not still read the
+        // previous pass's failure.
+        self.set_outcome(PassOutcome::Succeeded(snapshot.taken_at));
         self.snapshot.send_replace(Some(Arc::new(snapshot)));
-        self.set_outcome(PassOutcome::Succeeded(at));
     }
 
     /// Records a failed pass; the previous snapshot stays readable.
-    pub fn fail(&self, reason: String, reachable: bool) {
+    pub fn fail(&self, reason: String, message: String) {
         self.set_outcome(PassOutcome::Failed {
             at: Utc::now(),
             reason,
-            reachable,
+            message,
         });
     }
 
     fn set_outcome(&self, outcome: PassOutcome) {
         if let Ok(mut current) = self.outcome.write() {
             *current = outcome;
+        }
+    }
+
+    /// The latest pass's failure, for the pages: when, and what it means.
+    pub fn failure(&self) -> Option<(DateTime<Utc>, String)> {
+        match self.outcome() {
+            PassOutcome::Failed { at, message, .. } => Some((at, message)),
+            _ => None,
         }
     }
 

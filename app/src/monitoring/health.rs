@@ -9,16 +9,13 @@ use tsdb::types::HealthStatus;
 /// The overall status from the last known state, without asking the database: down when
 /// it is not connected or stopped answering, degraded when start-up failed, TimescaleDB
 /// is missing or unsupported, the snapshot is stale, a background task is failing (or
-/// failed in the last few minutes), steps of the latest policy apply failed, or a job
-/// alert is open (acknowledged or not); ok otherwise.
+/// failed in the last few minutes), steps of the latest policy apply failed, a job
+/// alert is open (acknowledged or not), or the server refuses new connections
+/// (`max_connections`); ok otherwise.
 pub fn assess(state: &AppState) -> HealthStatus {
-    if state.pool().is_err() {
-        return HealthStatus::Down;
-    }
-    if let PassOutcome::Failed {
-        reachable: false, ..
-    } = state.monitor.outcome()
-    {
+    // The database watch alone judges reachability: a failed pass (a cancelled
+    // statement, a connection ended by a DBA) leaves the database answering.
+    if state.database_down() {
         return HealthStatus::Down;
     }
     let timescaledb_ok = state
@@ -34,6 +31,7 @@ pub fn assess(state: &AppState) -> HealthStatus {
     let troubled_task = !state.tasks.troubled(Utc::now()).is_empty();
     let failing_policy = state.policies.last().is_some_and(|run| run.failed > 0);
     let open_alert = !state.alerts.open().is_empty();
+    let crowded = state.link.crowded_since().is_some();
     match state.phase() {
         StartupPhase::Failed(_) => HealthStatus::Degraded,
         _ if !timescaledb_ok
@@ -41,7 +39,8 @@ pub fn assess(state: &AppState) -> HealthStatus {
             || failed_pass
             || troubled_task
             || failing_policy
-            || open_alert =>
+            || open_alert
+            || crowded =>
         {
             HealthStatus::Degraded
         }

@@ -9,6 +9,8 @@ use std::sync::{Arc, RwLock};
 #[derive(Debug, Clone, Default)]
 pub struct DatabaseLink {
     down: Arc<RwLock<Option<Outage>>>,
+    /// Since when the server has refused the watch a new connection (`max_connections`).
+    crowded: Arc<RwLock<Option<DateTime<Utc>>>>,
 }
 
 /// Since when the database has not answered, and the last reason why.
@@ -53,7 +55,36 @@ impl DatabaseLink {
 
     /// Records an answer; the outage it ends, if there was one.
     pub fn mark_up(&self) -> Option<Outage> {
+        if let Ok(mut crowded) = self.crowded.write() {
+            crowded.take();
+        }
         self.down.write().ok()?.take()
+    }
+
+    /// Records that the server answered but refused a new connection (it is at
+    /// `max_connections`): alive, so not an outage; true when this starts it.
+    pub fn mark_crowded(&self) -> bool {
+        let Ok(mut crowded) = self.crowded.write() else {
+            return false;
+        };
+        let starts = crowded.is_none();
+        crowded.get_or_insert_with(Utc::now);
+        starts
+    }
+
+    /// Since when the server has been refusing new connections, if it is.
+    pub fn crowded_since(&self) -> Option<DateTime<Utc>> {
+        self.crowded.read().map(|c| *c).unwrap_or(None)
+    }
+
+    /// A sentence for the pages while the server refuses new connections.
+    pub fn pressure(&self) -> Option<String> {
+        self.crowded_since().map(|since| {
+            format!(
+                "Since {} UTC the database has refused the console new connections: it has reached max_connections. Pages work on the connections the console already holds; actions that need another one fail until slots free up. Close idle sessions or raise max_connections.",
+                since.format("%H:%M:%S")
+            )
+        })
     }
 }
 
@@ -79,5 +110,21 @@ mod tests {
         let ended = link.mark_up().expect("the outage ends");
         assert_eq!(ended.reason, "still refused");
         assert!(!link.is_down());
+    }
+
+    #[test]
+    fn a_crowded_server_is_not_down_and_the_first_answer_clears_it() {
+        let link = DatabaseLink::default();
+        assert!(link.pressure().is_none());
+        assert!(link.mark_crowded(), "starts");
+        let since = link.crowded_since();
+        assert!(!link.mark_crowded(), "already crowded");
+        assert_eq!(link.crowded_since(), since, "the start stays");
+        assert!(!link.is_down());
+        assert!(link
+            .pressure()
+            .is_some_and(|p| p.contains("max_connections")));
+        assert!(link.mark_up().is_none(), "no outage to end");
+        assert!(link.pressure().is_none());
     }
 }

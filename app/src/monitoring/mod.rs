@@ -59,7 +59,19 @@ fn header(
         taken_at: snapshot.taken_at,
         age_seconds: state.monitor.age_seconds().unwrap_or(0.0),
         pass_seconds: snapshot.pass_seconds,
+        failure: pass_failure(state),
     }
+}
+
+/// The latest pass's failure as a sentence for the pages, if the latest pass failed.
+#[cfg(feature = "ssr")]
+fn pass_failure(state: &crate::state::AppState) -> Option<String> {
+    state.monitor.failure().map(|(at, message)| {
+        format!(
+            "The latest catalog pass failed at {} UTC. {message}",
+            at.format("%H:%M:%S")
+        )
+    })
 }
 
 /// Everything the overview shows.
@@ -67,14 +79,17 @@ fn header(
 pub async fn get_overview() -> Result<Overview, AppError> {
     crate::auth::require(tsdb::types::Role::Viewer).await?;
     let state = crate::state::app_state()?;
+    let snapshot = state.monitor.snapshot();
     let problem = match state.capabilities() {
         None => Some(AppError::DatabaseUnavailable.to_string()),
         Some(c) => c
             .require_timescaledb()
             .err()
             .map(|e| AppError::from(e).to_string()),
-    };
-    let snapshot = state.monitor.snapshot();
+    }
+    // Without a snapshot there is no freshness line to carry a failing pass.
+    .or_else(|| snapshot.is_none().then(|| pass_failure(&state)).flatten())
+    .or_else(|| state.link.pressure());
     let job_scheduler = state
         .capabilities()
         .is_some_and(|c| c.has_job_scheduler() && c.require_timescaledb().is_ok());

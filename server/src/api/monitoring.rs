@@ -114,13 +114,16 @@ pub async fn database(
 ) -> Result<Json<DatabaseHealth>, ApiError> {
     auth.require(Role::Admin)?;
     let snapshot = state.monitor.snapshot();
-    let (reachable, last_error) = match state.monitor.outcome() {
-        PassOutcome::Failed {
-            reason, reachable, ..
-        } => (reachable, Some(reason)),
-        PassOutcome::Succeeded(_) => (true, None),
-        PassOutcome::Pending => (state.pool().is_ok(), None),
-    };
+    let reachable = !state.database_down();
+    let last_error =
+        state
+            .link
+            .outage()
+            .map(|o| o.reason)
+            .or_else(|| match state.monitor.outcome() {
+                PassOutcome::Failed { reason, .. } => Some(reason),
+                PassOutcome::Succeeded(_) | PassOutcome::Pending => None,
+            });
     let db = snapshot.as_ref().map(|s| s.database.clone());
     Ok(Json(DatabaseHealth {
         status: app::monitoring::health::assess(&state),
@@ -444,13 +447,7 @@ pub async fn prometheus(
     }
     let started = std::time::Instant::now();
     let snapshot = state.monitor.snapshot();
-    let up = !matches!(
-        state.monitor.outcome(),
-        PassOutcome::Failed {
-            reachable: false,
-            ..
-        }
-    ) && state.pool().is_ok();
+    let up = !state.database_down();
     let text = super::prometheus::render(
         snapshot.as_deref(),
         state.monitor.age_seconds(),

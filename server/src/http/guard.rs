@@ -128,12 +128,12 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         match resolve(&state, request.headers(), session.as_ref()).await {
             Ok(principal) => principal,
             Err(ResolveError::BadToken) => return refuse(kind, AppError::BadToken),
-            Err(ResolveError::Unavailable(reason)) if required != Access::Public => {
-                tracing::warn!(%reason, "cannot check credentials");
+            Err(ResolveError::Unavailable(error)) if required != Access::Public => {
+                tracing::warn!(%error, "cannot check credentials");
                 if kind == Kind::Page {
-                    return database_down_page();
+                    return database_down_page(&error);
                 }
-                return refuse(kind, AppError::DatabaseUnavailable);
+                return refuse(kind, error);
             }
             Err(ResolveError::Unavailable(_)) => None,
         }
@@ -199,18 +199,23 @@ fn method_not_allowed(method: &Method, allowed: &[Method]) -> Response {
 /// What a browser sees when sessions cannot be checked because the database is away:
 /// plain HTML (the app itself needs the database to know who is asking), retrying by
 /// itself every ten seconds.
-fn database_down_page() -> Response {
+fn database_down_page(error: &AppError) -> Response {
+    let title = match error {
+        AppError::DatabaseUnavailable => "Database unavailable",
+        AppError::ConnectionLimit => "Database out of connections",
+        _ => "Database busy",
+    };
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"refresh\" content=\"10\"><title>Database unavailable</title>\
+         <meta http-equiv=\"refresh\" content=\"10\"><title>{title}</title>\
          <link rel=\"stylesheet\" href=\"/pkg/ms5-console.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><main>\
-         <section class=\"panel\" data-testid=\"database-down\"><h1>Database unavailable</h1>\
-         <p>{}</p><p class=\"muted\">This page retries every 10 seconds. Machine-readable status: \
+         <section class=\"panel\" data-testid=\"database-down\" data-code=\"{}\"><h1>{title}</h1>\
+         <p>{error}</p><p class=\"muted\">This page retries every 10 seconds. Machine-readable status: \
          <a href=\"/api/v1/monitoring/health\">/api/v1/monitoring/health</a>.</p></section></main></body></html>",
-        AppError::DatabaseUnavailable
+        error.code()
     );
     (
-        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         body,
     )

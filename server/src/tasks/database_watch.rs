@@ -25,6 +25,8 @@ enum Probe {
     Answered,
     /// Every connection is in use by other work: the database is answering someone.
     Busy,
+    /// The server answered but refused a new connection: it is at `max_connections`.
+    Crowded(String),
     /// No connection, or no answer: the reason.
     Failed(String),
 }
@@ -48,6 +50,16 @@ pub async fn run(
                     }
                 }
                 Probe::Busy => {}
+                // Alive but full; still "down" if it was, until a probe gets an answer
+                // (then the versions are probed again as after any outage).
+                Probe::Crowded(reason) if state.link.is_down() => {
+                    state.link.mark_down(reason);
+                }
+                Probe::Crowded(reason) => {
+                    if state.link.mark_crowded() {
+                        tracing::warn!(%reason, "the database refuses new connections (max_connections reached)");
+                    }
+                }
                 Probe::Failed(reason) => {
                     if state.link.mark_down(reason.clone()) {
                         tracing::error!(%reason, "the database stopped answering; requests fail fast until it is back");
@@ -66,18 +78,52 @@ async fn probe(pool: &sqlx::PgPool) -> Probe {
     let connection = match tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire()).await {
         Ok(Ok(connection)) => connection,
         Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) if in_use(pool) => return Probe::Busy,
-        Ok(Err(error)) => return Probe::Failed(error.to_string()),
-        Err(_) => {
-            return Probe::Failed(format!(
-                "no connection could be opened within {CONNECT_TIMEOUT:?}"
-            ))
-        }
+        Ok(Err(_)) | Err(_) => return diagnose(pool).await,
     };
     let mut connection = connection;
     match tokio::time::timeout(ANSWER_TIMEOUT, tsdb::connection::ping(&mut connection)).await {
         Ok(Ok(())) => Probe::Answered,
         Ok(Err(error)) => Probe::Failed(error.to_string()),
         Err(_) => Probe::Failed(format!("no answer to SELECT 1 within {ANSWER_TIMEOUT:?}")),
+    }
+}
+
+/// Why the pool gave no connection, from one direct attempt: the pool keeps retrying
+/// the refusals it deems passing (a server at `max_connections` among them) until its
+/// time-out, which would make a full server look like a vanished one.
+async fn diagnose(pool: &sqlx::PgPool) -> Probe {
+    use sqlx::{ConnectOptions, Connection};
+    let options = pool.connect_options();
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(connection)) => {
+            connection.close().await.ok();
+            Probe::Answered
+        }
+        Ok(Err(error)) if tsdb::trouble_of(&error) == tsdb::Trouble::ConnectionLimit => {
+            sweep(pool).await;
+            Probe::Crowded(error.to_string())
+        }
+        Ok(Err(error)) => Probe::Failed(error.to_string()),
+        Err(_) => Probe::Failed(format!(
+            "no connection could be opened within {CONNECT_TIMEOUT:?}"
+        )),
+    }
+}
+
+/// Closes the pool's idle connections that no longer answer (a DBA ended them to free
+/// slots), so that the pool's size says what it really holds and requests fail at once
+/// rather than each retrying a refused connection until the pool's time-out.
+async fn sweep(pool: &sqlx::PgPool) {
+    let mut alive = Vec::new();
+    while let Some(mut connection) = pool.try_acquire() {
+        let answered =
+            tokio::time::timeout(ANSWER_TIMEOUT, tsdb::connection::ping(&mut connection)).await;
+        if matches!(answered, Ok(Ok(()))) {
+            // Held until the sweep ends, so the next try takes another one.
+            alive.push(connection);
+        } else {
+            connection.close().await.ok();
+        }
     }
 }
 

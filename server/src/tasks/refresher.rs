@@ -46,21 +46,24 @@ pub async fn run(
                     }
                     Ok(Err(error)) => {
                         tracing::warn!(%error, "monitoring pass failed");
-                        let reachable = !matches!(
-                            error,
-                            tsdb::Error::Database(
-                                sqlx::Error::Io(_)
-                                    | sqlx::Error::PoolTimedOut
-                                    | sqlx::Error::PoolClosed
-                            )
+                        let trouble = error.trouble();
+                        let message = app::error::AppError::of_trouble(trouble).map_or_else(
+                            || {
+                                "The catalog pass failed; the details are in the console's log."
+                                    .to_string()
+                            },
+                            |e| e.to_string(),
                         );
-                        state.monitor.fail(error.to_string(), reachable);
+                        state.monitor.fail(error.to_string(), message);
                     }
                     Err(_) => {
                         tracing::warn!(timeout = ?PASS_TIMEOUT, "monitoring pass timed out");
                         state.monitor.fail(
                             format!("the catalog pass took longer than {PASS_TIMEOUT:?}"),
-                            false,
+                            format!(
+                                "The catalog pass did not finish within {} s: a session holding a lock on TimescaleDB's catalog, or a very slow server. It is tried again at the next interval.",
+                                PASS_TIMEOUT.as_secs()
+                            ),
                         );
                     }
                 }

@@ -106,7 +106,7 @@ async fn every_route_enforces_its_access_for_every_caller() {
         }
     }
     // Parameters get real values: the demo tables exist after the migrations.
-    let pages = support::page_paths();
+    let pages = support::page_paths(&console).await;
     assert!(pages.len() >= 6, "{pages:?}");
     for path in &pages {
         let path = path.as_str();
@@ -333,7 +333,7 @@ async fn dead_credentials_open_nothing() {
             );
             checked += 1;
         }
-        for path in support::page_paths() {
+        for path in support::page_paths(&console).await {
             if access::page_access(&path) == Access::Public {
                 continue;
             }

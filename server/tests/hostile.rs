@@ -245,12 +245,21 @@ async fn forwarding_headers_count_only_from_a_trusted_proxy() {
 #[tokio::test]
 async fn error_pages_answer_with_their_status() {
     let console = Console::start(true).await;
-    console.snapshot_after(None).await;
+    let snapshot = console.snapshot_after(None).await;
     console
         .add_user("erin", Role::Admin, "a long enough password")
         .await;
     let cookie = console.login("erin", "a long enough password").await;
+    let job = format!("/jobs/{}", snapshot.jobs.first().expect("demo jobs").id);
     for (path, status) in [
+        (job.as_str(), StatusCode::OK),
+        ("/jobs/999999", StatusCode::NOT_FOUND),
+        ("/jobs/seven", StatusCode::BAD_REQUEST),
+        ("/policies/factory_telemetry/metric_hist", StatusCode::OK),
+        (
+            "/policies/factory_telemetry/no_such_table",
+            StatusCode::NOT_FOUND,
+        ),
         ("/hypertables/factory_telemetry/metric_hist", StatusCode::OK),
         (
             "/hypertables/factory_telemetry/no_such_table",

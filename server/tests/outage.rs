@@ -400,7 +400,7 @@ async fn a_cancelled_catalog_pass_is_explained_and_loses_nothing() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("pass-failure"), "{}", page.body);
     assert!(
-        page.body.contains("cancelled the statement") && page.body.contains("statement_timeout"),
+        page.body.contains("cancelled the pass") && page.body.contains("statement_timeout"),
         "{}",
         page.body
     );

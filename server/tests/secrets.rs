@@ -105,7 +105,7 @@ async fn no_secret_reaches_a_log_a_response_or_the_audit_trail() {
             .await;
         replies.push((format!("GET {}", rule.path), reply));
     }
-    for path in support::page_paths() {
+    for path in support::page_paths(&console).await {
         let reply = console.request("GET", &path).cookie(&cookie).send().await;
         replies.push((format!("page {path}"), reply));
     }

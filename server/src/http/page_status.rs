@@ -18,14 +18,24 @@ pub fn status(state: &AppState, path: &str, query: Option<&str>) -> Option<Statu
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segments.as_slice() {
-        // These pages read the snapshot too, so both agree (the policy and job pages read
-        // the database and keep their 200 with the explanation inside).
-        ["hypertables", schema, name] | ["hypertables", schema, name, "advisor"] => {
-            match state.monitor.hypertable(schema, name) {
-                Err(AppError::NotFound(_)) => Some(StatusCode::NOT_FOUND),
-                _ => None,
-            }
-        }
+        // The hypertable pages read the snapshot too, so both agree. The policy and job
+        // pages read the database: an object created since the last pass (at most one
+        // monitoring interval ago; the console's own changes ask for a pass at once) may
+        // be shown under a 404 until the next one.
+        ["hypertables", schema, name]
+        | ["hypertables", schema, name, "advisor"]
+        | ["policies", schema, name] => match state.monitor.hypertable(schema, name) {
+            Err(AppError::NotFound(_)) => Some(StatusCode::NOT_FOUND),
+            _ => None,
+        },
+        ["jobs", id] => match tsdb::jobs::parse_job_id(id) {
+            Err(_) => Some(StatusCode::BAD_REQUEST),
+            Ok(id) => state
+                .monitor
+                .snapshot()
+                .is_some_and(|s| !s.jobs.iter().any(|j| j.id == i64::from(id)))
+                .then_some(StatusCode::NOT_FOUND),
+        },
         ["chunks"] => {
             let pairs: Vec<(String, String)> =
                 form_urlencoded::parse(query.unwrap_or("").as_bytes())

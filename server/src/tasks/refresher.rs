@@ -46,15 +46,9 @@ pub async fn run(
                     }
                     Ok(Err(error)) => {
                         tracing::warn!(%error, "monitoring pass failed");
-                        let trouble = error.trouble();
-                        let message = app::error::AppError::of_trouble(trouble).map_or_else(
-                            || {
-                                "The catalog pass failed; the details are in the console's log."
-                                    .to_string()
-                            },
-                            |e| e.to_string(),
-                        );
-                        state.monitor.fail(error.to_string(), message);
+                        state
+                            .monitor
+                            .fail(error.to_string(), pass_message(error.trouble()));
                     }
                     Err(_) => {
                         tracing::warn!(timeout = ?PASS_TIMEOUT, "monitoring pass timed out");
@@ -77,4 +71,24 @@ pub async fn run(
             _ = shutdown.changed() => return Ok(()),
         }
     }
+}
+
+/// What a failed pass means, for every page's freshness line (the database's own words
+/// go to the log and the admins' health details only).
+fn pass_message(trouble: tsdb::Trouble) -> String {
+    let what = match trouble {
+        tsdb::Trouble::Unreachable => "The database stopped answering during the pass.",
+        tsdb::Trouble::PoolExhausted => {
+            "No connection came free for the pass: every one of the console's is in use."
+        }
+        tsdb::Trouble::ConnectionLimit => {
+            "The database refused the pass a connection: it has reached max_connections."
+        }
+        tsdb::Trouble::Cancelled => {
+            "The database cancelled the pass: a statement ran longer than statement_timeout or waited longer than lock_timeout (as set for the console's role or database), or an administrator cancelled it. If it keeps failing, look for sessions holding locks on TimescaleDB's catalog (pg_locks)."
+        }
+        tsdb::Trouble::DiskFull => "The database server's disk is full.",
+        tsdb::Trouble::Other => "The pass failed; the details are in the console's log.",
+    };
+    format!("{what} It is tried again at the next interval.")
 }

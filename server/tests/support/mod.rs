@@ -162,6 +162,29 @@ impl Console {
         }
     }
 
+    /// The id of a job the published snapshot knows (job pages answer 404 for others):
+    /// the first one, or a retention policy added on `metric_hist` when there is none.
+    pub async fn some_job(&self) -> i64 {
+        let snapshot = self.snapshot_after(None).await;
+        if let Some(job) = snapshot.jobs.first() {
+            return job.id;
+        }
+        let id: i32 = sqlx::query_scalar(
+            "SELECT add_retention_policy('factory_telemetry.metric_hist', INTERVAL '400 days', if_not_exists => true)",
+        )
+        .fetch_one(&self.pool())
+        .await
+        .unwrap();
+        self.state.monitor.request_refresh();
+        let mut snapshot = snapshot;
+        loop {
+            snapshot = self.snapshot_after(Some(snapshot.taken_at)).await;
+            if snapshot.jobs.iter().any(|j| j.id == i64::from(id)) {
+                return i64::from(id);
+            }
+        }
+    }
+
     /// The pool.
     pub fn pool(&self) -> sqlx::PgPool {
         self.state.pool().unwrap()
@@ -233,8 +256,9 @@ impl Console {
     }
 }
 
-/// Every page's address, its parameters filled with a demo table and job 1.
-pub fn page_paths() -> Vec<String> {
+/// Every page's address, its parameters filled with a demo table and a job the console knows.
+pub async fn page_paths(console: &Console) -> Vec<String> {
+    let job = console.some_job().await;
     leptos_axum::generate_route_list(app::App)
         .iter()
         .map(|route| {
@@ -242,7 +266,7 @@ pub fn page_paths() -> Vec<String> {
                 .path()
                 .replace("{schema}", "factory_telemetry")
                 .replace("{name}", "metric_hist")
-                .replace("{id}", "1")
+                .replace("{id}", &job.to_string())
         })
         .collect()
 }

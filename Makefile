@@ -22,7 +22,7 @@ DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disabl
 # "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
 LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
-.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz api-fuzz-built native-report stop bench
+.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz api-fuzz-built native-report stop bench bench-native load
 
 help:
 	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
@@ -30,6 +30,8 @@ help:
 	@echo "make test       - every test: fmt, clippy, unit, integration (devdb + native tier), browser (Chromium)"
 	@echo "make stop       - stop the databases started by make run / make run-native"
 	@echo "make bench  - monitoring pass vs naive calls at 10,000 chunks on devdb (slow: builds the data)"
+	@echo "make bench-native - the same on a private native TimescaleDB 2.28.3 cluster"
+	@echo "make load   - wrk against the release build: REST, page, Prometheus, health (anchor)"
 
 ## Prerequisites ----------------------------------------------------------------------
 
@@ -43,6 +45,7 @@ deps-system:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	command -v brotli >/dev/null || missing="$$missing brotli"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
@@ -86,8 +89,18 @@ public/vendor/echarts.min.js: vendor/node_modules/.stamp
 
 ## Build and run ------------------------------------------------------------------------
 
+# The site's files precompressed beside themselves (the console serves name.br / name.gz
+# to browsers that accept them, and removes siblings older than their file: each sibling
+# gets its file's exact time, which brotli would round down to the second).
 build-release: deps
 	$(LEPTOS) build --release
+	@find target/site/pkg target/site/vendor -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | \
+	  while read -r file; do \
+	    [ -f "$$file.br" ] && [ -f "$$file.gz" ] && [ ! "$$file" -nt "$$file.br" ] && \
+	      [ ! "$$file" -nt "$$file.gz" ] && continue; \
+	    gzip -9 -k -f -n "$$file" && brotli -q 11 -k -f "$$file" && \
+	    touch -r "$$file" "$$file.gz" "$$file.br" || exit 1; \
+	  done
 
 run: build-release
 	@if [ -z "$${DATABASE_URL:-}" ]; then devdb/ensure.sh $(DEVDB_DATA) $(DEVDB_PORT); fi
@@ -163,3 +176,14 @@ api-fuzz-built: deps-python
 # BENCH_TABLES / BENCH_CHUNKS change the size (default 100 x 100 = 10,000 chunks).
 bench: deps
 	cargo run --release -p tsdb --example monitoring_bench
+
+# The same on a private native cluster (PostgreSQL 15.18 + TimescaleDB 2.28.3, jit off as
+# the console's connections run).
+bench-native: deps
+	BENCH_TIER=native cargo run --release -p tsdb --example monitoring_bench
+
+# HTTP load on the release build with wrk (Debian's): LOAD_CONNECTIONS (50) connections for
+# LOAD_SECONDS (20) per target, the public health check as the anchor.
+load: build-release
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	bash end2end/load.sh

@@ -15,31 +15,8 @@ bash "$root/end2end/serve.sh" "$port" >"$out/console.log" 2>&1 &
 console=$!
 trap 'kill "$console" 2>/dev/null || true; wait "$console" 2>/dev/null || true' EXIT
 
-# Signs in as the admin serve.sh creates and makes a token the way an admin does on the
-# tokens page (the create-token server function); prints the secret.
-token=$(python3 - "$base" <<'PY'
-import http.cookiejar, json, os, sys, time, urllib.error, urllib.parse, urllib.request
-base = sys.argv[1]
-# Up once start-up has connected and migrated: health answers 200 (503 before).
-for _ in range(900):
-    try:
-        urllib.request.urlopen(base + "/api/v1/monitoring/health", timeout=2)
-        break
-    except OSError:
-        time.sleep(0.2)
-else:
-    sys.exit("the console did not become healthy within 180 s")
-jar = http.cookiejar.CookieJar()
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-def post(path, fields):
-    request = urllib.request.Request(
-        base + path, data=urllib.parse.urlencode(fields).encode(), headers={"Origin": base})
-    return opener.open(request, timeout=30).read()
-post("/api/fn/login", {"username": "e2e-admin", "password": os.environ["E2E_PASSWORD"]})
-created = json.loads(post("/api/fn/create-token", {"name": "schemathesis", "role": "admin", "days": "1"}))
-print(created["secret"])
-PY
-)
+# An admin's token, made the way an admin makes one (end2end/credentials.py).
+token=$(python3 "$root/end2end/credentials.py" "$base" schemathesis | cut -d' ' -f2)
 
 # Its cache of past failures lives with the reports, not in the work tree.
 cd "$out"

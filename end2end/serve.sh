@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Starts the console for the browser tests: a private devdb (copied from the test
 # template, on a free port) with demo data, then the release build of the console (what `make run` serves).
-# Usage: bash serve.sh PORT
+# Usage: bash serve.sh PORT (E2E_WORK: its working folder, target/e2e by default)
 set -euo pipefail
 port=${1:?usage: serve.sh PORT}
 root=$(cd "$(dirname "$0")/.." && pwd)
-work="$root/target/e2e"
+work="${E2E_WORK:-$root/target/e2e}"
 rm -rf "$work" && mkdir -p "$work"
 db_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 

@@ -36,20 +36,70 @@ async fn timed(call: support::Call) -> (support::Reply, Duration) {
     (reply, start.elapsed())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_rides_out_a_database_outage() {
-    let Some(mut cluster) = tokio::task::spawn_blocking(private_native_cluster)
+/// An admin creates a user while the database cannot take it: refused (503), timed.
+async fn refused_user_creation(console: &Console, cookie: &str) -> (support::Reply, Duration) {
+    let (write, time) = timed(
+        console
+            .request("POST", "/api/fn/create-user")
+            .cookie(cookie)
+            .form(&[
+                ("username", "grace"),
+                ("role", "viewer"),
+                ("password", "another long password"),
+            ]),
+    )
+    .await;
+    assert_eq!(
+        write.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        write.body
+    );
+    (write, time)
+}
+
+/// The refused user creation left nothing behind: no account, no audit row.
+async fn no_trace_of_the_refused_user(console: &Console) {
+    let pool = console.pool();
+    let users: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM console.users WHERE username = 'grace'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let audit: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM console.audit_log WHERE concat(object_id, after::text, detail) LIKE '%grace%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((users, audit), (0, 0));
+}
+
+/// A console on a private native cluster, its first snapshot, and an admin's session
+/// cookie; `None` where the native tier is not available.
+async fn console_on_private_cluster() -> Option<(
+    tsdb::testing::Cluster,
+    Console,
+    std::sync::Arc<tsdb::facts::Snapshot>,
+    String,
+)> {
+    let cluster = tokio::task::spawn_blocking(private_native_cluster)
         .await
-        .unwrap()
-    else {
-        return;
-    };
+        .unwrap()?;
     let console = Console::start_on(&cluster.url(), Box::new(()), false).await;
-    console.snapshot_after(None).await;
+    let first = console.snapshot_after(None).await;
     console
         .add_user("ada", Role::Admin, "correct horse battery")
         .await;
     let cookie = console.login("ada", "correct horse battery").await;
+    Some((cluster, console, first, cookie))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_rides_out_a_database_outage() {
+    let Some((mut cluster, console, _, cookie)) = console_on_private_cluster().await else {
+        return;
+    };
     let token = console.add_token("outage", Role::Admin).await;
     let health = || async {
         console
@@ -96,23 +146,7 @@ async fn the_console_rides_out_a_database_outage() {
         "{}",
         sign_in.body
     );
-    let (write, write_time) = timed(
-        console
-            .request("POST", "/api/fn/create-user")
-            .cookie(&cookie)
-            .form(&[
-                ("username", "grace"),
-                ("role", "viewer"),
-                ("password", "another long password"),
-            ]),
-    )
-    .await;
-    assert_eq!(
-        write.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        write.body
-    );
+    let (write, write_time) = refused_user_creation(&console, &cookie).await;
     for (what, time) in [
         ("page", page_time),
         ("REST", rest_time),
@@ -152,20 +186,7 @@ async fn the_console_rides_out_a_database_outage() {
         "the session survived the outage"
     );
 
-    // The refused write left nothing behind: no account, no audit row.
-    let pool = console.pool();
-    let users: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM console.users WHERE username = 'grace'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let audit: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM console.audit_log WHERE concat(object_id, after::text, detail) LIKE '%grace%'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!((users, audit), (0, 0));
+    no_trace_of_the_refused_user(&console).await;
     println!(
         "OUTAGE: health down after {noticed:?}; during the outage page {page_time:?}, REST {rest_time:?}, \
          sign-in {sign_in_time:?}, write {write_time:?}; REST answering {back:?} after the database accepted connections"
@@ -191,18 +212,9 @@ const CONSOLE_BACKENDS: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_explains_a_database_at_max_connections() {
-    let Some(cluster) = tokio::task::spawn_blocking(private_native_cluster)
-        .await
-        .unwrap()
-    else {
+    let Some((cluster, console, _, cookie)) = console_on_private_cluster().await else {
         return;
     };
-    let console = Console::start_on(&cluster.url(), Box::new(()), false).await;
-    console.snapshot_after(None).await;
-    console
-        .add_user("ada", Role::Admin, "correct horse battery")
-        .await;
-    let cookie = console.login("ada", "correct horse battery").await;
     let token = console.add_token("full", Role::Admin).await;
     let health = || async {
         console
@@ -276,23 +288,7 @@ async fn the_console_explains_a_database_at_max_connections() {
         "{}",
         page.body
     );
-    let (write, write_time) = timed(
-        console
-            .request("POST", "/api/fn/create-user")
-            .cookie(&cookie)
-            .form(&[
-                ("username", "grace"),
-                ("role", "viewer"),
-                ("password", "another long password"),
-            ]),
-    )
-    .await;
-    assert_eq!(
-        write.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        write.body
-    );
+    let (write, write_time) = refused_user_creation(&console, &cookie).await;
     assert!(write.body.contains("ConnectionLimit"), "{}", write.body);
     for (what, time) in [
         ("REST", rest_time),
@@ -318,13 +314,7 @@ async fn the_console_explains_a_database_at_max_connections() {
         console.state.link.crowded_since().is_none()
     })
     .await;
-    let pool = console.pool();
-    let users: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM console.users WHERE username = 'grace'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(users, 0, "the refused write left no account");
+    no_trace_of_the_refused_user(&console).await;
     println!(
         "MAX_CONNECTIONS: {full} connections held by another client; health degraded after {noticed:?}; \
          REST {rest_time:?}, page {page_time:?}, write {write_time:?} (503 naming max_connections); \
@@ -335,18 +325,9 @@ async fn the_console_explains_a_database_at_max_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_catalog_pass_is_explained_and_loses_nothing() {
     use sqlx::Connection;
-    let Some(cluster) = tokio::task::spawn_blocking(private_native_cluster)
-        .await
-        .unwrap()
-    else {
+    let Some((cluster, console, first, cookie)) = console_on_private_cluster().await else {
         return;
     };
-    let console = Console::start_on(&cluster.url(), Box::new(()), false).await;
-    let first = console.snapshot_after(None).await;
-    console
-        .add_user("ada", Role::Admin, "correct horse battery")
-        .await;
-    let cookie = console.login("ada", "correct horse battery").await;
 
     // A session holds a table of TimescaleDB's catalog that the pass reads (the compressed
     // sizes: nothing else of the console's needs it); the next pass waits for it until

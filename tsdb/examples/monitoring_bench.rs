@@ -1,39 +1,116 @@
-//! Benchmark: the monitoring pass against the naive per-hypertable calls, on devdb,
-//! at 10,000 chunks over 100 hypertables (`BENCH_TABLES`, `BENCH_CHUNKS` to change).
+//! Benchmark: the monitoring pass against the naive per-hypertable calls, at 10,000
+//! chunks over 100 hypertables, on devdb or on a private native cluster (TimescaleDB
+//! 2.28.3 on PostgreSQL 15.18, with `jit = off` on every connection, as the console runs).
 //!
-//! Prints, from one run on one database: the naive approach (one
-//! `hypertable_detailed_size` and one `hypertable_compression_stats` per hypertable, as
-//! the seed does), our full pass, our incremental pass, and what a request then costs
-//! (reading the snapshot, filtering a chunk page, rendering Prometheus-sized output).
+//! Prints, from one run on one database, min / median / max over `BENCH_RUNS` runs: the
+//! anchor (one `hypertable_detailed_size` and one `hypertable_compression_stats` per
+//! hypertable, as the seed does), our full pass, our incremental pass with nothing changed
+//! and after rows were written to ten chunks, whether the full pass's figures equal the
+//! anchor's, and what a request then costs (reading the snapshot, filtering a chunk page,
+//! the storage page's reads).
 //!
-//! Run with `make bench`.
+//! Settings: `BENCH_TIER` (`devdb`, the default, or `native`), `BENCH_TABLES` (1-2000,
+//! default 100), `BENCH_CHUNKS` per table (2-2000, default 100), `BENCH_RUNS` (1-100,
+//! default 3). Run with `make bench` / `make bench-native`.
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::collections::HashMap;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 use tsdb::capabilities::Capabilities;
 use tsdb::chunk_query::ChunkQuery;
 use tsdb::monitoring::{gather, Pass, SizeCache};
 use tsdb::testing::{connect, DevDb};
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+/// A whole-number setting from the environment, refused with its name and range.
+fn setting(name: &str, default: usize, low: usize, high: usize) -> usize {
+    let Ok(text) = std::env::var(name) else {
+        return default;
+    };
+    match text.trim().parse::<usize>() {
+        Ok(n) if (low..=high).contains(&n) => n,
+        _ => {
+            eprintln!("{name}: expected a whole number from {low} to {high}, got {text:?}");
+            std::process::exit(2);
+        }
+    }
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+/// TimescaleDB's own figures for one hypertable: total bytes, and compressed chunks with
+/// bytes before and after compression.
+type Official = (i64, Option<(i64, i64, i64)>);
+
+fn sorted(samples: &[Duration]) -> Vec<Duration> {
+    let mut samples = samples.to_vec();
     samples.sort();
+    samples
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    let samples = sorted(samples);
     samples[samples.len() / 2]
+}
+
+/// `min / median / max` in seconds, and the median as a multiple of the anchor's.
+fn spread(samples: &[Duration], anchor: Duration) -> String {
+    let s = sorted(samples);
+    format!(
+        "{:>8.3} {:>8.3} {:>8.3} s  {:>6.3} x anchor",
+        s[0].as_secs_f64(),
+        s[s.len() / 2].as_secs_f64(),
+        s[s.len() - 1].as_secs_f64(),
+        median(samples).as_secs_f64() / anchor.as_secs_f64()
+    )
 }
 
 #[tokio::main]
 async fn main() {
-    let tables = env("BENCH_TABLES", 100);
-    let chunks = env("BENCH_CHUNKS", 100);
-    let runs = env("BENCH_RUNS", 3);
-    let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
-    let pool = connect(&devdb.url()).await;
+    let tables = setting("BENCH_TABLES", 100, 1, 2000);
+    let chunks = setting("BENCH_CHUNKS", 100, 2, 2000);
+    let runs = setting("BENCH_RUNS", 3, 1, 100);
+    let tier = std::env::var("BENCH_TIER").unwrap_or_else(|_| "devdb".into());
+    // The server is kept alive (and stopped at the end) by holding it.
+    let (server, pool): (Box<dyn std::any::Any>, _) = match tier.as_str() {
+        "devdb" => {
+            let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+            let pool = connect(&devdb.url()).await;
+            (Box::new(devdb), pool)
+        }
+        "native" => {
+            let Some(cluster) = tokio::task::spawn_blocking(tsdb::testing::private_native_cluster)
+                .await
+                .unwrap()
+            else {
+                eprintln!("BENCH_TIER=native: no native build (make deps-native builds it)");
+                std::process::exit(3);
+            };
+            let pool = PgPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _meta| Box::pin(tsdb::connection::prepare(conn)))
+                .connect_with(PgConnectOptions::from_str(&cluster.url()).unwrap())
+                .await
+                .unwrap();
+            sqlx::query("CREATE EXTENSION IF NOT EXISTS timescaledb")
+                .execute(&pool)
+                .await
+                .unwrap();
+            (Box::new(cluster), pool)
+        }
+        other => {
+            eprintln!("BENCH_TIER: expected devdb or native, got {other:?}");
+            std::process::exit(2);
+        }
+    };
     tsdb::migrations::run(&pool).await.unwrap();
+    let version: String = sqlx::query_scalar(
+        "SELECT format('PostgreSQL %s, TimescaleDB %s, jit %s', current_setting('server_version'),
+                       extversion, current_setting('jit', true))
+           FROM pg_extension WHERE extname = 'timescaledb'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    println!("{tier}: {version}");
 
     let started = Instant::now();
     sqlx::query("CREATE SCHEMA bench")
@@ -90,20 +167,31 @@ async fn main() {
     let mut naive = Vec::new();
     let mut full = Vec::new();
     let mut incremental = Vec::new();
-    let mut sized = (0, 0);
-    for _ in 0..runs {
+    let mut written = Vec::new();
+    let mut sized = (0, 0, 0);
+    let mut differ = Vec::new();
+    for run in 0..runs {
         let t = Instant::now();
+        let mut official: HashMap<&str, Official> = HashMap::new();
         for name in &names {
-            sqlx::query("SELECT * FROM hypertable_detailed_size($1::regclass)")
-                .bind(name)
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-            sqlx::query("SELECT * FROM hypertable_compression_stats($1::regclass)")
-                .bind(name)
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+            let total: i64 = sqlx::query_scalar(
+                "SELECT total_bytes FROM hypertable_detailed_size($1::regclass)",
+            )
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let stats: Option<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT number_compressed_chunks::bigint,
+                        COALESCE(before_compression_total_bytes, 0)::bigint,
+                        COALESCE(after_compression_total_bytes, 0)::bigint
+                   FROM hypertable_compression_stats($1::regclass)",
+            )
+            .bind(name)
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+            official.insert(name, (total, stats));
         }
         naive.push(t.elapsed());
 
@@ -113,12 +201,52 @@ async fn main() {
             .await
             .unwrap();
         full.push(t.elapsed());
+        // Equal to the anchor, hypertable by hypertable (a table whose sizes moved in
+        // between, autovacuum adding a map, would show here: none is written meanwhile).
+        differ = first
+            .hypertables
+            .iter()
+            .filter(|h| {
+                let key = format!("{}.{}", h.schema, h.name);
+                let ours = (
+                    h.total_bytes,
+                    Some((
+                        h.compressed_chunk_count,
+                        h.before_compression_bytes,
+                        h.after_compression_bytes,
+                    )),
+                );
+                official
+                    .get(key.as_str())
+                    .is_some_and(|o| o.0 != ours.0 || (o.1.is_some() && o.1 != ours.1))
+            })
+            .map(|h| h.qualified())
+            .collect::<Vec<_>>();
         let t = Instant::now();
         let next = gather(&pool, &capabilities, &mut cache, Pass::Incremental)
             .await
             .unwrap();
         incremental.push(t.elapsed());
-        sized = (first.sized_relations, next.sized_relations);
+        // Rows into the newest chunk of ten tables, then a pass that must see them.
+        for table in 0..tables.min(10) {
+            sqlx::query(&format!(
+                "INSERT INTO bench.t{table} SELECT now() - interval '1 minute', g % 4, {run}
+                   FROM generate_series(1, 500) g"
+            ))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let t = Instant::now();
+        let after = gather(&pool, &capabilities, &mut cache, Pass::Incremental)
+            .await
+            .unwrap();
+        written.push(t.elapsed());
+        sized = (
+            first.sized_relations,
+            next.sized_relations,
+            after.sized_relations,
+        );
     }
 
     // What a request costs once the snapshot exists.
@@ -196,24 +324,44 @@ async fn main() {
     );
     let outlook_time = t.elapsed();
 
+    let anchor = median(&naive);
     println!();
-    println!("{:<58} {:>12}", "median of runs", format!("{runs} runs"));
     println!(
-        "{:<58} {:>10.3} s",
-        "naive: detailed_size + compression_stats per hypertable",
-        median(naive).as_secs_f64()
+        "{:<52} {:>8} {:>8} {:>8}    ({runs} runs)",
+        "", "min", "median", "max"
     );
     println!(
-        "{:<58} {:>10.3} s   ({} relations sized)",
+        "{:<52} {}",
+        "anchor: detailed_size + compression_stats each",
+        spread(&naive, anchor)
+    );
+    println!(
+        "{:<52} {}  ({} relations sized)",
         "ours: full pass",
-        median(full).as_secs_f64(),
+        spread(&full, anchor),
         sized.0
     );
     println!(
-        "{:<58} {:>10.3} s   ({} relations sized)",
-        "ours: incremental pass",
-        median(incremental).as_secs_f64(),
+        "{:<52} {}  ({} relations sized)",
+        "ours: incremental pass, nothing changed",
+        spread(&incremental, anchor),
         sized.1
+    );
+    println!(
+        "{:<52} {}  ({} relations sized)",
+        "ours: incremental pass, 10 chunks written",
+        spread(&written, anchor),
+        sized.2
+    );
+    println!(
+        "full pass vs the anchor's figures: {} of {} hypertables differ{}",
+        differ.len(),
+        names.len(),
+        if differ.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", differ.join(", "))
+        }
     );
     println!(
         "{:<58} {:>10.3} ms  ({} bytes)",
@@ -231,7 +379,7 @@ async fn main() {
     println!(
         "{:<58} {:>10.3} ms  ({} samples; anchor: the incremental pass above)",
         "storage sampler: one pass",
-        median(sampler).as_secs_f64() * 1e3,
+        median(&sampler).as_secs_f64() * 1e3,
         tsdb::storage::samples_of(&snapshot).len()
     );
     println!(
@@ -248,5 +396,5 @@ async fn main() {
         hourly.len(),
         outlook.tables.len()
     );
-    drop(devdb);
+    drop(server);
 }

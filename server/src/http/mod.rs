@@ -7,6 +7,7 @@ mod idle;
 pub mod limits;
 pub mod listener;
 mod page_status;
+pub mod static_files;
 
 use crate::api;
 use crate::api::error::ApiError;
@@ -16,6 +17,8 @@ use app::{shell, App};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -26,8 +29,11 @@ pub fn router(state: AppState) -> Router {
     let page_state = state.clone();
     let fallback_state = state.clone();
     let shell_options = state.leptos_options.clone();
+    let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
+    let precompressed = static_files::prune_stale(&site_root).is_some();
     Router::new()
         .merge(api::router())
+        .merge(static_files::routes(&site_root, precompressed))
         // Unknown API paths get the API's JSON error, not an HTML page.
         .route(
             "/api/v1/{*rest}",
@@ -39,8 +45,8 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(page_state.clone()),
             move || shell(shell_options.clone()),
         )
-        // Static files (WASM, CSS, ECharts) from the site root; anything else renders the
-        // app's "not found" page.
+        // Anything else (the favicon, unknown paths) from the site root, or the app's
+        // "not found" page.
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -53,6 +59,14 @@ pub fn router(state: AppState) -> Router {
             guard::guard,
         ))
         .layer(session_layer(&state))
+        // JSON, CSV, JavaScript and WASM without a precompressed sibling, gzip or brotli
+        // as the client asks. Not pages: a compressor holds streamed HTML back until its
+        // buffer fills, and the page's later parts would arrive all at once.
+        .layer(
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new().and(NotForContentType::const_new("text/html")),
+            ),
+        )
         // Outermost but the trace: refusals from the guard carry the headers too.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

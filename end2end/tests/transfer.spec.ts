@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test';
+import { hydrated, signIn } from './fixtures/accounts';
+
+// What the overview costs over the wire: the WASM, its glue and ECharts come in the best
+// precompressed form the browser accepts (Chromium offers brotli over https only, so a
+// plain-http console gets gzip), and the page still hydrates and draws its charts with
+// them. Prints the bytes transferred.
+test('the site files arrive compressed and still work', async ({ page }) => {
+  const files = new Map<string, { accepted: string; encoding: string; bytes: number }>();
+  page.on('requestfinished', async (request) => {
+    const url = new URL(request.url());
+    if (!/^\/(pkg|vendor)\//.test(url.pathname)) return;
+    const response = await request.response();
+    // Later loads revalidate (304, no body): the first full answer is what counts.
+    if (response?.status() !== 200 || files.has(url.pathname)) return;
+    const sizes = await request.sizes();
+    files.set(url.pathname, {
+      accepted: (await request.allHeaders())['accept-encoding'] ?? '',
+      encoding: (await response?.allHeaders())?.['content-encoding'] ?? 'identity',
+      bytes: sizes.responseBodySize,
+    });
+  });
+  await signIn(page, 'admin');
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.locator('canvas').first()).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  for (const path of ['/pkg/ms5-console.wasm', '/pkg/ms5-console.js', '/vendor/echarts.min.js']) {
+    const file = files.get(path);
+    expect(file, path).toBeDefined();
+    expect(file?.encoding, `${path} (accepted: ${file?.accepted})`).toBe(
+      /\bbr\b/.test(file?.accepted ?? '') ? 'br' : 'gzip',
+    );
+  }
+  console.log(
+    'TRANSFER ' +
+      [...files].map(([path, f]) => `${path} ${f.encoding} ${f.bytes} B`).join('; '),
+  );
+});

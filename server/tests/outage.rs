@@ -146,7 +146,7 @@ async fn the_console_rides_out_a_database_outage() {
         "{}",
         sign_in.body
     );
-    let (write, write_time) = refused_user_creation(&console, &cookie).await;
+    let (_, write_time) = refused_user_creation(&console, &cookie).await;
     for (what, time) in [
         ("page", page_time),
         ("REST", rest_time),

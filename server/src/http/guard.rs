@@ -196,14 +196,16 @@ fn method_not_allowed(method: &Method, allowed: &[Method]) -> Response {
     response
 }
 
-/// What a browser sees when sessions cannot be checked because the database is away:
-/// plain HTML (the app itself needs the database to know who is asking), retrying by
-/// itself every ten seconds.
+/// What a browser sees when sessions cannot be checked because the database is away,
+/// full or failing: plain HTML saying which (the app itself needs the database to know
+/// who is asking), retrying by itself every ten seconds.
 fn database_down_page(error: &AppError) -> Response {
     let title = match error {
         AppError::DatabaseUnavailable => "Database unavailable",
         AppError::ConnectionLimit => "Database out of connections",
-        _ => "Database busy",
+        AppError::DiskFull => "Database disk full",
+        AppError::DatabaseBusy | AppError::StatementCancelled => "Database busy",
+        _ => "Your sign-in cannot be checked",
     };
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\

@@ -36,6 +36,24 @@ async fn timed(call: support::Call) -> (support::Reply, Duration) {
     (reply, start.elapsed())
 }
 
+/// The hypertable metrics as `token` (the REST call every test here makes), timed.
+async fn metrics(console: &Console, token: &str) -> (support::Reply, Duration) {
+    timed(
+        console
+            .request("GET", "/api/v1/monitoring/metrics/hypertables")
+            .bearer(token),
+    )
+    .await
+}
+
+/// How long until the metrics answer 200 again; a failure after 5 s.
+async fn until_rest_answers(console: &Console, token: &str) -> Duration {
+    time_until(Duration::from_secs(5), "REST answers again", || async {
+        metrics(console, token).await.0.status == StatusCode::OK
+    })
+    .await
+}
+
 /// An admin creates a user while the database cannot take it: refused (503), timed.
 async fn refused_user_creation(console: &Console, cookie: &str) -> (support::Reply, Duration) {
     let (write, time) = timed(
@@ -121,12 +139,7 @@ async fn the_console_rides_out_a_database_outage() {
     let (page, page_time) = timed(console.request("GET", "/").cookie(&cookie)).await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(page.body.contains("database-down"), "{}", page.body);
-    let (rest, rest_time) = timed(
-        console
-            .request("GET", "/api/v1/monitoring/metrics/hypertables")
-            .bearer(&token),
-    )
-    .await;
+    let (rest, rest_time) = metrics(&console, &token).await;
     assert_eq!(
         rest.status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -163,16 +176,7 @@ async fn the_console_rides_out_a_database_outage() {
     console.state.set_capabilities(stale);
 
     tokio::task::block_in_place(|| cluster.start_again(&cluster_settings(true))).unwrap();
-    let back = time_until(Duration::from_secs(5), "REST answers again", || async {
-        console
-            .request("GET", "/api/v1/monitoring/metrics/hypertables")
-            .bearer(&token)
-            .send()
-            .await
-            .status
-            == StatusCode::OK
-    })
-    .await;
+    let back = until_rest_answers(&console, &token).await;
     assert_ne!(health().await, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         console.state.capabilities(),
@@ -258,12 +262,7 @@ async fn the_console_explains_a_database_at_max_connections() {
     )
     .await;
     assert_eq!(health().await, r#"{"status":"degraded"}"#);
-    let (rest, rest_time) = timed(
-        console
-            .request("GET", "/api/v1/monitoring/metrics/hypertables")
-            .bearer(&token),
-    )
-    .await;
+    let (rest, rest_time) = metrics(&console, &token).await;
     assert_eq!(
         rest.status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -300,16 +299,7 @@ async fn the_console_explains_a_database_at_max_connections() {
 
     // The slots free up: the console serves again by itself.
     held.clear();
-    let back = time_until(Duration::from_secs(5), "REST answers again", || async {
-        console
-            .request("GET", "/api/v1/monitoring/metrics/hypertables")
-            .bearer(&token)
-            .send()
-            .await
-            .status
-            == StatusCode::OK
-    })
-    .await;
+    let back = until_rest_answers(&console, &token).await;
     time_until(Duration::from_secs(5), "the pressure is over", || async {
         console.state.link.crowded_since().is_none()
     })
@@ -413,19 +403,8 @@ async fn the_console_reconnects_after_devdb_crashes() {
     let console = Console::start_on(&url, Box::new(devdb.clone()), false).await;
     console.snapshot_after(None).await;
     let token = console.add_token("crash", Role::Admin).await;
-    let metrics = || async {
-        console
-            .request("GET", "/api/v1/monitoring/metrics/hypertables")
-            .bearer(&token)
-            .send()
-            .await
-            .status
-    };
-    assert_eq!(metrics().await, StatusCode::OK);
+    assert_eq!(metrics(&console, &token).await.0.status, StatusCode::OK);
     tokio::task::block_in_place(|| devdb.lock().unwrap().crash_and_restart());
-    let back = time_until(Duration::from_secs(5), "REST answers again", || async {
-        metrics().await == StatusCode::OK
-    })
-    .await;
+    let back = until_rest_answers(&console, &token).await;
     println!("OUTAGE devdb: REST answering {back:?} after devdb restarted");
 }

@@ -65,9 +65,26 @@ fn postgres_account() -> Option<(u32, u32)> {
 fn as_postgres(command: &mut Command, account: Option<(u32, u32)>) -> &mut Command {
     use std::os::unix::process::CommandExt;
     if let Some((uid, gid)) = account {
-        command.uid(uid).gid(gid);
+        // The test's own directory may be closed to that account (a clone in a 0700
+        // `mktemp -d` folder): start where every account may be.
+        command.uid(uid).gid(gid).current_dir("/");
     }
     command
+}
+
+/// Where clusters keep their data: the workspace's `target/`, or, when PostgreSQL runs as
+/// another account, a folder of the system's temporary directory (the workspace may sit
+/// in a folder that account cannot enter).
+fn scratch_dir(account: Option<(u32, u32)>) -> Result<PathBuf, String> {
+    let Some(_) = account else {
+        return Ok(workspace_root().join("target/pg-tests"));
+    };
+    let scratch = std::env::temp_dir().join("ms5-pg-tests");
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("create {scratch:?}: {e}"))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&scratch, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("open {scratch:?} to the postgres account: {e}"))?;
+    Ok(scratch)
 }
 
 /// The last lines of a server log.
@@ -87,7 +104,7 @@ impl Cluster {
     /// (`-c name=value` each) on a free port; says why when it cannot.
     pub fn start(bin: &Path, settings: &[(&str, &str)]) -> Result<Cluster, String> {
         let account = postgres_account();
-        let scratch = workspace_root().join("target/pg-tests");
+        let scratch = scratch_dir(account)?;
         std::fs::create_dir_all(&scratch).map_err(|e| format!("create {scratch:?}: {e}"))?;
         remove_stale(&scratch);
         let name = format!(

@@ -16,7 +16,7 @@ CARGO_LEPTOS_VERSION := 0.3.8
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEVDB_URL := postgres://postgres@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disable
+DEVDB_URL := postgres://postgres:devdb@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disable
 # cargo-leptos (built with no_downloads) takes wasm-opt from PATH. Debian's binaryen (108)
 # corrupts the reference-types table Rust's wasm32 output uses (hydration then fails with
 # "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.

@@ -38,6 +38,9 @@ pub enum Command {
         #[command(subcommand)]
         command: PoliciesCommand,
     },
+    /// Run the performance suite against the configured database, in a scratch schema
+    /// that is always removed; prints each figure beside the seed's and a psql anchor.
+    Bench(BenchCli),
     /// Configuration tools.
     Config {
         /// Configuration subcommand.
@@ -81,4 +84,24 @@ pub enum PoliciesCommand {
 pub enum ConfigCommand {
     /// Validate the configuration, print the effective values, exit non-zero on errors.
     Check,
+}
+
+/// `bench` options.
+#[derive(Debug, clap::Args)]
+pub struct BenchCli {
+    /// Times each test runs; the table shows min / median / max over them (1–20).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub runs: u32,
+    /// Rows the ingest-rate test writes per run (1,000–5,000,000).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1_000..=5_000_000))]
+    pub rows: u64,
+    /// The psql used for the anchors (default: psql on PATH; without one the table has no psql anchors).
+    #[arg(long, value_name = "PROGRAM")]
+    pub psql: Option<PathBuf>,
+    /// Also write the report as JSON to FILE (- for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Run even though the profile is production (the bench loads the database).
+    #[arg(long)]
+    pub yes_production: bool,
 }

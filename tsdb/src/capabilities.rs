@@ -74,6 +74,10 @@ pub struct Capabilities {
     /// `timescaledb.max_background_workers` when TimescaleDB's loader runs (which starts
     /// the job scheduler); `None` where nothing schedules jobs.
     pub background_workers: Option<i64>,
+    /// Whether the server is PostgreSQL compiled to WebAssembly (PGlite, the embedded
+    /// development database): `version()` names Emscripten as its compiler. Such a server
+    /// dies on `COPY … FROM STDIN`, so clients must never send it there.
+    pub webassembly_build: bool,
 }
 
 impl Capabilities {
@@ -91,7 +95,8 @@ impl Capabilities {
                     EXISTS (SELECT 1 FROM pg_settings
                              WHERE name IN ('timescaledb.license', 'timescaledb.max_background_workers')) AS loaded,
                     (SELECT setting FROM pg_settings
-                      WHERE name = 'timescaledb.max_background_workers') AS background_workers",
+                      WHERE name = 'timescaledb.max_background_workers') AS background_workers,
+                    version() ILIKE '%emscripten%' AS webassembly_build",
         )
         .fetch_one(executor)
         .await?;
@@ -109,6 +114,7 @@ impl Capabilities {
             timescaledb_available: row.available,
             timescaledb_loaded: row.loaded,
             background_workers: row.background_workers.and_then(|w| w.parse().ok()),
+            webassembly_build: row.webassembly_build,
         })
     }
 
@@ -170,6 +176,12 @@ impl Capabilities {
         })
     }
 
+    /// Whether `COPY … FROM STDIN` may be sent: everywhere but a WebAssembly build, which
+    /// dies on it (the instance then refuses every client until restarted).
+    pub fn accepts_copy_from_stdin(&self) -> bool {
+        !self.webassembly_build
+    }
+
     /// Whether the 2.18 columnstore names (`add_columnstore_policy`, …) are the current ones.
     pub fn uses_columnstore_names(&self) -> bool {
         self.timescaledb.is_some_and(|v| {
@@ -191,6 +203,7 @@ struct ProbeRow {
     available: bool,
     loaded: bool,
     background_workers: Option<String>,
+    webassembly_build: bool,
 }
 
 #[cfg(test)]
@@ -206,6 +219,7 @@ mod tests {
             timescaledb_available: true,
             timescaledb_loaded: true,
             background_workers: Some(16),
+            webassembly_build: false,
         }
     }
 

@@ -7,6 +7,7 @@
 pub mod access_types;
 pub mod advisor;
 pub mod alerts;
+pub mod bench;
 pub mod chunk_query;
 pub mod diagnostics;
 pub mod facts;

@@ -5,6 +5,7 @@
 //! A new command: a variant in `cli::Command`, a module here with its `run`, one arm in
 //! [`run`].
 
+pub mod bench;
 pub mod config_check;
 pub mod demo_data;
 pub mod migrate;
@@ -39,17 +40,22 @@ pub enum CommandError {
     /// The server stopped with an error.
     #[error(transparent)]
     Serve(#[from] serve::ServeError),
+    /// The command was interrupted (Ctrl-C or SIGTERM) after cleaning up; the message says what.
+    #[error("{0}")]
+    Interrupted(String),
     /// Policy steps failed (each is printed with its error).
     #[error("{0} policy step(s) failed")]
     StepsFailed(usize),
 }
 
 impl CommandError {
-    /// 2: invalid configuration or input, 3: database unreachable, 1: anything else.
+    /// 2: invalid configuration or input, 3: database unreachable, 130: interrupted,
+    /// 1: anything else.
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CommandError::Config(_) | CommandError::MissingDatabaseUrl => ExitCode::from(2),
             CommandError::Refused(_) => ExitCode::from(2),
+            CommandError::Interrupted(_) => ExitCode::from(130),
             CommandError::Database(DatabaseError::Unreachable { .. }) => ExitCode::from(3),
             CommandError::Database(_)
             | CommandError::Engine(_)
@@ -84,6 +90,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
                 Command::Policies {
                     command: PoliciesCommand::Apply { yes },
                 } => policies::apply(&settings, yes).await,
+                Command::Bench(args) => bench::run(&settings, args).await,
                 Command::Config { .. } => Ok(()),
             }
         }
@@ -98,11 +105,19 @@ const CLI_RETRY: RetryPolicy = RetryPolicy {
 
 /// Connects for a one-shot command and applies the migrations.
 async fn connect_and_migrate(settings: &Settings) -> Result<Connected, CommandError> {
+    connect_and_migrate_sized(settings, settings.db_max_connections).await
+}
+
+/// The same with a pool of `max_connections` (where the server accepts more than one).
+async fn connect_and_migrate_sized(
+    settings: &Settings,
+    max_connections: u32,
+) -> Result<Connected, CommandError> {
     let url = settings
         .database_url
         .as_deref()
         .ok_or(CommandError::MissingDatabaseUrl)?;
-    let connected = database::connect(url, settings.db_max_connections, CLI_RETRY).await?;
+    let connected = database::connect(url, max_connections, CLI_RETRY).await?;
     match tsdb::migrations::run(&connected.pool).await {
         Ok(report) => {
             if !report.deferred.is_empty() {

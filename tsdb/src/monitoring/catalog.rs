@@ -137,7 +137,8 @@ struct DimensionQueryRow {
     partitions: Option<i16>,
 }
 
-/// Every hypertable (but internal compressed ones) by catalog id.
+/// Every hypertable by catalog id, but internal compressed ones and those of a bench
+/// run's scratch schema (there for a minute, never the user's).
 pub async fn hypertables(
     pool: &PgPool,
     capabilities: &Capabilities,
@@ -149,8 +150,9 @@ pub async fn hypertables(
                 EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_agg ca
                          WHERE ca.mat_hypertable_id = h.id) AS is_materialization
            FROM _timescaledb_catalog.hypertable h
-          WHERE h.compression_state <> 2",
+          WHERE h.compression_state <> 2 AND NOT starts_with(h.schema_name::text, $1)",
     )
+    .bind(crate::bench::scratch::PREFIX)
     .fetch_all(pool)
     .await?;
     let dimensions: Vec<DimensionQueryRow> = sqlx::query_as(
@@ -252,8 +254,8 @@ impl From<ChunkQueryRow> for ChunkRow {
     }
 }
 
-/// Every live chunk of every hypertable (internal compressed chunks excluded), by
-/// hypertable and range.
+/// Every live chunk of every hypertable (internal compressed chunks and bench scratch
+/// hypertables' excluded), by hypertable and range.
 pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
     // The primary dimension is the one with the lowest id, as in
     // timescaledb_information.chunks; open-ended slices are -infinity / infinity.
@@ -286,6 +288,7 @@ pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
                     AS after_compression_bytes
            FROM _timescaledb_catalog.chunk ch
            JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id AND h.compression_state <> 2
+                AND NOT starts_with(h.schema_name::text, $1)
            JOIN pg_namespace n ON n.nspname = ch.schema_name
            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ch.table_name
            LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
@@ -303,6 +306,7 @@ pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
           WHERE NOT ch.osm_chunk
           ORDER BY ch.hypertable_id, ds.range_start, ch.id",
     )
+    .bind(crate::bench::scratch::PREFIX)
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(ChunkRow::from).collect())

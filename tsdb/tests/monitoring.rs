@@ -135,7 +135,10 @@ async fn assert_matches_timescaledb(pool: sqlx::PgPool, snapshot: Snapshot) {
         snapshot.hypertables
     );
     assert!(
-        snapshot.hypertables.iter().all(|h| !h.schema.starts_with("ms5_bench_")),
+        snapshot
+            .hypertables
+            .iter()
+            .all(|h| !h.schema.starts_with("ms5_bench_")),
         "a bench scratch hypertable is in the snapshot"
     );
     for h in &snapshot.hypertables {

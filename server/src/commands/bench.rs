@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use tsdb::bench::psql::Psql;
 use tsdb::bench::report::{BenchReport, Progress};
-use tsdb::bench::scratch::{self, Scratch};
-use tsdb::bench::suite::{self, BenchOptions};
+use tsdb::bench::run::{self, Outcome};
+use tsdb::bench::suite::BenchOptions;
 
 /// The scratch connection plus ten for the concurrency tests, where the server has them.
 const BENCH_CONNECTIONS: u32 = 11;
@@ -46,20 +46,12 @@ pub async fn run(settings: &Settings, args: BenchCli) -> Result<(), CommandError
     Ok(())
 }
 
-/// Sweeps what earlier runs left, runs the suite in a fresh scratch schema, removes it
-/// whatever happened, and records a finished run in the history.
+/// Runs the suite until it finishes or Ctrl-C / SIGTERM stops it.
 async fn run_in_scratch(
     connected: &crate::database::Connected,
     args: &BenchCli,
     psql: Option<Psql>,
 ) -> Result<BenchReport, CommandError> {
-    let pool = &connected.pool;
-    for schema in scratch::sweep(pool).await? {
-        eprintln!("removed {schema}, left behind by an earlier bench run that did not finish");
-    }
-    let mut scratch = Scratch::create(pool).await?;
-    let schema = scratch.schema().to_string();
-    eprintln!("bench: scratch schema {schema} (removed when the run ends)");
     let options = BenchOptions {
         runs: args.runs,
         rows: args.rows,
@@ -67,50 +59,31 @@ async fn run_in_scratch(
     };
     let bar = ProgressBar::new();
     let progress = |p: Progress| bar.show(&p);
-    let outcome = tokio::select! {
-        outcome = async {
-            let report = suite::run(&mut scratch, pool, &connected.capabilities, &options, &progress).await;
-            (report, scratch.remove().await)
-        } => Some(outcome),
-        () = crate::shutdown::signal() => None,
+    let notice = |text: String| {
+        bar.clear();
+        eprintln!("bench: {text}");
     };
-    bar.finish();
-    let (report, removed) = match outcome {
-        Some(outcome) => outcome,
-        None => {
-            eprintln!("bench: interrupted; removing {schema}");
-            remove_after_failure(pool, &schema).await;
-            return Err(CommandError::Interrupted(format!(
-                "the bench was interrupted; its scratch schema {schema} is removed"
-            )));
+    let outcome = run::run(
+        &connected.pool,
+        &connected.capabilities,
+        &options,
+        "command line",
+        &progress,
+        &notice,
+        crate::shutdown::signal(),
+    )
+    .await;
+    bar.clear();
+    match outcome? {
+        Outcome::Stopped => Err(CommandError::Interrupted(
+            "the bench was interrupted; its scratch schema is removed".into(),
+        )),
+        Outcome::Finished { report, recorded } => {
+            if let Err(error) = recorded {
+                eprintln!("bench: the run could not be recorded in the console's history: {error}");
+            }
+            Ok(report)
         }
-    };
-    if let Err(error) = removed {
-        tracing::warn!(%error, schema, "removing the scratch schema on its own connection failed");
-        remove_after_failure(pool, &schema).await;
-    }
-    let report = report?;
-    if let Err(error) = tsdb::bench::history::record(pool, "command line", &report).await {
-        eprintln!("bench: the run could not be recorded in the console's history: {error}");
-    }
-    Ok(report)
-}
-
-/// Removes `schema` on a fresh connection, retrying while the database comes back; says
-/// so when it cannot (the next run's sweep removes it then).
-async fn remove_after_failure(pool: &sqlx::PgPool, schema: &str) {
-    let mut last = None;
-    for attempt in 0..10u64 {
-        match scratch::ensure_removed(pool, schema).await {
-            Ok(()) => return,
-            Err(error) => last = Some(error),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500 * (attempt + 1))).await;
-    }
-    if let Some(error) = last {
-        eprintln!(
-            "bench: could not remove {schema} ({error}); the next bench run removes it, or: DROP SCHEMA \"{schema}\" CASCADE"
-        );
     }
 }
 
@@ -199,9 +172,10 @@ impl ProgressBar {
         let _ = err.flush();
     }
 
-    fn finish(&self) {
+    /// Clears the bar's line so other text starts on a clean one.
+    fn clear(&self) {
         if self.terminal {
-            let _ = writeln!(std::io::stderr(), "\r\x1b[2K");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
     }
 }

@@ -4,7 +4,7 @@ use super::report::BenchReport;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 /// A recorded run.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +18,11 @@ pub struct BenchRun {
 }
 
 /// Records a finished run; returns its number.
-pub async fn record(pool: &PgPool, started_by: &str, report: &BenchReport) -> Result<i64> {
+pub async fn record(
+    executor: impl PgExecutor<'_>,
+    started_by: &str,
+    report: &BenchReport,
+) -> Result<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO console.bench_runs (started_at, finished_at, started_by, report)
          VALUES ($1, $2, $3, $4) RETURNING id",
@@ -27,7 +31,7 @@ pub async fn record(pool: &PgPool, started_by: &str, report: &BenchReport) -> Re
     .bind(report.finished_at)
     .bind(started_by)
     .bind(Json(report))
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await?;
     Ok(id)
 }

@@ -15,6 +15,8 @@ pub mod psql;
 #[cfg(feature = "db")]
 pub mod rows;
 #[cfg(feature = "db")]
+pub mod run;
+#[cfg(feature = "db")]
 pub mod scratch;
 #[cfg(feature = "db")]
 pub mod suite;

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod auth;
+pub mod bench;
 pub mod charts;
 pub mod components;
 pub mod csp;

@@ -6,6 +6,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::advisor::AdvisorPage;
 use crate::pages::alerts::AlertsPage;
 use crate::pages::audit::AuditPage;
+use crate::pages::bench::BenchPage;
 use crate::pages::chunks::ChunksPage;
 use crate::pages::diagnostics::DiagnosticsPage;
 use crate::pages::hypertable::HypertablePage;
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=UsersPage/>
                     <Route path=path!("/admin/tokens") view=TokensPage/>
                     <Route path=path!("/admin/audit") view=AuditPage/>
+                    <Route path=path!("/admin/bench") view=BenchPage/>
                 </Routes>
             </main>
         </Router>

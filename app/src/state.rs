@@ -87,6 +87,8 @@ pub struct AppState {
     pub link: DatabaseLink,
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// The bench run started from the admin page, if any.
+    pub bench: crate::bench::BenchBoard,
 }
 
 impl AppState {
@@ -113,6 +115,7 @@ impl AppState {
             monitor_interval_seconds: 30,
             link: DatabaseLink::default(),
             trusted_proxies: Arc::default(),
+            bench: Default::default(),
         }
     }
 

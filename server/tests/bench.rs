@@ -3,13 +3,18 @@
 //! afterwards — after a finished run, after Ctrl-C, after a refused start, and after a
 //! killed process (the next run sweeps it). No test here asserts a wall-clock time.
 
+mod support;
+
+use http::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::process::Stdio;
 use std::time::Duration;
+use support::Console;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tsdb::testing::{connect, native_tier, DevDb};
+use tsdb::types::Role;
 
 /// The real binary with only what a user would set.
 fn bench_command(url: &str, profile: &str, args: &[&str]) -> Command {
@@ -297,4 +302,145 @@ async fn bench_on_the_native_tier_uses_copy_and_cleans_up_after_interruptions() 
         left[0]
     );
     nothing_left(&pool).await;
+}
+
+/// The page's facts as an admin sees them.
+async fn page_facts(console: &Console, cookie: &str) -> Value {
+    let reply = console
+        .request("POST", "/api/fn/bench")
+        .cookie(cookie)
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    serde_json::from_str(&reply.body).unwrap()
+}
+
+/// Polls until no run goes on; returns the facts then and the progress counts seen.
+async fn until_idle(console: &Console, cookie: &str) -> (Value, Vec<u64>) {
+    let mut seen = Vec::new();
+    for _ in 0..1200 {
+        let facts = page_facts(console, cookie).await;
+        match facts["running"]["progress"]["done"].as_u64() {
+            Some(done) => seen.push(done),
+            None => return (facts, seen),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the bench run never ended");
+}
+
+async fn start(console: &Console, cookie: &str, runs: &str, rows: &str) -> support::Reply {
+    console
+        .request("POST", "/api/fn/start-bench")
+        .cookie(cookie)
+        .form(&[("runs", runs), ("rows", rows)])
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn the_admin_page_runs_follows_and_stops_a_bench_on_the_native_tier() {
+    let Some(tier) = native_tier() else { return };
+    let database = tier.database("bench_page").await;
+    let url = database.url.clone();
+    let console = Console::start_on(&url, Box::new(database), false).await;
+    console
+        .add_user("root", Role::Admin, "admin password 1")
+        .await;
+    let admin = console.login("root", "admin password 1").await;
+
+    let empty = page_facts(&console, &admin).await;
+    assert_eq!(empty["history"], serde_json::json!([]));
+    assert_eq!(empty["blocked"], Value::Null);
+
+    for (runs, rows, field) in [
+        ("0", "1000", "runs:"),
+        ("21", "1000", "runs:"),
+        ("1", "999", "rows:"),
+    ] {
+        let refused = start(&console, &admin, runs, rows).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert!(refused.body.contains(field), "{}", refused.body);
+    }
+
+    let started = start(&console, &admin, "1", "2000").await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let again = start(&console, &admin, "1", "2000").await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "one run at a time: {}",
+        again.body
+    );
+    let (facts, seen) = until_idle(&console, &admin).await;
+    assert!(!seen.is_empty(), "the page never saw the run going on");
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress went backwards: {seen:?}"
+    );
+    assert_eq!(facts["last_problem"], Value::Null, "{facts}");
+    let history = facts["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{facts}");
+    assert_eq!(history[0]["started_by"], "root");
+    assert_eq!(history[0]["report"]["tests"].as_array().unwrap().len(), 13);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM console.audit_log WHERE action = 'bench.start' AND actor_name = 'root'",
+    )
+    .fetch_one(&console.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // A run stopped from the page removes its scratch schema and says so.
+    let started = start(&console, &admin, "5", "500000").await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stopped = console
+        .request("POST", "/api/fn/stop-bench")
+        .cookie(&admin)
+        .send()
+        .await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+    let (facts, _) = until_idle(&console, &admin).await;
+    assert!(
+        facts["last_problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("stopped")),
+        "{facts}"
+    );
+    assert_eq!(
+        facts["history"].as_array().unwrap().len(),
+        1,
+        "a stopped run is not recorded"
+    );
+    assert_nothing_left(&url).await;
+    let idle_stop = console
+        .request("POST", "/api/fn/stop-bench")
+        .cookie(&admin)
+        .send()
+        .await;
+    assert_eq!(idle_stop.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_admin_page_explains_why_it_cannot_run_on_a_one_connection_server() {
+    let console = Console::start(false).await;
+    console
+        .add_user("root", Role::Admin, "admin password 1")
+        .await;
+    let admin = console.login("root", "admin password 1").await;
+    let facts = page_facts(&console, &admin).await;
+    assert!(
+        facts["blocked"]
+            .as_str()
+            .is_some_and(|b| b.contains("one connection at a time")),
+        "{facts}"
+    );
+    let refused = start(&console, &admin, "1", "1000").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("ms5-console bench"),
+        "{}",
+        refused.body
+    );
 }

@@ -2,6 +2,7 @@
 //! browser (`components::chart_canvas`); the builders compile everywhere and are tested
 //! natively.
 
+pub mod bench_history;
 pub mod biggest_hypertables;
 pub mod chunk_timeline;
 pub mod compression_bars;

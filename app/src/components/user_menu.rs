@@ -59,6 +59,7 @@ pub fn UserMenu() -> impl IntoView {
                                     <a href="/admin/users">"Users"</a>
                                     <a href="/admin/tokens">"API tokens"</a>
                                     <a href="/admin/audit">"Audit trail"</a>
+                                    <a href="/admin/bench">"Benchmark"</a>
                                 })}
                             </nav>
                             <div class="who">

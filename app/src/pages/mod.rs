@@ -4,6 +4,7 @@ pub mod account;
 pub mod advisor;
 pub mod alerts;
 pub mod audit;
+pub mod bench;
 pub mod chunks;
 pub mod diagnostics;
 pub mod hypertable;

@@ -58,6 +58,8 @@ pub fn state_for(settings: &Settings) -> AppState {
         horizon_days: settings.storage.horizon_days,
         sample_seconds: settings.storage.sample_seconds,
     };
+    state.bench =
+        app::bench::BenchBoard::new(settings.profile == crate::config::Profile::Production);
     state
 }
 

@@ -248,6 +248,17 @@ impl TestResult {
         }
     }
 
+    /// How many times faster (or smaller) than the anchor our median is: above 1 better
+    /// than the anchor, below 1 worse, whichever direction the unit counts as better.
+    pub fn against_anchor(&self) -> Option<f64> {
+        let ratio = self.ratio_to_anchor()?;
+        if self.key.unit().higher_is_better() {
+            Some(ratio)
+        } else {
+            (ratio != 0.0).then(|| 1.0 / ratio)
+        }
+    }
+
     /// Our median as a multiple of the anchor's (both in the test's unit).
     pub fn ratio_to_anchor(&self) -> Option<f64> {
         let ours = self.ours?;
@@ -418,6 +429,21 @@ mod tests {
         };
         assert_eq!(rate.verdict(), Verdict::Misses);
         assert_eq!(rate.ratio_to_anchor(), Some(0.5));
+        assert_eq!(rate.against_anchor(), Some(0.5));
+        let quick = TestResult {
+            key: TestKey::Recent100,
+            ours: summary(2.0),
+            anchor: Some(Anchor {
+                label: "psql".into(),
+                summary: Summary::of(&[4.0]).unwrap(),
+            }),
+            note: String::new(),
+        };
+        assert_eq!(
+            quick.against_anchor(),
+            Some(2.0),
+            "half the time is twice as fast"
+        );
         rate.ours = None;
         assert_eq!(rate.verdict(), Verdict::NotMeasured);
         let free = TestResult {

@@ -22,15 +22,16 @@ DEVDB_URL := postgres://postgres:devdb@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=
 # "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
 LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
-.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz api-fuzz-built native-report stop bench bench-native load
+.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz api-fuzz-built native-report stop bench bench-native bench-catalog bench-catalog-native load
 
 help:
 	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
 	@echo "make run-native - the same on the native TimescaleDB 2.28.3, whose scheduler runs the jobs"
 	@echo "make test       - every test: fmt, clippy, unit, integration (devdb + native tier), browser (Chromium)"
 	@echo "make stop       - stop the databases started by make run / make run-native"
-	@echo "make bench  - monitoring pass vs naive calls at 10,000 chunks on devdb (slow: builds the data)"
-	@echo "make bench-native - the same on a private native TimescaleDB 2.28.3 cluster"
+	@echo "make bench  - ms5-console bench: the seed's suite with psql anchors (DATABASE_URL or devdb)"
+	@echo "make bench-native - the same on the native TimescaleDB 2.28.3 cluster (COPY, concurrency)"
+	@echo "make bench-catalog[-native] - monitoring pass vs naive calls at 10,000 chunks (slow: builds the data)"
 	@echo "make load   - wrk against the release build: REST, page, Prometheus, health (anchor)"
 
 ## Prerequisites ----------------------------------------------------------------------
@@ -172,14 +173,30 @@ api-fuzz-built: deps-python
 
 ## Benchmarks -----------------------------------------------------------------------------
 
+# The seed's suite (`ms5-console bench`, release build) against DATABASE_URL, or the
+# embedded database `make run` uses: each figure beside the seed's and a psql anchor from
+# the same run. BENCH_ARGS passes options, e.g. BENCH_ARGS='--runs 3 --json bench.json'.
+bench: build-release
+	@if [ -z "$${DATABASE_URL:-}" ]; then devdb/ensure.sh $(DEVDB_DATA) $(DEVDB_PORT); fi
+	@export DATABASE_URL="$${DATABASE_URL:-$(DEVDB_URL)}" MS5_ENV="$${MS5_ENV:-development}"; \
+	  target/release/ms5-console bench $(BENCH_ARGS)
+
+# The same on the native tier's cluster (PostgreSQL 15.18 + TimescaleDB 2.28.3, `make
+# run-native`'s), with its own psql for the anchors: binary COPY, real concurrency.
+bench-native: build-release
+	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT)
+	@DATABASE_URL='postgres://postgres@127.0.0.1:$(NATIVE_PORT)/ms5?sslmode=disable' \
+	  MS5_ENV="$${MS5_ENV:-development}" \
+	  target/release/ms5-console bench --psql "$$(native/status.sh)/psql" $(BENCH_ARGS)
+
 # The monitoring pass against the naive per-hypertable calls, same run, same database.
 # BENCH_TABLES / BENCH_CHUNKS change the size (default 100 x 100 = 10,000 chunks).
-bench: deps
+bench-catalog: deps
 	cargo run --release -p tsdb --example monitoring_bench
 
 # The same on a private native cluster (PostgreSQL 15.18 + TimescaleDB 2.28.3, jit off as
 # the console's connections run).
-bench-native: deps
+bench-catalog-native: deps
 	BENCH_TIER=native cargo run --release -p tsdb --example monitoring_bench
 
 # HTTP load on the release build with wrk (Debian's): LOAD_CONNECTIONS (50) connections for

@@ -11,7 +11,7 @@
 //!
 //! Settings: `BENCH_TIER` (`devdb`, the default, or `native`), `BENCH_TABLES` (1-2000,
 //! default 100), `BENCH_CHUNKS` per table (2-2000, default 100), `BENCH_RUNS` (1-100,
-//! default 3). Run with `make bench` / `make bench-native`.
+//! default 3). Run with `make bench-catalog` / `make bench-catalog-native`.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::collections::HashMap;

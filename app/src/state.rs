@@ -89,6 +89,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The bench run started from the admin page, if any.
     pub bench: crate::bench::BenchBoard,
+    /// Credentials verified in the last seconds (see `auth::cache`).
+    pub credentials: crate::auth::cache::CredentialCache,
 }
 
 impl AppState {
@@ -116,6 +118,7 @@ impl AppState {
             link: DatabaseLink::default(),
             trusted_proxies: Arc::default(),
             bench: Default::default(),
+            credentials: Default::default(),
         }
     }
 

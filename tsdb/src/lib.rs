@@ -21,6 +21,8 @@ pub mod types;
 #[cfg(feature = "db")]
 pub mod audit;
 #[cfg(feature = "db")]
+pub mod auth_epoch;
+#[cfg(feature = "db")]
 pub mod capabilities;
 #[cfg(feature = "db")]
 pub mod chunk_actions;

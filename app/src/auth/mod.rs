@@ -3,6 +3,7 @@
 //! digests). Nothing here runs in the browser.
 
 pub mod access;
+pub mod cache;
 pub mod password;
 pub mod principal;
 pub mod proxy;

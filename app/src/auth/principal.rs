@@ -11,7 +11,8 @@ use tsdb::types::Role;
 pub struct Principal {
     /// For the audit trail.
     pub actor: Actor,
-    /// What they may do, read fresh from the database on this request.
+    /// What they may do, as the database said at most `cache::FRESH_FOR` ago (and before
+    /// any change to credentials since).
     pub role: Role,
     /// The user's session (`console.user_sessions.id`); `None` for tokens.
     pub session_id: Option<i64>,

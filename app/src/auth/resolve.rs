@@ -1,7 +1,10 @@
 //! Finding the caller of a request: an `Authorization: Bearer` API token, or else the
-//! session cookie's signed-in user. Both are checked against the database on every
-//! request, so revocations, role changes and disabled accounts take effect at once.
+//! session cookie's signed-in user. Both are checked against the database, and the answer
+//! kept for a few seconds (`cache`): a revocation, role change or disabled account made
+//! through this console applies at the next request, one made elsewhere within about a
+//! second (the credentials epoch).
 
+use super::cache::CacheKey;
 use super::principal::Principal;
 use super::token_secret;
 use crate::state::AppState;
@@ -38,19 +41,28 @@ pub async fn resolve(
             .ok()
             .and_then(token_secret::from_bearer)
             .ok_or(ResolveError::BadToken)?;
+        let digest = token_secret::digest(secret);
+        let key = CacheKey::Token(digest);
+        if let Some(principal) = state.credentials.get(&key) {
+            return Ok(Some(principal));
+        }
+        let ticket = state.credentials.ticket();
         let pool = state.pool().map_err(ResolveError::Unavailable)?;
-        let found = tsdb::tokens::authenticate(&pool, &token_secret::digest(secret))
+        // Also writes last_used_at: so at most once per cache lifetime per instance.
+        let found = tsdb::tokens::authenticate(&pool, &digest)
             .await
             .map_err(|e| ResolveError::Unavailable(e.into()))?
             .ok_or(ResolveError::BadToken)?;
-        return Ok(Some(Principal {
+        let principal = Principal {
             actor: Actor::Token {
                 id: found.id,
                 name: found.name,
             },
             role: found.role,
             session_id: None,
-        }));
+        };
+        state.credentials.store(ticket, key, principal.clone());
+        return Ok(Some(principal));
     }
     let Some(session) = session else {
         return Ok(None);
@@ -76,6 +88,11 @@ pub async fn resolve(
             return Ok(None);
         }
     };
+    let cache_key = CacheKey::Session(key.clone());
+    if let Some(principal) = state.credentials.get(&cache_key) {
+        return Ok(Some(principal));
+    }
+    let ticket = state.credentials.ticket();
     let pool = state.pool().map_err(ResolveError::Unavailable)?;
     let resolved = tsdb::sessions::resolve(&pool, &key, state.auth.timeouts)
         .await
@@ -93,12 +110,16 @@ pub async fn resolve(
             tracing::warn!(%error, "cannot extend the session record");
         }
     }
-    Ok(Some(Principal {
+    let principal = Principal {
         actor: Actor::User {
             id: resolved.user.id,
             name: resolved.user.username,
         },
         role: resolved.user.role,
         session_id: Some(resolved.session_id),
-    }))
+    };
+    state
+        .credentials
+        .store(ticket, cache_key, principal.clone());
+    Ok(Some(principal))
 }

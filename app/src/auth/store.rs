@@ -1,5 +1,8 @@
 //! The session store: tower-sessions' PostgreSQL store in the console's schema, reached
-//! through the state because the pool only exists once start-up has connected.
+//! through the state because the pool only exists once start-up has connected. Records
+//! read are kept for a few seconds under the credentials epoch (as `cache` keeps verified
+//! callers), so a page request needs no database round trip to find its session; writes
+//! and deletions go to the database at once.
 
 use crate::state::AppState;
 use tower_sessions::session::{Id, Record};
@@ -40,18 +43,31 @@ impl ConsoleSessionStore {
 #[async_trait::async_trait]
 impl SessionStore for ConsoleSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
-        self.inner()?.create(record).await
+        self.inner()?.create(record).await?;
+        self.state.credentials.keep_session_record(record);
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        self.inner()?.save(record).await
+        self.state.credentials.drop_session_record(&record.id);
+        self.inner()?.save(record).await?;
+        self.state.credentials.keep_session_record(record);
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        self.inner()?.load(id).await
+        if let Some(record) = self.state.credentials.session_record(id) {
+            return Ok(Some(record));
+        }
+        let loaded = self.inner()?.load(id).await?;
+        if let Some(record) = &loaded {
+            self.state.credentials.keep_session_record(record);
+        }
+        Ok(loaded)
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
+        self.state.credentials.drop_session_record(id);
         self.inner()?.delete(id).await
     }
 }

@@ -162,6 +162,11 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         .then(|| page_status::status(&state, &path, request.uri().query()))
         .flatten();
     let response = next.run(request).await;
+    if !safe {
+        // It may have changed who may do what (sign-out, revocation, a role): credentials
+        // verified before are asked again at the next request.
+        state.credentials.forget_all();
+    }
     match kind {
         Kind::ServerFn => with_error_status(response).await,
         Kind::Page if !allowed => {

@@ -41,6 +41,7 @@ pub async fn run(
         if let Some(pool) = state.connected_pool() {
             match probe(&pool).await {
                 Probe::Answered => {
+                    read_epoch(&state, &pool).await;
                     if let Some(outage) = state.link.mark_up() {
                         let seconds =
                             (chrono::Utc::now() - outage.since).num_milliseconds() as f64 / 1000.0;
@@ -61,6 +62,7 @@ pub async fn run(
                     }
                 }
                 Probe::Failed(reason) => {
+                    state.credentials.set_epoch(None);
                     if state.link.mark_down(reason.clone()) {
                         tracing::error!(%reason, "the database stopped answering; requests fail fast until it is back");
                     }
@@ -86,6 +88,25 @@ async fn probe(pool: &sqlx::PgPool) -> Probe {
         Ok(Err(error)) => Probe::Failed(error.to_string()),
         Err(_) => Probe::Failed(format!("no answer to SELECT 1 within {ANSWER_TIMEOUT:?}")),
     }
+}
+
+/// Reads the credentials epoch so every instance forgets the credentials it verified
+/// once any of them changed (anywhere); caching stops while it cannot be read.
+async fn read_epoch(state: &AppState, pool: &sqlx::PgPool) {
+    // Before start-up has applied the migrations the counter does not exist yet.
+    if state.phase() != app::state::StartupPhase::Ready {
+        state.credentials.set_epoch(None);
+        return;
+    }
+    let epoch = match tokio::time::timeout(ANSWER_TIMEOUT, tsdb::auth_epoch::current(pool)).await {
+        Ok(Ok(epoch)) => Some(epoch),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "cannot read the credentials epoch; verified credentials are not cached meanwhile");
+            None
+        }
+        Err(_) => None,
+    };
+    state.credentials.set_epoch(epoch);
 }
 
 /// Why the pool gave no connection, from one direct attempt: the pool keeps retrying

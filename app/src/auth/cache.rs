@@ -1,0 +1,251 @@
+//! Credentials verified recently, so a request does not cost the database a round trip
+//! to learn again who is asking. An entry is used only while all of these hold:
+//!
+//! - it is younger than [`FRESH_FOR`] (bounds how late a session's idle or absolute
+//!   time-out, and a token's `last_used_at`, are seen);
+//! - the credentials epoch the database watch last read (every second) is the one the
+//!   entry was verified under: any change to roles, accounts, sessions or tokens, made
+//!   by any console instance or by hand in SQL, moves it (a trigger) and so empties every
+//!   instance's cache within about a second;
+//! - this instance has not handled a state-changing request since (the guard empties
+//!   the cache after every one, so a change made here applies at the very next request).
+//!
+//! Without a known epoch (the watch could not read it) nothing is cached.
+
+use super::principal::Principal;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tower_sessions::session::{Id, Record};
+
+/// The longest an entry is trusted.
+pub const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// Entries kept at most; past it the cache starts over (a bound on memory, not a policy).
+const CAPACITY: usize = 10_000;
+
+/// What a credential is known by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    /// An API token's SHA-256 (never the token itself).
+    Token([u8; 32]),
+    /// A session's `console.user_sessions.key`.
+    Session(String),
+}
+
+/// The verified credentials of this console instance, and the session records read
+/// (kept by the session store under the same rules).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialCache {
+    inner: Arc<Mutex<Inner>>,
+    records: Arc<Mutex<HashMap<Id, Recent>>>,
+}
+
+/// A session record as the database had it, under which epoch, and when.
+#[derive(Debug)]
+struct Recent {
+    record: Record,
+    epoch: i64,
+    read: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// The epoch the watch last read; `None` until read, or when it could not be.
+    epoch: Option<i64>,
+    /// Moves on every local emptying, so a verification that began before one is not
+    /// stored after it.
+    generation: u64,
+    entries: HashMap<CacheKey, Entry>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    principal: Principal,
+    epoch: i64,
+    verified: Instant,
+}
+
+/// Where a verification started: handed back to [`CredentialCache::store`].
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket {
+    epoch: Option<i64>,
+    generation: u64,
+}
+
+impl CredentialCache {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The cached caller for `key`, when the entry may still be trusted.
+    pub fn get(&self, key: &CacheKey) -> Option<Principal> {
+        let inner = self.inner();
+        let epoch = inner.epoch?;
+        inner
+            .entries
+            .get(key)
+            .filter(|entry| entry.epoch == epoch && entry.verified.elapsed() < FRESH_FOR)
+            .map(|entry| entry.principal.clone())
+    }
+
+    /// Taken before asking the database, so what it says is stored only if nothing
+    /// changed meanwhile.
+    pub fn ticket(&self) -> Ticket {
+        let inner = self.inner();
+        Ticket {
+            epoch: inner.epoch,
+            generation: inner.generation,
+        }
+    }
+
+    /// Remembers what the database said about `key` under `ticket`.
+    pub fn store(&self, ticket: Ticket, key: CacheKey, principal: Principal) {
+        let mut inner = self.inner();
+        let Some(epoch) = ticket.epoch else {
+            return;
+        };
+        if inner.epoch != Some(epoch) || inner.generation != ticket.generation {
+            return;
+        }
+        if inner.entries.len() >= CAPACITY {
+            inner.entries.clear();
+        }
+        inner.entries.insert(
+            key,
+            Entry {
+                principal,
+                epoch,
+                verified: Instant::now(),
+            },
+        );
+    }
+
+    /// The epoch the database watch last read, if any.
+    pub fn epoch(&self) -> Option<i64> {
+        self.inner().epoch
+    }
+
+    fn records(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Recent>> {
+        self.records
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The session record kept for `id`, while fresh, under the current epoch and not
+    /// expired.
+    pub fn session_record(&self, id: &Id) -> Option<Record> {
+        let epoch = self.epoch()?;
+        let now = time::OffsetDateTime::now_utc();
+        self.records()
+            .get(id)
+            .filter(|r| {
+                r.epoch == epoch && r.read.elapsed() < FRESH_FOR && r.record.expiry_date > now
+            })
+            .map(|r| r.record.clone())
+    }
+
+    /// Keeps `record` as the database now has it (nothing without a known epoch).
+    pub fn keep_session_record(&self, record: &Record) {
+        let Some(epoch) = self.epoch() else {
+            return;
+        };
+        let mut records = self.records();
+        if records.len() >= CAPACITY {
+            records.clear();
+        }
+        records.insert(
+            record.id,
+            Recent {
+                record: record.clone(),
+                epoch,
+                read: Instant::now(),
+            },
+        );
+    }
+
+    /// Drops the record kept for `id` (it is being written or deleted).
+    pub fn drop_session_record(&self, id: &Id) {
+        self.records().remove(id);
+    }
+
+    /// Forgets everything (after a state-changing request of this instance).
+    pub fn forget_all(&self) {
+        let mut inner = self.inner();
+        inner.generation = inner.generation.wrapping_add(1);
+        inner.entries.clear();
+    }
+
+    /// The epoch the database watch read; `None` turns caching off.
+    pub fn set_epoch(&self, epoch: Option<i64>) {
+        let mut inner = self.inner();
+        if inner.epoch != epoch {
+            inner.epoch = epoch;
+            inner.generation = inner.generation.wrapping_add(1);
+            inner.entries.clear();
+            drop(inner);
+            self.records().clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tsdb::audit::Actor;
+    use tsdb::types::Role;
+
+    fn someone() -> Principal {
+        Principal {
+            actor: Actor::User {
+                id: 1,
+                name: "ada".into(),
+            },
+            role: Role::Admin,
+            session_id: Some(7),
+        }
+    }
+
+    fn key() -> CacheKey {
+        CacheKey::Session("k".into())
+    }
+
+    #[test]
+    fn nothing_is_cached_without_an_epoch() {
+        let cache = CredentialCache::default();
+        cache.store(cache.ticket(), key(), someone());
+        assert!(cache.get(&key()).is_none());
+    }
+
+    #[test]
+    fn a_new_epoch_or_a_local_change_forgets_what_was_verified() {
+        let cache = CredentialCache::default();
+        cache.set_epoch(Some(1));
+        cache.store(cache.ticket(), key(), someone());
+        assert_eq!(cache.get(&key()), Some(someone()));
+        cache.set_epoch(Some(2));
+        assert!(cache.get(&key()).is_none());
+        cache.store(cache.ticket(), key(), someone());
+        cache.forget_all();
+        assert!(cache.get(&key()).is_none());
+        cache.store(cache.ticket(), key(), someone());
+        cache.set_epoch(None);
+        assert!(cache.get(&key()).is_none());
+    }
+
+    #[test]
+    fn a_verification_overtaken_by_a_change_is_not_stored() {
+        let cache = CredentialCache::default();
+        cache.set_epoch(Some(1));
+        let before_revoke = cache.ticket();
+        cache.forget_all();
+        cache.store(before_revoke, key(), someone());
+        assert!(cache.get(&key()).is_none(), "stored after a local change");
+        let before_epoch = cache.ticket();
+        cache.set_epoch(Some(2));
+        cache.store(before_epoch, key(), someone());
+        assert!(cache.get(&key()).is_none(), "stored under an old epoch");
+    }
+}

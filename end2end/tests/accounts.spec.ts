@@ -39,7 +39,7 @@ test('wrong passwords get one message that names no account', async ({ page }) =
 
 test('a viewer who types an admin address is told it is not allowed', async ({ page }) => {
   await signIn(page, 'viewer');
-  for (const path of ['/admin/users', '/admin/tokens', '/admin/audit']) {
+  for (const path of ['/admin/users', '/admin/tokens', '/admin/audit', '/admin/bench']) {
     const response = await page.goto(path);
     expect(response?.status()).toBe(403);
     await expect(page.getByTestId('not-allowed')).toContainText('This page is for the admin role');
@@ -126,4 +126,16 @@ test('an admin creates a user who can then sign in', async ({ page, browser }) =
   await other.getByRole('button', { name: 'Sign in' }).click();
   await expect(other.getByTestId('whoami')).toHaveText(name);
   await other.close();
+});
+
+test('the benchmark page explains why it cannot run here and where runs come from', async ({ page }) => {
+  // The e2e console runs on devdb, which serves one connection: the console holds it.
+  await signIn(page, 'admin', '/admin/bench');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Benchmark' })).toBeVisible();
+  await expect(page.getByTestId('bench-blocked')).toContainText('one connection at a time');
+  await expect(page.getByTestId('bench-blocked')).toContainText('ms5-console bench');
+  await expect(page.getByTestId('start-bench')).toHaveCount(0);
+  await expect(page.getByTestId('bench-empty')).toContainText('No runs yet');
+  await page.screenshot({ path: 'test-results/bench-blocked.png', fullPage: true });
 });

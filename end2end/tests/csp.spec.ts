@@ -20,6 +20,7 @@ const PAGES = [
   '/admin/users',
   '/admin/tokens',
   '/admin/audit',
+  '/admin/bench',
 ];
 
 test('no page breaks the Content-Security-Policy', async ({ page }) => {

@@ -134,6 +134,10 @@ impl BenchBoard {
             let mut state = board.board();
             state.running = None;
             state.stop = None;
+            if outcome.is_ok() {
+                // Said while the run went on; the schema is gone now.
+                state.notices.retain(|n| !n.starts_with("scratch schema"));
+            }
             state.last_problem = outcome.err();
         });
         Ok(())

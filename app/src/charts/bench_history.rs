@@ -17,7 +17,8 @@ pub fn build(reports: &[&BenchReport]) -> Chart {
         .collect();
     let mut chart = super::framed("18%")
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
-        .y_axis(Axis::new().type_(AxisType::Value).name("× anchor speed"));
+        // The page's heading names the unit: an axis name would sit under the legend.
+        .y_axis(Axis::new().type_(AxisType::Value));
     for key in charted() {
         let points: Vec<Option<f64>> = oldest_first
             .iter()

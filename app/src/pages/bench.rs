@@ -26,17 +26,29 @@ fn BenchBody() -> impl IntoView {
     let start = ServerAction::<StartBench>::new();
     let stop = ServerAction::<StopBench>::new();
     let (tick, set_tick) = signal(0u32);
+    let (finished, set_finished) = signal(0u32);
     let facts = Resource::new(
         move || (tick.get(), start.version().get(), stop.version().get()),
         |_| bench_overview(),
     );
+    // The history (and its chart) is read again only when a run ends, not at every
+    // progress step: redrawing the chart each second would restart its animation.
+    let history = Resource::new(
+        move || (finished.get(), start.version().get(), stop.version().get()),
+        |_| bench_overview(),
+    );
     // While a run goes on, ask again every second for its progress.
-    Effect::new(move |_| {
-        if let Some(Ok(view)) = facts.get() {
-            if view.running.is_some() {
-                follow(set_tick);
-            }
+    Effect::new(move |was_running: Option<bool>| {
+        let running = match facts.get() {
+            Some(Ok(view)) => view.running.is_some(),
+            _ => return was_running.unwrap_or(false),
+        };
+        if running {
+            follow(set_tick);
+        } else if was_running == Some(true) {
+            set_finished.update(|n| *n = n.wrapping_add(1));
         }
+        running
     });
     let params = use_query_map();
     let selected = move || params.read().get("run").and_then(|v| v.parse::<i64>().ok());
@@ -63,10 +75,14 @@ fn BenchBody() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading the benchmark…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
-                        facts.await.map(|facts| view! {
-                            <RunPanel facts=facts.clone() start stop/>
-                            <History facts selected=selected()/>
-                        })
+                        facts.await.map(|facts| view! { <RunPanel facts start stop/> })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+            <Suspense fallback=|| ()>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        history.await.map(|facts| view! { <History facts selected=selected()/> })
                     })}
                 </ErrorBoundary>
             </Suspense>

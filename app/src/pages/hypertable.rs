@@ -47,17 +47,48 @@ pub fn HypertablePage() -> impl IntoView {
     }
 }
 
+/// Chunks listed on this page at most, per list; the chunk table pages through the rest
+/// (a real hypertable has thousands).
+const INLINE_CHUNKS: usize = 20;
+
+/// The first [`INLINE_CHUNKS`] of `chunks` (newest first when asked), and how many
+/// there were in all.
+fn inline(mut chunks: Vec<ChunkFacts>, newest_first: bool) -> (Vec<ChunkFacts>, usize) {
+    let total = chunks.len();
+    if newest_first {
+        chunks.reverse();
+    }
+    chunks.truncate(INLINE_CHUNKS);
+    (chunks, total)
+}
+
+/// "The … N of M; all of them in the chunk table", when a list was cut.
+fn more_chunks(shown: usize, total: usize, which: &'static str, href: String) -> impl IntoView {
+    (total > shown).then(|| {
+        view! {
+            <p class="muted" data-testid="more-chunks">
+                {format!("{which} {shown} of {total}: ")}
+                <a href=href>"all of them in the chunk table, paged →"</a>
+            </p>
+        }
+    })
+}
+
 /// Compressed chunks an operator may decompress (before a backfill or an update of old
-/// rows), each asking first: the chunk grows back to its uncompressed size.
+/// rows), each asking first: the chunk grows back to its uncompressed size. The newest
+/// are listed (backfills touch recent data), the rest are a link away.
 #[component]
 fn CompressedChunks(
     chunks: Vec<ChunkFacts>,
     decompress: ServerAction<DecompressChunk>,
+    href: String,
 ) -> impl IntoView {
+    let (chunks, total) = inline(chunks, true);
+    let shown = chunks.len();
     let asking = RwSignal::new(None::<(String, String)>);
     view! {
         <details data-testid="compressed-chunks">
-            <summary>{format!("Compressed chunks ({}): decompress one before a backfill", chunks.len())}</summary>
+            <summary>{format!("Compressed chunks ({total}): decompress one before a backfill")}</summary>
             {action_feedback(decompress.value(), "Chunk decompressed; the compression policy compresses it again on its next run.")}
             {move || asking.get().map(|(schema, name)| view! {
                 <div class="confirm" data-testid="confirm">
@@ -91,6 +122,7 @@ fn CompressedChunks(
                     }).collect_view()}
                 </tbody>
             </table>
+            {more_chunks(shown, total, "The newest", href)}
         </details>
     }
 }
@@ -105,6 +137,7 @@ fn Detail(
     let h = d.hypertable.clone();
     let chart = chunk_timeline::build(&d.chunks);
     let chunks_href = format!("/chunks?hypertable={}", encode(&h.qualified(), false));
+    let chunks_base = chunks_href.clone();
     let settings = |items: &[String]| {
         if items.is_empty() {
             "(TimescaleDB default)".to_string()
@@ -189,9 +222,14 @@ fn Detail(
             <Suspense fallback=|| ()>
                 {move || {
                     let chunks = d.chunks.clone();
+                    let open_href = format!("{chunks_base}&compressed=false&sort=range_start");
+                    let packed_href = format!("{chunks_base}&compressed=true&sort=-range_start");
                     Suspend::new(async move {
                         let operator = matches!(user.await, Ok(Some(me)) if me.role.includes(Role::Operator));
-                        let open: Vec<_> = chunks.iter().filter(|c| !c.is_compressed).cloned().collect();
+                        // Oldest first: those are the ones that should have been compressed.
+                        let (open, open_total) =
+                            inline(chunks.iter().filter(|c| !c.is_compressed).cloned().collect(), false);
+                        let open_shown = open.len();
                         let packed: Vec<_> = chunks.into_iter().filter(|c| c.is_compressed).collect();
                         let uncompressed = if open.is_empty() {
                             view! { <p class="muted">"Every chunk is compressed."</p> }.into_any()
@@ -218,11 +256,12 @@ fn Detail(
                                         }}).collect_view()}
                                     </tbody>
                                 </table>
+                                {more_chunks(open_shown, open_total, "The oldest", open_href)}
                             }.into_any()
                         };
                         view! {
                             {uncompressed}
-                            {(operator && !packed.is_empty()).then(|| view! { <CompressedChunks chunks=packed decompress/> })}
+                            {(operator && !packed.is_empty()).then(|| view! { <CompressedChunks chunks=packed decompress href=packed_href/> })}
                         }.into_any()
                     })
                 }}

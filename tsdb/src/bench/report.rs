@@ -116,6 +116,19 @@ impl TestKey {
         TestKey::EndToEnd,
     ];
 
+    /// Whether the test is measured on its own, `runs` times then its anchor (the
+    /// compression and storage figures come from one compression test; the end-to-end
+    /// workflow runs last, over what the others wrote).
+    pub fn stands_alone(self) -> bool {
+        !matches!(
+            self,
+            TestKey::Compression
+                | TestKey::StorageEfficiency
+                | TestKey::StoragePerMonth
+                | TestKey::EndToEnd
+        )
+    }
+
     /// The name printed in the table.
     pub fn label(self) -> &'static str {
         match self {

@@ -53,17 +53,7 @@ pub async fn run(
     };
     let mut bench = Bench::prepare(scratch, pool, path, options, progress).await?;
     let mut tests = Vec::new();
-    for key in [
-        TestKey::SingleInsert,
-        TestKey::Bulk1000,
-        TestKey::Batch5000,
-        TestKey::IngestRate,
-        TestKey::Recent100,
-        TestKey::Aggregation,
-        TestKey::Filtered,
-        TestKey::ConcurrentInserts,
-        TestKey::ConcurrentQueries,
-    ] {
+    for key in TestKey::ALL.into_iter().filter(|key| key.stands_alone()) {
         tests.push(bench.measure(key).await?);
     }
     tests.extend(bench.compression().await?);

@@ -239,6 +239,6 @@ impl BenchBoard {
 fn blocked(state: &AppState) -> Option<String> {
     let pool = state.connected_pool()?;
     (pool.options().get_max_connections() <= 1).then(|| {
-        "This database serves one connection at a time and the console holds it, so a run cannot start from here. Stop the console and run `ms5-console bench` in a terminal: its runs are listed here.".to_string()
+        "This database serves one connection at a time and the console holds it, so a run cannot start from here. Stop the console and run ms5-console bench in a terminal: its runs are listed here.".to_string()
     })
 }

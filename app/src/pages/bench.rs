@@ -162,9 +162,14 @@ fn RunPanel(
 #[component]
 fn History(facts: BenchFacts, selected: Option<i64>) -> impl IntoView {
     if facts.history.is_empty() {
+        let how = if facts.blocked.is_some() {
+            "No runs yet. Run "
+        } else {
+            "No runs yet. Start one above, or run "
+        };
         return view! {
             <p class="empty" data-testid="bench-empty">
-                "No runs yet. Start one above, or run "<code>"ms5-console bench"</code>" in a terminal."
+                {how}<code>"ms5-console bench"</code>" in a terminal."
             </p>
         }
         .into_any();

@@ -22,7 +22,7 @@ use crate::pages::storage::StoragePage;
 use crate::pages::tokens::TokensPage;
 use crate::pages::users::UsersPage;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
@@ -40,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // ECharts is served by the console itself (from npm), never from a CDN.
                 <script src="/vendor/echarts.min.js"></script>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -65,7 +66,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/ms5-console.css"/>
         <Title text="MS5.0 TimescaleDB Console"/>
         <Router>
             <header class="topbar">

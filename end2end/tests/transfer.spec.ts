@@ -6,7 +6,10 @@ import { hydrated, signIn } from './fixtures/accounts';
 // plain-http console gets gzip), and the page still hydrates and draws its charts with
 // them. Prints the bytes transferred.
 test('the site files arrive compressed and still work', async ({ page }) => {
-  const files = new Map<string, { accepted: string; encoding: string; bytes: number }>();
+  const files = new Map<
+    string,
+    { accepted: string; encoding: string; bytes: number; cache: string }
+  >();
   page.on('requestfinished', async (request) => {
     const url = new URL(request.url());
     if (!/^\/(pkg|vendor)\//.test(url.pathname)) return;
@@ -18,6 +21,7 @@ test('the site files arrive compressed and still work', async ({ page }) => {
       accepted: (await request.allHeaders())['accept-encoding'] ?? '',
       encoding: (await response?.allHeaders())?.['content-encoding'] ?? 'identity',
       bytes: sizes.responseBodySize,
+      cache: (await response?.allHeaders())?.['cache-control'] ?? '',
     });
   });
   await signIn(page, 'admin');
@@ -25,13 +29,21 @@ test('the site files arrive compressed and still work', async ({ page }) => {
   await hydrated(page);
   await expect(page.locator('canvas').first()).toBeVisible();
   await page.waitForLoadState('networkidle');
-  for (const path of ['/pkg/ms5-console.wasm', '/pkg/ms5-console.js', '/vendor/echarts.min.js']) {
+  // The release build names its WASM, glue and CSS after their content: kept a year.
+  const named = (pattern: RegExp) => [...files.keys()].find((path) => pattern.test(path)) ?? String(pattern);
+  const wasm = named(/^\/pkg\/ms5-console\.[\w-]{8,}\.wasm$/);
+  const glue = named(/^\/pkg\/ms5-console\.[\w-]{8,}\.js$/);
+  for (const path of [wasm, glue, '/vendor/echarts.min.js']) {
     const file = files.get(path);
-    expect(file, path).toBeDefined();
+    expect(file, `${path} among ${[...files.keys()].join(', ')}`).toBeDefined();
     expect(file?.encoding, `${path} (accepted: ${file?.accepted})`).toBe(
       /\bbr\b/.test(file?.accepted ?? '') ? 'br' : 'gzip',
     );
   }
+  for (const path of [wasm, glue]) {
+    expect(files.get(path)?.cache, path).toBe('public, max-age=31536000, immutable');
+  }
+  expect(files.get('/vendor/echarts.min.js')?.cache).toBe('no-cache');
   console.log(
     'TRANSFER ' +
       [...files].map(([path, f]) => `${path} ${f.encoding} ${f.bytes} B`).join('; '),

@@ -98,8 +98,24 @@ async fn precompressed_files_are_served_when_accepted_and_fresh() {
         (StatusCode::OK, &b"fresh library"[..])
     );
     assert!(headers.get("content-encoding").is_none());
-    let (status, _, _) = get(&root, "/pkg/missing.js", &[]).await;
+    let (status, headers, _) = get(&root, "/pkg/missing.js", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        headers.get("cache-control").is_none(),
+        "a miss is not cached"
+    );
+
+    // A name with a content hash (the release build's) is kept for a year.
+    write(&root.join("pkg/app.Qw3rTy-12_ab.wasm"), b"hashed wasm", now);
+    let (status, headers, body) = get(&root, "/pkg/app.Qw3rTy-12_ab.wasm", &[]).await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::OK, &b"hashed wasm"[..])
+    );
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     std::fs::remove_dir_all(&root).ok();
 }
 

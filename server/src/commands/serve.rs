@@ -34,8 +34,19 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .output_name("ms5-console")
         .site_root(settings.site_root.display().to_string())
         .site_pkg_dir("pkg")
+        .hash_files(hashed_build())
         .site_addr(settings.listen_addr)
         .build()
+}
+
+/// Whether the site's files carry content hashes: `cargo leptos build` lists them in
+/// `hash.txt` beside the binary; test binaries have none (and Leptos refuses to render
+/// when told to hash without it).
+fn hashed_build() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|file| file.is_file())
 }
 
 /// The application state for `settings`, before any database work.

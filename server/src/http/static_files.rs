@@ -18,9 +18,10 @@ pub const FOLDERS: [&str; 2] = ["pkg", "vendor"];
 const SIBLINGS: [&str; 2] = ["br", "gz"];
 
 /// Routes serving each folder of `site_root`: precompressed siblings when the browser
-/// accepts them (and `precompressed`), `Last-Modified` and `304 Not Modified`, and
-/// `Cache-Control: no-cache` (file names carry no content hash yet, so browsers revalidate:
-/// one round trip, no body).
+/// accepts them (and `precompressed`), `Last-Modified` and `304 Not Modified`, and a
+/// `Cache-Control` by name: a year, immutable, for a name carrying a content hash (the
+/// build's WASM, glue and CSS); `no-cache` for the others (ECharts, an unhashed debug
+/// build), so browsers revalidate them: one round trip, no body.
 pub fn routes<S: Clone + Send + Sync + 'static>(
     site_root: &Path,
     precompressed: bool,
@@ -36,14 +37,44 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         router = router.nest_service(&format!("/{folder}"), files);
     }
     router
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
+        .layer(axum::middleware::from_fn(cache_by_name))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::VARY,
             HeaderValue::from_static("accept-encoding"),
         ))
+}
+
+/// Sets `Cache-Control` from the file name (see [`routes`]).
+async fn cache_by_name(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let hashed = carries_content_hash(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        let policy = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+/// Whether the last segment of `path` reads `name.HASH.ext` (cargo-leptos' hashed
+/// names: the hash is URL-safe base64 of at least 8 characters).
+pub fn carries_content_hash(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let parts: Vec<&str> = file.split('.').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[parts.len() - 2].len() >= 8
+        && parts[parts.len() - 2]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Removes precompressed siblings older than their file (or without one): how many went,
@@ -85,4 +116,19 @@ pub fn prune_stale(site_root: &Path) -> Option<usize> {
         }
     }
     (!stuck).then_some(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::carries_content_hash;
+
+    #[test]
+    fn only_names_with_a_content_hash_are_kept_for_a_year() {
+        assert!(carries_content_hash("/pkg/ms5-console.q1Ws-9Xk2dA_.wasm"));
+        assert!(carries_content_hash("/pkg/ms5-console.q1Ws9Xk2dAbC.css"));
+        assert!(!carries_content_hash("/pkg/ms5-console.wasm"));
+        assert!(!carries_content_hash("/vendor/echarts.min.js"));
+        assert!(!carries_content_hash("/pkg/ms5-console..wasm"));
+        assert!(!carries_content_hash("/pkg/a.b c d e f g h.js"));
+    }
 }

@@ -57,3 +57,7 @@ run "REST: hypertable metrics as a token" /api/v1/monitoring/metrics/hypertables
 run "page: the overview as a session" / --header "Cookie: ms5_session=$cookie"
 run "Prometheus as a token" /metrics --header "Authorization: Bearer $token"
 echo "server: $(ps -o rss= -p "$(pgrep -f "release/ms5-console serve" | head -1)" | awk '{printf "%.0f MiB RSS after the runs", $1/1024}')"
+
+# Time to interactive in Chromium, cold and warm, with the same session.
+echo "browser: time to interactive of the overview (min / median / max of ${TTI_RUNS:-5} visits)"
+(cd "$root/end2end" && node tti.js "$base" "$cookie" "${TTI_RUNS:-5}")

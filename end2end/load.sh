@@ -5,7 +5,9 @@
 # measured in the same run — the public health check, which touches neither the database
 # nor a credential. Prints p50 / p90 / p95 / p99, requests per second and errors (any
 # answer but 2xx, and socket errors). The console runs on a private devdb with the e2e
-# demo data, as `make run` serves it. Usage: bash end2end/load.sh
+# demo data, as `make run` serves it; with LOAD_DATABASE_URL, on that database instead
+# (for example a native cluster holding 50,000 chunks), and then the database's own count
+# of transactions during the runs is printed too (psql). Usage: bash end2end/load.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${LOAD_SECONDS:-20}
@@ -20,7 +22,19 @@ base="http://127.0.0.1:$port"
 out="$root/target/load"
 mkdir -p "$out"
 export E2E_PASSWORD='load test passphrase for the console' E2E_WORK="$out/work"
-bash "$root/end2end/serve.sh" "$port" >"$out/console.log" 2>&1 &
+if [[ -n "${LOAD_DATABASE_URL:-}" ]]; then
+  command -v psql >/dev/null || { echo "LOAD_DATABASE_URL needs psql to count transactions" >&2; exit 3; }
+  # The same accounts as serve.sh makes, then the console on that database.
+  for role in admin; do
+    printf '%s\n' "$E2E_PASSWORD" | DATABASE_URL="$LOAD_DATABASE_URL" MS5_ENV=development \
+      "$root/target/release/ms5-console" users add --role "$role" "e2e-$role" >/dev/null 2>&1 || true
+  done
+  DATABASE_URL="$LOAD_DATABASE_URL" MS5_ENV=development MS5_LISTEN_ADDR="127.0.0.1:$port" \
+    MS5_SITE_ROOT="$root/target/site" MS5_MONITOR_INTERVAL_SECONDS=5 \
+    "$root/target/release/ms5-console" serve >"$out/console.log" 2>&1 &
+else
+  bash "$root/end2end/serve.sh" "$port" >"$out/console.log" 2>&1 &
+fi
 console=$!
 trap 'kill "$console" 2>/dev/null || true; wait "$console" 2>/dev/null || true' EXIT
 
@@ -45,6 +59,16 @@ done = function(summary, latency, requests)
 end
 LUA
 
+transactions() {
+  psql -X -A -t -d "$LOAD_DATABASE_URL" -c \
+    "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+}
+rss() {
+  ps -o rss= -p "$(pgrep -f "release/ms5-console serve" | head -1)" | awk '{printf "%.0f MiB RSS", $1/1024}'
+}
+echo "server: $(rss) before the runs"
+if [[ -n "${LOAD_DATABASE_URL:-}" ]]; then sleep 1; before=$(transactions); fi
+
 run() {
   local what=$1 path=$2; shift 2
   echo "$what ($path): $connections connections, $seconds s"
@@ -56,7 +80,11 @@ run "REST: hypertable metrics as a token" /api/v1/monitoring/metrics/hypertables
   --header "Authorization: Bearer $token"
 run "page: the overview as a session" / --header "Cookie: ms5_session=$cookie"
 run "Prometheus as a token" /metrics --header "Authorization: Bearer $token"
-echo "server: $(ps -o rss= -p "$(pgrep -f "release/ms5-console serve" | head -1)" | awk '{printf "%.0f MiB RSS after the runs", $1/1024}')"
+echo "server: $(rss) after the runs"
+if [[ -n "${LOAD_DATABASE_URL:-}" ]]; then
+  sleep 1.1  # other sessions' statistics reach the view within a second
+  echo "database: $(( $(transactions) - before - 1 )) transactions during the four runs (the console's background work and the requests together)"
+fi
 
 # Time to interactive in Chromium, cold and warm, with the same session.
 echo "browser: time to interactive of the overview (min / median / max of ${TTI_RUNS:-5} visits)"

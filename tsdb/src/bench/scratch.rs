@@ -191,7 +191,8 @@ pub async fn sweep(pool: &PgPool) -> Result<Vec<String>> {
 /// most a while for locks so a stuck session is reported instead of waited on forever.
 async fn drop_schema(conn: &mut PgConnection, schema: &str) -> Result<()> {
     const LOCK_WAIT: Duration = Duration::from_secs(30);
-    sqlx::query(&format!("SET lock_timeout = '{}s'", LOCK_WAIT.as_secs()))
+    sqlx::query("SELECT set_config('lock_timeout', $1, false)")
+        .bind(format!("{}s", LOCK_WAIT.as_secs()))
         .execute(&mut *conn)
         .await?;
     let dropped = sqlx::query(&format!(

@@ -654,11 +654,10 @@ impl<'a> Bench<'a> {
                 "{chunks} chunk(s), {rows} rows; bytes before and after from TimescaleDB's hypertable_compression_stats; compressing took {time} (min / median / max); segment by machine and metric, ordered by time."
             ),
         };
-        let per_row = |samples: &[f64]| Summary::of(samples);
         let efficiency = TestResult {
             key: TestKey::StorageEfficiency,
-            ours: per_row(&after_per_row),
-            anchor: per_row(&before_per_row).map(|summary| Anchor {
+            ours: Summary::of(&after_per_row),
+            anchor: Summary::of(&before_per_row).map(|summary| Anchor {
                 label: "the same rows uncompressed (table, indexes, TOAST)".into(),
                 summary,
             }),

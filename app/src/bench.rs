@@ -42,9 +42,10 @@ pub struct HistoryEntry {
     pub report: BenchReport,
 }
 
-/// Everything the bench page shows.
+/// What the page shows about running: cheap (no database), so it can be asked every
+/// second while a run goes on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BenchFacts {
+pub struct RunStatus {
     /// The run going on, if any.
     pub running: Option<RunningView>,
     /// How the last run started here ended when it did not finish (failed or stopped).
@@ -55,8 +56,24 @@ pub struct BenchFacts {
     pub blocked: Option<String>,
     /// Whether the console runs in the production profile (a run must be confirmed).
     pub production: bool,
+}
+
+/// Everything the bench page shows: the status and the past runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchFacts {
+    /// The run going on and what the last one said.
+    #[serde(flatten)]
+    pub status: RunStatus,
     /// Past runs, newest first.
     pub history: Vec<HistoryEntry>,
+}
+
+/// The run going on, without the history (what the page polls while a run goes on).
+#[server(prefix = "/api/fn", endpoint = "bench-status")]
+pub async fn bench_status() -> Result<RunStatus, AppError> {
+    crate::auth::require(tsdb::types::Role::Admin).await?;
+    let state = crate::state::app_state()?;
+    Ok(state.bench.status(&state))
 }
 
 /// The page's facts.
@@ -74,7 +91,10 @@ pub async fn bench_overview() -> Result<BenchFacts, AppError> {
             report: run.report,
         })
         .collect();
-    Ok(state.bench.view(&state, history))
+    Ok(BenchFacts {
+        status: state.bench.status(&state),
+        history,
+    })
 }
 
 /// Starts a run with `runs` repetitions and `rows` rows for the ingest-rate test;

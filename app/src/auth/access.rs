@@ -36,6 +36,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/revoke-token", Access::Role(Role::Admin)),
     ("/api/fn/audit-log", Access::Role(Role::Admin)),
     ("/api/fn/bench", Access::Role(Role::Admin)),
+    ("/api/fn/bench-status", Access::Role(Role::Admin)),
     ("/api/fn/start-bench", Access::Role(Role::Admin)),
     ("/api/fn/stop-bench", Access::Role(Role::Admin)),
     ("/api/fn/policies", Access::Role(Role::Viewer)),

@@ -2,7 +2,7 @@
 //! of its own (so the console's requests keep theirs), its progress and notices kept for
 //! the page, stoppable.
 
-use super::{BenchFacts, HistoryEntry, RunningView};
+use super::{RunStatus, RunningView};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -49,16 +49,15 @@ impl BenchBoard {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The page's view, with `history` read by the caller.
-    pub fn view(&self, state: &AppState, history: Vec<HistoryEntry>) -> BenchFacts {
+    /// The run going on and what the last one said.
+    pub fn status(&self, state: &AppState) -> RunStatus {
         let board = self.board();
-        BenchFacts {
+        RunStatus {
             running: board.running.clone(),
             last_problem: board.last_problem.clone(),
             notices: board.notices.clone(),
             blocked: blocked(state),
             production: self.production,
-            history,
         }
     }
 

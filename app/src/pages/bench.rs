@@ -2,7 +2,10 @@
 //! here or by `ms5-console bench`, each figure beside the seed's and an anchor from the
 //! same run; its progress while it runs, and the history of past runs as a chart.
 
-use crate::bench::{bench_overview, BenchFacts, HistoryEntry, StartBench, StopBench, ROWS, RUNS};
+use crate::bench::{
+    bench_overview, bench_status, BenchFacts, HistoryEntry, RunStatus, StartBench, StopBench, ROWS,
+    RUNS,
+};
 use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::RequireRole;
@@ -29,7 +32,7 @@ fn BenchBody() -> impl IntoView {
     let (finished, set_finished) = signal(0u32);
     let facts = Resource::new(
         move || (tick.get(), start.version().get(), stop.version().get()),
-        |_| bench_overview(),
+        |_| bench_status(),
     );
     // The history (and its chart) is read again only when a run ends, not at every
     // progress step: redrawing the chart each second would restart its animation.
@@ -104,7 +107,7 @@ fn follow(set_tick: WriteSignal<u32>) {
 /// Start a run, or follow and stop the one going on.
 #[component]
 fn RunPanel(
-    facts: BenchFacts,
+    facts: RunStatus,
     start: ServerAction<StartBench>,
     stop: ServerAction<StopBench>,
 ) -> impl IntoView {
@@ -162,7 +165,7 @@ fn RunPanel(
 #[component]
 fn History(facts: BenchFacts, selected: Option<i64>) -> impl IntoView {
     if facts.history.is_empty() {
-        let how = if facts.blocked.is_some() {
+        let how = if facts.status.blocked.is_some() {
             "No runs yet. Run "
         } else {
             "No runs yet. Start one above, or run "

@@ -217,6 +217,38 @@ async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed()
         delivered_at.duration_since(alerted_at).as_secs_f64()
     );
 
+    // A retry under way is not a fix: while the scheduler runs the job again (the engine
+    // then reads "no finish, not successful"), the alert stays open.
+    flaky_job::set_sleep(&pool, 3.0).await;
+    let started = Instant::now();
+    loop {
+        let running: bool = sqlx::query_scalar(
+            "SELECT COALESCE(bool_or(last_finish = '-infinity'), false)
+               FROM _timescaledb_internal.bgw_job_stat WHERE job_id = $1",
+        )
+        .bind(job)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if running {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no retry started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let watched = Instant::now();
+    while watched.elapsed() < Duration::from_millis(2500) {
+        assert!(
+            !console.state.alerts.open().is_empty(),
+            "the alert cleared while a retry ran"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    flaky_job::set_sleep(&pool, 0.0).await;
+
     // Fixed: the next scheduled run succeeds, the alert clears, "resolved" is posted.
     flaky_job::set_failing(&pool, false).await;
     wait_for("the alert to clear", Duration::from_secs(60), || {

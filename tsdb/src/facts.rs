@@ -203,7 +203,7 @@ pub struct JobFacts {
     /// Whether a background worker is running it right now.
     #[serde(default)]
     pub running: bool,
-    /// `Success`, `Failed` or none yet.
+    /// `Success` or `Failed`: the last *finished* run (while one runs, the one before); none yet.
     pub last_run_status: Option<String>,
     /// Start of the last run.
     pub last_run_started_at: Option<DateTime<Utc>>,

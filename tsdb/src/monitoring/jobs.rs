@@ -50,7 +50,11 @@ pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
     // For continuous aggregates the view names the aggregate's view; the engine keys
     // jobs by the materialization hypertable, as the catalog's own job rows do.
     // A job is running while a backend carries its application name (as the job_stats
-    // view decides); `next_start` then reads -infinity.
+    // view decides); `next_start` then reads -infinity. From the start of a run to its end
+    // the engine keeps `last_finish` at -infinity and `last_run_success` false, so the
+    // status is that of the last finished run, read from `consecutive_failures` (reset by
+    // a success, counted by a failure, untouched by a start): reading "no status" there
+    // cleared a failing job's alert at each retry and raised it again when it failed.
     let rows: Vec<Row> = sqlx::query_as(
         "WITH last_error AS (
              SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
@@ -68,7 +72,10 @@ pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
                          WHERE a.datname = current_database()
                            AND a.application_name = j.application_name
                            AND a.state = 'active') AS running,
-                CASE WHEN s.last_finish IS NULL OR s.last_finish = '-infinity' THEN NULL
+                CASE WHEN s.last_finish IS NULL THEN NULL
+                     WHEN s.last_finish = '-infinity' THEN
+                          CASE WHEN s.total_runs <= 1 THEN NULL
+                               WHEN s.consecutive_failures > 0 THEN 'Failed' ELSE 'Success' END
                      WHEN s.last_run_success THEN 'Success' ELSE 'Failed' END AS last_run_status,
                 s.last_start AS last_run_started_at,
                 CASE WHEN s.last_finish > s.last_start AND s.last_finish < 'infinity'

@@ -11,9 +11,14 @@
 //!   the cache after every one, so a change made here applies at the very next request).
 //!
 //! Without a known epoch (the watch could not read it) nothing is cached.
+//!
+//! When an entry expires, the requests that miss on it at the same moment wait for one of
+//! them to ask the database (`flights`) instead of all asking at once.
 
+use super::flights::{Boarding, Flights};
 use super::principal::Principal;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower_sessions::session::{Id, Record};
@@ -39,6 +44,30 @@ pub enum CacheKey {
 pub struct CredentialCache {
     inner: Arc<Mutex<Inner>>,
     records: Arc<Mutex<HashMap<Id, Recent>>>,
+    verifying: Flights<CacheKey>,
+    loading: Flights<Id>,
+    counters: Arc<Counters>,
+}
+
+/// Counted since start-up, for `/metrics`: how the cache does.
+#[derive(Debug, Default)]
+struct Counters {
+    hits: AtomicU64,
+    lookups: AtomicU64,
+    record_reads: AtomicU64,
+}
+
+/// How often a caller was found in the cache and how often the database was asked, since
+/// start-up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    /// Callers answered from the cache (including those that waited for another
+    /// request's look-up).
+    pub hits: u64,
+    /// Callers the database was asked about.
+    pub lookups: u64,
+    /// Session records read from the database.
+    pub record_reads: u64,
 }
 
 /// A session record as the database had it, under which epoch, and when.
@@ -84,16 +113,49 @@ impl CredentialCache {
     pub fn get(&self, key: &CacheKey) -> Option<Principal> {
         let inner = self.inner();
         let epoch = inner.epoch?;
-        inner
+        let found = inner
             .entries
             .get(key)
             .filter(|entry| entry.epoch == epoch && entry.verified.elapsed() < FRESH_FOR)
-            .map(|entry| entry.principal.clone())
+            .map(|entry| entry.principal.clone());
+        if found.is_some() {
+            self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
     }
 
-    /// Taken before asking the database, so what it says is stored only if nothing
-    /// changed meanwhile.
+    /// The counts so far.
+    pub fn counts(&self) -> CacheCounts {
+        CacheCounts {
+            hits: self.counters.hits.load(Ordering::Relaxed),
+            lookups: self.counters.lookups.load(Ordering::Relaxed),
+            record_reads: self.counters.record_reads.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a session record read from the database.
+    pub fn count_record_read(&self) {
+        self.counters.record_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Waits while another request of this instance verifies `key`; the caller then looks
+    /// in the cache again before asking the database itself. `None` (no waiting) while
+    /// nothing is cached: the first answer would not be kept for the others anyway.
+    pub async fn verify_alone(&self, key: &CacheKey) -> Option<Boarding<CacheKey>> {
+        self.epoch()?;
+        Some(self.verifying.board(key).await)
+    }
+
+    /// As [`Self::verify_alone`], for reading session `id`'s record.
+    pub async fn load_alone(&self, id: &Id) -> Option<Boarding<Id>> {
+        self.epoch()?;
+        Some(self.loading.board(id).await)
+    }
+
+    /// Taken before asking the database (and counted as a look-up), so what it says is
+    /// stored only if nothing changed meanwhile.
     pub fn ticket(&self) -> Ticket {
+        self.counters.lookups.fetch_add(1, Ordering::Relaxed);
         let inner = self.inner();
         Ticket {
             epoch: inner.epoch,

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cache;
+pub mod flights;
 pub mod password;
 pub mod principal;
 pub mod proxy;

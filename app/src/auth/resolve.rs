@@ -46,6 +46,10 @@ pub async fn resolve(
         if let Some(principal) = state.credentials.get(&key) {
             return Ok(Some(principal));
         }
+        let _alone = state.credentials.verify_alone(&key).await;
+        if let Some(principal) = state.credentials.get(&key) {
+            return Ok(Some(principal));
+        }
         let ticket = state.credentials.ticket();
         let pool = state.pool().map_err(ResolveError::Unavailable)?;
         // Also writes last_used_at: so at most once per cache lifetime per instance.
@@ -89,6 +93,10 @@ pub async fn resolve(
         }
     };
     let cache_key = CacheKey::Session(key.clone());
+    if let Some(principal) = state.credentials.get(&cache_key) {
+        return Ok(Some(principal));
+    }
+    let _alone = state.credentials.verify_alone(&cache_key).await;
     if let Some(principal) = state.credentials.get(&cache_key) {
         return Ok(Some(principal));
     }

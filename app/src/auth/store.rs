@@ -59,6 +59,11 @@ impl SessionStore for ConsoleSessionStore {
         if let Some(record) = self.state.credentials.session_record(id) {
             return Ok(Some(record));
         }
+        let _alone = self.state.credentials.load_alone(id).await;
+        if let Some(record) = self.state.credentials.session_record(id) {
+            return Ok(Some(record));
+        }
+        self.state.credentials.count_record_read();
         let loaded = self.inner()?.load(id).await?;
         if let Some(record) = &loaded {
             self.state.credentials.keep_session_record(record);

@@ -448,13 +448,14 @@ pub async fn prometheus(
     let started = std::time::Instant::now();
     let snapshot = state.monitor.snapshot();
     let up = !state.database_down();
-    let text = super::prometheus::render(
+    let mut text = super::prometheus::render(
         snapshot.as_deref(),
         state.monitor.age_seconds(),
         up,
         &state.alerts.open(),
         started,
     );
+    super::prometheus::render_credentials(&mut text, state.credentials.counts());
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

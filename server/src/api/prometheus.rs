@@ -108,6 +108,41 @@ pub fn render(
     out
 }
 
+/// How this instance answered "who is asking": from its cache or by asking the database.
+/// A high `database` rate under steady traffic means the cache is not doing its job.
+pub fn render_credentials(out: &mut String, counts: app::auth::cache::CacheCounts) {
+    family(
+        out,
+        "ms5_credential_checks_total",
+        "counter",
+        "Requests whose session or API token was checked, by what answered (cache or database).",
+    );
+    sample(
+        out,
+        "ms5_credential_checks_total",
+        &[("answered_by", "cache")],
+        counts.hits as f64,
+    );
+    sample(
+        out,
+        "ms5_credential_checks_total",
+        &[("answered_by", "database")],
+        counts.lookups as f64,
+    );
+    family(
+        out,
+        "ms5_session_record_reads_total",
+        "counter",
+        "Session records read from the database (the others came from the cache).",
+    );
+    sample(
+        out,
+        "ms5_session_record_reads_total",
+        &[],
+        counts.record_reads as f64,
+    );
+}
+
 /// Open alerts by kind (every kind, zero included, so a rule can test `> 0`), and one
 /// series per open alert naming its job.
 fn render_alerts(out: &mut String, alerts: &[Alert]) {

@@ -83,10 +83,15 @@ deps-node: devdb/node_modules/.stamp vendor/node_modules/.stamp end2end/node_mod
 deps-native: deps-system
 	@native/build.sh --optional
 
-# ECharts is served by the console itself from the npm copy, never from a CDN.
-public/vendor/echarts.min.js: vendor/node_modules/.stamp
+# ECharts is served by the console itself from the npm copy, never from a CDN, and only
+# the parts the charts use (vendor/echarts.charts.js): 563 KB instead of the full build's
+# 1,034 KB. esbuild minifies for the browser with NODE_ENV=production; the licences stay at
+# the end of the file.
+public/vendor/echarts.min.js: vendor/node_modules/.stamp vendor/echarts.charts.js
 	mkdir -p public/vendor
-	cp vendor/node_modules/echarts/dist/echarts.min.js $@
+	vendor/node_modules/.bin/esbuild vendor/echarts.charts.js --bundle --minify \
+	  --format=iife --global-name=echarts --target=es2020 --legal-comments=eof \
+	  --log-level=warning --outfile=$@
 
 ## Build and run ------------------------------------------------------------------------
 

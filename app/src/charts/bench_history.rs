@@ -97,6 +97,10 @@ mod tests {
     fn runs_are_oldest_first_with_their_speed_against_the_anchor() {
         let newer = report(26, 1.0);
         let older = report(25, 4.0);
+        assert_eq!(
+            crate::charts::bundle::missing(&build(&[&newer, &older])),
+            [""; 0]
+        );
         let json = serde_json::to_string(&build(&[&newer, &older])).unwrap();
         assert!(json.find("11-25 08:00").unwrap() < json.find("11-26 08:00").unwrap());
         // 2 ms against psql's 2 ms … then 1 ms: 0.5× then 2×.

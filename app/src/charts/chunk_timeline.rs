@@ -116,6 +116,7 @@ mod tests {
             chunk(2, false, true),
             chunk(3, false, false),
         ]);
+        assert_eq!(crate::charts::bundle::missing(&chart), [""; 0]);
         let json: serde_json::Value = serde_json::from_str(&chart.to_string()).unwrap();
         let series = json["series"].as_array().unwrap();
         let data = |i: usize| {

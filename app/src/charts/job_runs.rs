@@ -83,6 +83,7 @@ mod tests {
             run(2, 0, None),
             run(1, 2, Some(true)),
         ];
+        assert_eq!(crate::charts::bundle::missing(&build(&runs)), [""; 0]);
         let json = serde_json::to_value(build(&runs)).unwrap();
         let axis = if json["xAxis"].is_array() {
             &json["xAxis"][0]

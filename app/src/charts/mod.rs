@@ -4,6 +4,8 @@
 
 pub mod bench_history;
 pub mod biggest_hypertables;
+#[cfg(test)]
+pub(crate) mod bundle;
 pub mod chunk_timeline;
 pub mod compression_bars;
 pub mod job_runs;

@@ -109,7 +109,9 @@ mod tests {
             confident: true,
         };
         let start = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
-        let json = serde_json::to_value(build(&forecast, start, Some(8.0 * mib))).unwrap();
+        let chart = build(&forecast, start, Some(8.0 * mib));
+        assert_eq!(crate::charts::bundle::missing(&chart), [""; 0]);
+        let json = serde_json::to_value(chart).unwrap();
         let series = json["series"].as_array().unwrap();
         assert_eq!(series[0]["data"], serde_json::json!([0.5, 1.0, 1.5]));
         assert_eq!(series[1]["data"], serde_json::json!([1.0, 2.0, 3.0]));

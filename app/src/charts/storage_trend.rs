@@ -132,6 +132,7 @@ mod tests {
             generated: false,
             relations: vec!["s.a".into()],
         };
+        assert_eq!(crate::charts::bundle::missing(&build(&trends)), [""; 0]);
         let json = serde_json::to_value(build(&trends)).unwrap();
         let series = json["series"].as_array().unwrap();
         assert_eq!(series.len(), 4);

@@ -305,17 +305,138 @@ pub struct Overview {
     pub last_policy_apply: Option<crate::policy::report::LastRun>,
 }
 
-/// One hypertable with its chunks, jobs and continuous aggregates.
+/// One hypertable with some of its chunks, its jobs and continuous aggregates. A real
+/// hypertable has thousands of chunks; the page gets a bounded window of them and links to
+/// the paged chunk table for the rest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HypertableDetail {
     /// The snapshot's time.
     pub header: SnapshotHeader,
     /// The hypertable.
     pub hypertable: HypertableFacts,
-    /// Its chunks, oldest first.
-    pub chunks: Vec<ChunkFacts>,
+    /// The newest chunks (at most [`HypertableDetail::TIMELINE`]), oldest first.
+    pub timeline: ChunkWindow,
+    /// The oldest uncompressed chunks (those that should have been compressed first),
+    /// at most [`HypertableDetail::LISTED`], oldest first.
+    pub uncompressed: ChunkWindow,
+    /// The newest compressed chunks (backfills touch recent data), at most
+    /// [`HypertableDetail::LISTED`], newest first.
+    pub compressed: ChunkWindow,
     /// Jobs working on it.
     pub jobs: Vec<JobFacts>,
     /// Continuous aggregates on it.
     pub continuous_aggregates: Vec<CaggFacts>,
+}
+
+/// Some chunks of a longer list, and how long the list is.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChunkWindow {
+    /// The chunks shown.
+    pub chunks: Vec<ChunkFacts>,
+    /// How many the whole list has.
+    pub total: usize,
+}
+
+impl ChunkWindow {
+    /// The first `limit` of `chunks`, knowing the list's length.
+    fn first<'a>(chunks: impl Iterator<Item = &'a ChunkFacts>, limit: usize) -> Self {
+        let mut total = 0;
+        let mut shown = Vec::new();
+        for chunk in chunks {
+            total += 1;
+            if shown.len() < limit {
+                shown.push(chunk.clone());
+            }
+        }
+        Self {
+            chunks: shown,
+            total,
+        }
+    }
+
+    /// Whether the list was cut.
+    pub fn is_cut(&self) -> bool {
+        self.total > self.chunks.len()
+    }
+}
+
+impl HypertableDetail {
+    /// Chunks on the timeline at most: well over a year of daily chunks, and a chart that
+    /// still draws at once.
+    pub const TIMELINE: usize = 500;
+    /// Chunks per list at most.
+    pub const LISTED: usize = 20;
+
+    /// The windows of `chunks` (the hypertable's, oldest first) the page shows.
+    pub fn windows(chunks: &[&ChunkFacts]) -> (ChunkWindow, ChunkWindow, ChunkWindow) {
+        let mut timeline = ChunkWindow::first(chunks.iter().rev().copied(), Self::TIMELINE);
+        timeline.chunks.reverse();
+        let uncompressed = ChunkWindow::first(
+            chunks.iter().copied().filter(|c| !c.is_compressed),
+            Self::LISTED,
+        );
+        let compressed = ChunkWindow::first(
+            chunks.iter().rev().copied().filter(|c| c.is_compressed),
+            Self::LISTED,
+        );
+        (timeline, uncompressed, compressed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(n: usize, is_compressed: bool) -> ChunkFacts {
+        ChunkFacts {
+            hypertable_schema: "s".into(),
+            hypertable_name: "t".into(),
+            schema: "_timescaledb_internal".into(),
+            name: format!("_hyper_1_{n}_chunk"),
+            range_start: None,
+            range_end: None,
+            range_start_integer: Some(n as i64),
+            range_end_integer: Some(n as i64 + 1),
+            total_bytes: 8192,
+            is_compressed,
+            before_compression_bytes: None,
+            after_compression_bytes: None,
+            tablespace: None,
+            in_backlog: false,
+        }
+    }
+
+    fn names(window: &ChunkWindow) -> Vec<usize> {
+        let number = |c: &ChunkFacts| c.range_start_integer.unwrap_or(-1) as usize;
+        window.chunks.iter().map(number).collect()
+    }
+
+    /// 1,200 chunks, the oldest 700 compressed: the timeline is the newest 500 in time
+    /// order, the lists the oldest uncompressed and the newest compressed, with totals.
+    #[test]
+    fn a_long_hypertable_is_cut_to_bounded_windows() {
+        let chunks: Vec<_> = (0..1200).map(|n| chunk(n, n < 700)).collect();
+        let refs: Vec<_> = chunks.iter().collect();
+        let (timeline, uncompressed, compressed) = HypertableDetail::windows(&refs);
+        assert_eq!(names(&timeline), (700..1200).collect::<Vec<_>>());
+        assert_eq!((timeline.total, timeline.is_cut()), (1200, true));
+        assert_eq!(names(&uncompressed), (700..720).collect::<Vec<_>>());
+        assert_eq!(uncompressed.total, 500);
+        assert_eq!(names(&compressed), (680..700).rev().collect::<Vec<_>>());
+        assert_eq!(compressed.total, 700);
+    }
+
+    #[test]
+    fn a_short_hypertable_is_shown_whole() {
+        let chunks: Vec<_> = (0..3).map(|n| chunk(n, n == 0)).collect();
+        let refs: Vec<_> = chunks.iter().collect();
+        let (timeline, uncompressed, compressed) = HypertableDetail::windows(&refs);
+        assert_eq!(names(&timeline), [0, 1, 2]);
+        assert!(!timeline.is_cut() && !uncompressed.is_cut() && !compressed.is_cut());
+        assert_eq!(
+            (names(&uncompressed), names(&compressed)),
+            (vec![1, 2], vec![0])
+        );
+        assert_eq!(names(&ChunkWindow::default()), Vec::<usize>::new());
+    }
 }

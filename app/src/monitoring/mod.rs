@@ -117,21 +117,24 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     })
 }
 
-/// One hypertable with its chunks.
+/// One hypertable with a bounded window of its chunks.
 #[server(prefix = "/api/fn", endpoint = "hypertable")]
 pub async fn get_hypertable(schema: String, name: String) -> Result<HypertableDetail, AppError> {
     crate::auth::require(tsdb::types::Role::Viewer).await?;
     let state = crate::state::app_state()?;
     let (snapshot, hypertable) = state.monitor.hypertable(&schema, &name)?;
     let qualified = hypertable.qualified();
+    let chunks: Vec<_> = snapshot
+        .chunks
+        .iter()
+        .filter(|c| c.hypertable_schema == schema && c.hypertable_name == name)
+        .collect();
+    let (timeline, uncompressed, compressed) = HypertableDetail::windows(&chunks);
     Ok(HypertableDetail {
         header: header(&state, &snapshot),
-        chunks: snapshot
-            .chunks
-            .iter()
-            .filter(|c| c.hypertable_schema == schema && c.hypertable_name == name)
-            .cloned()
-            .collect(),
+        timeline,
+        uncompressed,
+        compressed,
         jobs: snapshot
             .jobs
             .iter()

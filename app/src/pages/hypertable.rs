@@ -11,7 +11,7 @@ use crate::monitoring::{get_hypertable, CompressChunk, DecompressChunk};
 use crate::url::encode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use tsdb::facts::{ChunkFacts, HypertableDetail};
+use tsdb::facts::{ChunkWindow, HypertableDetail};
 use tsdb::types::{format_bytes, format_time, Role};
 
 /// The hypertable detail page, `/hypertables/:schema/:name`.
@@ -47,24 +47,10 @@ pub fn HypertablePage() -> impl IntoView {
     }
 }
 
-/// Chunks listed on this page at most, per list; the chunk table pages through the rest
-/// (a real hypertable has thousands).
-const INLINE_CHUNKS: usize = 20;
-
-/// The first [`INLINE_CHUNKS`] of `chunks` (newest first when asked), and how many
-/// there were in all.
-fn inline(mut chunks: Vec<ChunkFacts>, newest_first: bool) -> (Vec<ChunkFacts>, usize) {
-    let total = chunks.len();
-    if newest_first {
-        chunks.reverse();
-    }
-    chunks.truncate(INLINE_CHUNKS);
-    (chunks, total)
-}
-
 /// "The … N of M; all of them in the chunk table", when a list was cut.
-fn more_chunks(shown: usize, total: usize, which: &'static str, href: String) -> impl IntoView {
-    (total > shown).then(|| {
+fn more_chunks(window: &ChunkWindow, which: &'static str, href: String) -> impl IntoView {
+    let (shown, total) = (window.chunks.len(), window.total);
+    window.is_cut().then(|| {
         view! {
             <p class="muted" data-testid="more-chunks">
                 {format!("{which} {shown} of {total}: ")}
@@ -79,12 +65,12 @@ fn more_chunks(shown: usize, total: usize, which: &'static str, href: String) ->
 /// are listed (backfills touch recent data), the rest are a link away.
 #[component]
 fn CompressedChunks(
-    chunks: Vec<ChunkFacts>,
+    window: ChunkWindow,
     decompress: ServerAction<DecompressChunk>,
     href: String,
 ) -> impl IntoView {
-    let (chunks, total) = inline(chunks, true);
-    let shown = chunks.len();
+    let total = window.total;
+    let more = more_chunks(&window, "The newest", href);
     let asking = RwSignal::new(None::<(String, String)>);
     view! {
         <details data-testid="compressed-chunks">
@@ -107,7 +93,7 @@ fn CompressedChunks(
             <table class="data compact">
                 <thead><tr><th>"Chunk"</th><th>"Range"</th><th class="num">"Size"</th><th></th></tr></thead>
                 <tbody>
-                    {chunks.into_iter().map(|c| {
+                    {window.chunks.into_iter().map(|c| {
                         let target = (c.schema.clone(), c.name.clone());
                         view! {
                             <tr data-compressed-chunk=c.name.clone()>
@@ -122,7 +108,7 @@ fn CompressedChunks(
                     }).collect_view()}
                 </tbody>
             </table>
-            {more_chunks(shown, total, "The newest", href)}
+            {more}
         </details>
     }
 }
@@ -135,7 +121,7 @@ fn Detail(
 ) -> impl IntoView {
     let user = expect_context::<UserResource>().0;
     let h = d.hypertable.clone();
-    let chart = chunk_timeline::build(&d.chunks);
+    let chart = chunk_timeline::build(&d.timeline.chunks);
     let chunks_href = format!("/chunks?hypertable={}", encode(&h.qualified(), false));
     let chunks_base = chunks_href.clone();
     let settings = |items: &[String]| {
@@ -162,11 +148,16 @@ fn Detail(
                     <span class="muted small">{format_bytes(h.backlog_bytes)}</span></div>
             </div>
             <h2>"Chunks over time (by chunk start, UTC)"</h2>
-            {if d.chunks.is_empty() {
+            {if d.timeline.chunks.is_empty() {
                 view! { <p class="empty">"No chunks yet: the hypertable holds no data."</p> }.into_any()
             } else {
                 view! { <ChartCanvas id="chart-timeline" height=340 chart/> }.into_any()
             }}
+            {d.timeline.is_cut().then(|| view! {
+                <p class="muted" data-testid="timeline-cut">{format!(
+                    "The newest {} of {} chunks are drawn.", d.timeline.chunks.len(), d.timeline.total
+                )}</p>
+            })}
             <p><a href=chunks_href>"All chunks of this hypertable in a table →"</a></p>
         </section>
         <div class="columns">
@@ -221,29 +212,24 @@ fn Detail(
             {action_feedback(compress.value(), "Chunk compressed; the figures above are refreshed.")}
             <Suspense fallback=|| ()>
                 {move || {
-                    let chunks = d.chunks.clone();
+                    let (open, packed) = (d.uncompressed.clone(), d.compressed.clone());
                     let open_href = format!("{chunks_base}&compressed=false&sort=range_start");
                     let packed_href = format!("{chunks_base}&compressed=true&sort=-range_start");
                     Suspend::new(async move {
                         let operator = matches!(user.await, Ok(Some(me)) if me.role.includes(Role::Operator));
-                        // Oldest first: those are the ones that should have been compressed.
-                        let (open, open_total) =
-                            inline(chunks.iter().filter(|c| !c.is_compressed).cloned().collect(), false);
-                        let open_shown = open.len();
-                        let packed: Vec<_> = chunks.into_iter().filter(|c| c.is_compressed).collect();
-                        let uncompressed = if open.is_empty() {
+                        let uncompressed = if open.chunks.is_empty() {
                             view! { <p class="muted">"Every chunk is compressed."</p> }.into_any()
                         } else {
                             view! {
                                 <table class="data compact" data-testid="uncompressed-chunks">
                                     <thead><tr><th>"Chunk"</th><th>"Range"</th><th class="num">"Size"</th><th></th></tr></thead>
                                     <tbody>
-                                        {open.into_iter().map(|c| {
+                                        {open.chunks.iter().map(|c| {
                                             let (schema, name) = (c.schema.clone(), c.name.clone());
                                             view! {
                                             <tr data-chunk=c.name.clone()>
                                                 <td class="name">{c.name.clone()}</td>
-                                                <td>{chunk_timeline::label(&c)}</td>
+                                                <td>{chunk_timeline::label(c)}</td>
                                                 <td class="num">{format_bytes(c.total_bytes)}</td>
                                                 <td>{operator.then(|| view! {
                                                     <ActionForm action=compress attr:class="inline">
@@ -256,12 +242,12 @@ fn Detail(
                                         }}).collect_view()}
                                     </tbody>
                                 </table>
-                                {more_chunks(open_shown, open_total, "The oldest", open_href)}
+                                {more_chunks(&open, "The oldest", open_href)}
                             }.into_any()
                         };
                         view! {
                             {uncompressed}
-                            {(operator && !packed.is_empty()).then(|| view! { <CompressedChunks chunks=packed decompress href=packed_href/> })}
+                            {(operator && !packed.chunks.is_empty()).then(|| view! { <CompressedChunks window=packed decompress href=packed_href/> })}
                         }.into_any()
                     })
                 }}

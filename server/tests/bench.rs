@@ -264,6 +264,20 @@ async fn bench_on_the_native_tier_uses_copy_and_cleans_up_after_interruptions() 
 
     // A killed process cannot clean up: its schema stays until the next run sweeps it.
     let (mut child, rest) = started_until(&database.url, "recent 100 rows — run 1/3").await;
+    // While it runs, a second run against the same database is refused, touching nothing.
+    let second = bench_command(
+        &database.url,
+        "development",
+        &["--runs", "1", "--rows", "1000"],
+    )
+    .output()
+    .await
+    .unwrap();
+    let refused = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        !second.status.success() && refused.contains("another bench run is under way"),
+        "{refused}"
+    );
     signal(&child, "KILL");
     child.wait().await.unwrap();
     drop(rest);

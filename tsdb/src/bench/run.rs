@@ -1,5 +1,5 @@
 //! One whole bench run as both the command line and the admin page start it: sweep what
-//! killed runs left, run the suite in a fresh scratch schema, remove the schema however
+//! killed runs left, refuse while another run goes on against the same database, run the suite in a fresh scratch schema, remove the schema however
 //! the run ends (finished, failed, stopped), record a finished run in the history.
 
 use super::psql::Psql;
@@ -38,10 +38,20 @@ pub async fn run(
     notice: &(dyn Fn(String) + Send + Sync),
     stop: impl Future<Output = ()>,
 ) -> Result<Outcome> {
-    for schema in scratch::sweep(pool).await? {
+    let swept = scratch::sweep(pool).await?;
+    for schema in swept.removed {
         notice(format!(
             "removed {schema}, left behind by an earlier bench run that did not finish"
         ));
+    }
+    // Two runs at once would each measure the other's load (from another console, the
+    // command line, another machine): one at a time per database.
+    if let Some(schema) = swept.running.first() {
+        return Err(crate::Error::Conflict(format!(
+            "another bench run is under way on this database (its scratch schema is {schema}): \
+             two runs at once would each measure the other; wait for it to end, or stop it \
+             where it was started"
+        )));
     }
     let mut scratch = Scratch::create(pool).await?;
     let schema = scratch.schema().to_string();

@@ -155,9 +155,18 @@ pub async fn ensure_removed(pool: &PgPool, schema: &str) -> Result<()> {
     drop_schema(&mut conn, schema).await
 }
 
-/// Removes the scratch schemas of runs that are gone (their lock is free); returns their
-/// names. Schemas of runs still going are left alone.
-pub async fn sweep(pool: &PgPool) -> Result<Vec<String>> {
+/// What [`sweep`] found: schemas of runs that are gone (removed) and of runs still going.
+#[derive(Debug, Default)]
+pub struct Swept {
+    /// Removed: their run is gone (the lock was free).
+    pub removed: Vec<String>,
+    /// Left alone: their run still holds the lock.
+    pub running: Vec<String>,
+}
+
+/// Removes the scratch schemas of runs that are gone (their lock is free); schemas of runs
+/// still going are left alone and named.
+pub async fn sweep(pool: &PgPool) -> Result<Swept> {
     let mut conn = pool.acquire().await?;
     let candidates: Vec<String> = sqlx::query_scalar(
         "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1) ORDER BY 1",
@@ -165,7 +174,7 @@ pub async fn sweep(pool: &PgPool) -> Result<Vec<String>> {
     .bind(PREFIX)
     .fetch_all(&mut *conn)
     .await?;
-    let mut removed = Vec::new();
+    let mut swept = Swept::default();
     for schema in candidates {
         let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
             .bind(LOCK_NAMESPACE)
@@ -173,6 +182,7 @@ pub async fn sweep(pool: &PgPool) -> Result<Vec<String>> {
             .fetch_one(&mut *conn)
             .await?;
         if !free {
+            swept.running.push(schema);
             continue;
         }
         let dropped = drop_schema(&mut conn, &schema).await;
@@ -182,9 +192,9 @@ pub async fn sweep(pool: &PgPool) -> Result<Vec<String>> {
             .execute(&mut *conn)
             .await?;
         dropped?;
-        removed.push(schema);
+        swept.removed.push(schema);
     }
-    Ok(removed)
+    Ok(swept)
 }
 
 /// `DROP SCHEMA … CASCADE` (TimescaleDB drops the hypertables' chunks with it), waiting at

@@ -428,6 +428,28 @@ async fn the_admin_page_runs_follows_and_stops_a_bench_on_the_native_tier() {
         "a stopped run is not recorded"
     );
     assert_nothing_left(&url).await;
+
+    // The console going away (SIGTERM: `serve` calls this first) stops the run and removes
+    // its schema before the process ends.
+    let started = start(&console, &admin, "5", "500000").await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        console
+            .state
+            .bench
+            .stop_for_shutdown(Duration::from_secs(30))
+            .await,
+        "the run did not stop within 30 s"
+    );
+    assert_nothing_left(&url).await;
+    assert!(
+        console
+            .state
+            .bench
+            .stop_for_shutdown(Duration::from_secs(1))
+            .await
+    );
     let idle_stop = console
         .request("POST", "/api/fn/stop-bench")
         .cookie(&admin)

@@ -157,6 +157,22 @@ impl BenchBoard {
         }
     }
 
+    /// Stops the run going on, if any, and waits (at most `bound`) until its scratch
+    /// schema is removed: the console is going away, and a schema left behind would wait
+    /// for the next run's sweep. Whether no run is left going.
+    pub async fn stop_for_shutdown(&self, bound: Duration) -> bool {
+        if self.stop().is_err() {
+            return self.board().running.is_none();
+        }
+        let waited = tokio::time::timeout(bound, async {
+            while self.board().running.is_some() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        waited.is_ok()
+    }
+
     /// The run itself; `Err` is what the page says about a run that did not finish.
     async fn execute(
         &self,

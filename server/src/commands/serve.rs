@@ -209,6 +209,10 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
     // steps, never inside one); one still busy after the bound is aborted, its
     // transaction rolled back with its connection.
     let finished = tokio::time::timeout(limits.shutdown, async {
+        // A bench run started from the page removes its scratch schema first.
+        if !state.bench.stop_for_shutdown(limits.shutdown).await {
+            tracing::warn!("the bench run did not stop in time; the next run sweeps its schema");
+        }
         while background.join_next().await.is_some() {}
     })
     .await;

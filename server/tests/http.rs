@@ -105,13 +105,13 @@ async fn with_devdb_the_slice_works_end_to_end() {
 
     console.snapshot_after(None).await;
     let reply = console
-        .request("POST", "/api/fn/overview")
+        .request("POST", "/api/fn/hypertables")
         .cookie(&cookie)
         .send()
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let overview: tsdb::facts::Overview = serde_json::from_str(&reply.body).unwrap();
-    let rows = overview.hypertables;
+    let list: tsdb::facts::HypertableList = serde_json::from_str(&reply.body).unwrap();
+    let rows = list.hypertables;
     let names: Vec<String> = rows.iter().map(|r| r.qualified()).collect();
     for expected in [
         "factory_telemetry.metric_hist",
@@ -127,6 +127,21 @@ async fn with_devdb_the_slice_works_end_to_end() {
     }
     let metric = rows.iter().find(|r| r.name == "metric_hist").unwrap();
     assert!(metric.compressed_chunk_count > 0 && metric.compression_enabled);
+
+    // The overview: totals over the same hypertables, and only the biggest few in full.
+    let reply = console
+        .request("POST", "/api/fn/overview")
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let overview: tsdb::facts::Overview = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(overview.totals.hypertables, rows.len());
+    // (Bytes are compared by name: a pass may land between the two calls.)
+    assert!(overview.totals.total_bytes > 0);
+    let biggest = rows.iter().max_by_key(|r| r.total_bytes).unwrap();
+    assert_eq!(overview.biggest[0].name, biggest.name);
+    assert!(overview.biggest.len() <= tsdb::facts::Overview::BIGGEST);
 
     // The page is rendered on the server with the data already in it.
     let page = console

@@ -275,7 +275,9 @@ pub struct SnapshotHeader {
     pub failure: Option<String>,
 }
 
-/// What the overview page shows (everything but the chunk list).
+/// What the overview page shows: totals over everything, and short lists of what needs
+/// attention. Bounded whatever the database holds (the page used to receive every
+/// hypertable, job and aggregate: hundreds of kilobytes per visit at 500 hypertables).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overview {
     /// Overall status.
@@ -288,12 +290,28 @@ pub struct Overview {
     pub database: Option<DatabaseFacts>,
     /// The extension.
     pub timescaledb: Option<ExtensionFacts>,
-    /// Hypertables, biggest first.
-    pub hypertables: Vec<HypertableFacts>,
-    /// Jobs.
-    pub jobs: Vec<JobFacts>,
-    /// Continuous aggregates.
-    pub continuous_aggregates: Vec<CaggFacts>,
+    /// Totals over every hypertable.
+    pub totals: HypertableTotals,
+    /// The biggest hypertables, biggest first (at most [`Overview::BIGGEST`]).
+    pub biggest: Vec<HypertableFacts>,
+    /// Hypertables with chunks past their compress-after still uncompressed, most
+    /// backlog bytes first (at most [`Overview::LISTED`], of `totals.backlog_tables`).
+    pub backlog: Vec<HypertableFacts>,
+    /// Compressed hypertables, worst ratio first (at most [`Overview::WORST`]).
+    pub worst_compression: Vec<HypertableFacts>,
+    /// Jobs whose last run failed (at most [`Overview::LISTED`]).
+    pub failing_jobs: Vec<JobFacts>,
+    /// Jobs failing, in all.
+    pub failing_job_count: usize,
+    /// Jobs in all.
+    pub job_count: usize,
+    /// Continuous aggregates more than [`Overview::LAG_SECONDS`] behind or never
+    /// refreshed (at most [`Overview::LISTED`]).
+    pub lagging_aggregates: Vec<CaggFacts>,
+    /// Lagging aggregates, in all.
+    pub lagging_aggregate_count: usize,
+    /// Continuous aggregates in all.
+    pub aggregate_count: usize,
     /// Whether TimescaleDB's scheduler runs jobs here (else only by hand).
     #[serde(default)]
     pub job_scheduler: bool,
@@ -303,6 +321,136 @@ pub struct Overview {
     /// The latest policy apply (start-up, an admin, the API or the command line).
     #[serde(default)]
     pub last_policy_apply: Option<crate::policy::report::LastRun>,
+}
+
+/// Sums over every hypertable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HypertableTotals {
+    /// Hypertables.
+    pub hypertables: usize,
+    /// Bytes on disk.
+    pub total_bytes: i64,
+    /// Chunks.
+    pub chunks: i64,
+    /// Compressed chunks.
+    pub compressed_chunks: i64,
+    /// Chunks past their compress-after, uncompressed.
+    pub backlog_chunks: i64,
+    /// Hypertables with such chunks.
+    pub backlog_tables: usize,
+}
+
+/// The overview's figures and lists drawn from a snapshot's hypertables, jobs and
+/// continuous aggregates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OverviewLists {
+    /// See [`Overview::totals`].
+    pub totals: HypertableTotals,
+    /// See [`Overview::biggest`].
+    pub biggest: Vec<HypertableFacts>,
+    /// See [`Overview::backlog`].
+    pub backlog: Vec<HypertableFacts>,
+    /// See [`Overview::worst_compression`].
+    pub worst_compression: Vec<HypertableFacts>,
+    /// See [`Overview::failing_jobs`].
+    pub failing_jobs: Vec<JobFacts>,
+    /// See [`Overview::failing_job_count`].
+    pub failing_job_count: usize,
+    /// See [`Overview::lagging_aggregates`].
+    pub lagging_aggregates: Vec<CaggFacts>,
+    /// See [`Overview::lagging_aggregate_count`].
+    pub lagging_aggregate_count: usize,
+}
+
+impl Overview {
+    /// Bars in the biggest-hypertables chart.
+    pub const BIGGEST: usize = 8;
+    /// Rows of the worst-compression list.
+    pub const WORST: usize = 5;
+    /// Rows of the other lists at most.
+    pub const LISTED: usize = 20;
+    /// An aggregate further behind than this lags.
+    pub const LAG_SECONDS: f64 = 2.0 * 3600.0;
+
+    /// The figures and lists of `hypertables`, `jobs` and `aggregates`.
+    pub fn lists(
+        hypertables: &[HypertableFacts],
+        jobs: &[JobFacts],
+        aggregates: &[CaggFacts],
+    ) -> OverviewLists {
+        let mut totals = HypertableTotals {
+            hypertables: hypertables.len(),
+            ..HypertableTotals::default()
+        };
+        for h in hypertables {
+            totals.total_bytes += h.total_bytes;
+            totals.chunks += h.chunk_count;
+            totals.compressed_chunks += h.compressed_chunk_count;
+            totals.backlog_chunks += h.backlog_chunks;
+            totals.backlog_tables += usize::from(h.backlog_chunks > 0);
+        }
+        let top = |mut rows: Vec<&HypertableFacts>,
+                   order: fn(&HypertableFacts, &HypertableFacts) -> std::cmp::Ordering,
+                   limit: usize| {
+            rows.sort_by(|a, b| order(a, b));
+            rows.into_iter().take(limit).cloned().collect::<Vec<_>>()
+        };
+        let biggest = top(
+            hypertables.iter().collect(),
+            |a, b| b.total_bytes.cmp(&a.total_bytes),
+            Self::BIGGEST,
+        );
+        let backlog = top(
+            hypertables
+                .iter()
+                .filter(|h| h.backlog_chunks > 0)
+                .collect(),
+            |a, b| b.backlog_bytes.cmp(&a.backlog_bytes),
+            Self::LISTED,
+        );
+        let worst_compression = top(
+            hypertables
+                .iter()
+                .filter(|h| h.compression_ratio.is_some())
+                .collect(),
+            |a, b| {
+                a.compression_ratio
+                    .partial_cmp(&b.compression_ratio)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            },
+            Self::WORST,
+        );
+        let failing: Vec<&JobFacts> = jobs
+            .iter()
+            .filter(|j| j.last_run_status.as_deref() == Some("Failed"))
+            .collect();
+        let lagging: Vec<&CaggFacts> = aggregates
+            .iter()
+            .filter(|c| {
+                c.refresh_lag_seconds
+                    .is_none_or(|lag| lag > Self::LAG_SECONDS)
+            })
+            .collect();
+        OverviewLists {
+            totals,
+            biggest,
+            backlog,
+            worst_compression,
+            failing_job_count: failing.len(),
+            failing_jobs: failing.into_iter().take(Self::LISTED).cloned().collect(),
+            lagging_aggregate_count: lagging.len(),
+            lagging_aggregates: lagging.into_iter().take(Self::LISTED).cloned().collect(),
+        }
+    }
+}
+
+/// Every hypertable, for the hypertables page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HypertableList {
+    /// The snapshot's time; `None` before the first pass.
+    pub header: Option<SnapshotHeader>,
+    /// Hypertables, biggest first.
+    pub hypertables: Vec<HypertableFacts>,
 }
 
 /// One hypertable with some of its chunks, its jobs and continuous aggregates. A real
@@ -438,5 +586,63 @@ mod tests {
             (vec![1, 2], vec![0])
         );
         assert_eq!(names(&ChunkWindow::default()), Vec::<usize>::new());
+    }
+
+    fn hypertable(n: i64, ratio: Option<f64>, backlog: i64) -> HypertableFacts {
+        HypertableFacts {
+            schema: "s".into(),
+            name: format!("t{n}"),
+            dimensions: Vec::new(),
+            table_bytes: n,
+            index_bytes: 0,
+            toast_bytes: 0,
+            total_bytes: n * 1000,
+            chunk_count: 10,
+            compressed_chunk_count: 4,
+            before_compression_bytes: 0,
+            after_compression_bytes: 0,
+            compression_ratio: ratio,
+            approximate_rows: 0,
+            compression_enabled: ratio.is_some(),
+            segment_by: Vec::new(),
+            order_by: Vec::new(),
+            compress_after: None,
+            backlog_chunks: backlog,
+            backlog_bytes: backlog * n,
+        }
+    }
+
+    /// 500 hypertables, every third with a backlog, every second compressed: the overview
+    /// gets the totals over all of them and short lists in the right order.
+    #[test]
+    fn the_overview_sums_everything_and_lists_a_few() {
+        let tables: Vec<_> = (1..=500)
+            .map(|n| hypertable(n, (n % 2 == 0).then_some(n as f64), i64::from(n % 3 == 0)))
+            .collect();
+        let lists = Overview::lists(&tables, &[], &[]);
+        assert_eq!(lists.totals.hypertables, 500);
+        assert_eq!(lists.totals.total_bytes, 1000 * 500 * 501 / 2);
+        assert_eq!(
+            (lists.totals.chunks, lists.totals.compressed_chunks),
+            (5000, 2000)
+        );
+        assert_eq!(
+            (lists.totals.backlog_chunks, lists.totals.backlog_tables),
+            (166, 166)
+        );
+        let names =
+            |rows: &[HypertableFacts]| rows.iter().map(|h| h.name.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&lists.biggest),
+            ["t500", "t499", "t498", "t497", "t496", "t495", "t494", "t493"]
+        );
+        assert_eq!(
+            names(&lists.worst_compression),
+            ["t2", "t4", "t6", "t8", "t10"]
+        );
+        assert_eq!(lists.backlog.len(), Overview::LISTED);
+        assert_eq!(names(&lists.backlog[..2]), ["t498", "t495"]);
+        let empty = Overview::lists(&[], &[], &[]);
+        assert_eq!(empty, OverviewLists::default());
     }
 }

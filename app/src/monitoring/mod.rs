@@ -13,7 +13,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tsdb::chunk_query::ChunkPage;
-use tsdb::facts::{HypertableDetail, Overview};
+use tsdb::facts::{HypertableDetail, HypertableList, Overview};
 
 /// The chunk filters as the page's address carries them (validated on the server).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ fn pass_failure(state: &crate::state::AppState) -> Option<String> {
     })
 }
 
-/// Everything the overview shows.
+/// Everything the overview shows: totals and bounded lists, whatever the database holds.
 #[server(prefix = "/api/fn", endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     crate::auth::require(tsdb::types::Role::Viewer).await?;
@@ -93,6 +93,10 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     let job_scheduler = state
         .capabilities()
         .is_some_and(|c| c.has_job_scheduler() && c.require_timescaledb().is_ok());
+    let lists = snapshot
+        .as_ref()
+        .map(|s| Overview::lists(&s.hypertables, &s.jobs, &s.continuous_aggregates))
+        .unwrap_or_default();
     Ok(Overview {
         status: health::assess(&state),
         job_scheduler,
@@ -102,17 +106,32 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         problem,
         database: snapshot.as_ref().map(|s| s.database.clone()),
         timescaledb: snapshot.as_ref().and_then(|s| s.timescaledb.clone()),
+        totals: lists.totals,
+        biggest: lists.biggest,
+        backlog: lists.backlog,
+        worst_compression: lists.worst_compression,
+        failing_jobs: lists.failing_jobs,
+        failing_job_count: lists.failing_job_count,
+        job_count: snapshot.as_ref().map_or(0, |s| s.jobs.len()),
+        lagging_aggregates: lists.lagging_aggregates,
+        lagging_aggregate_count: lists.lagging_aggregate_count,
+        aggregate_count: snapshot
+            .as_ref()
+            .map_or(0, |s| s.continuous_aggregates.len()),
+    })
+}
+
+/// Every hypertable of the snapshot, for the hypertables page.
+#[server(prefix = "/api/fn", endpoint = "hypertables")]
+pub async fn list_hypertables() -> Result<HypertableList, AppError> {
+    crate::auth::require(tsdb::types::Role::Viewer).await?;
+    let state = crate::state::app_state()?;
+    let snapshot = state.monitor.snapshot();
+    Ok(HypertableList {
+        header: snapshot.as_ref().map(|s| header(&state, s)),
         hypertables: snapshot
             .as_ref()
             .map(|s| s.hypertables.clone())
-            .unwrap_or_default(),
-        jobs: snapshot
-            .as_ref()
-            .map(|s| s.jobs.clone())
-            .unwrap_or_default(),
-        continuous_aggregates: snapshot
-            .as_ref()
-            .map(|s| s.continuous_aggregates.clone())
             .unwrap_or_default(),
     })
 }

@@ -5,7 +5,7 @@ use crate::charts::compression_bars;
 use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::freshness::Freshness;
-use crate::monitoring::get_overview;
+use crate::monitoring::list_hypertables;
 use crate::url::encode;
 use leptos::prelude::*;
 use tsdb::facts::HypertableFacts;
@@ -47,16 +47,16 @@ fn sort(rows: &mut [HypertableFacts], column: Column, descending: bool) {
 /// The hypertables page.
 #[component]
 pub fn HypertablesPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_overview());
+    let data = Resource::new(|| (), |_| list_hypertables());
     view! {
         <section class="panel">
             <h1>"Hypertables"</h1>
             <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Loading hypertables…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
-                        data.await.map(|o| {
-                            let header = o.header.clone();
-                            view! { <Freshness header/> <HypertablesBody rows=o.hypertables/> }
+                        data.await.map(|list| {
+                            let header = list.header.clone();
+                            view! { <Freshness header/> <HypertablesBody rows=list.hypertables/> }
                         })
                     })}
                 </ErrorBoundary>

@@ -28,6 +28,17 @@ pub fn OverviewPage() -> impl IntoView {
     }
 }
 
+/// "N more: …" under a list the server cut at `shown` of `total`.
+fn more(total: usize, shown: usize, href: &'static str, where_: &'static str) -> impl IntoView {
+    (total > shown).then(|| {
+        view! {
+            <p class="muted small" data-testid="list-cut">
+                {format!("{} more: ", total - shown)}<a href=href>{where_}</a>
+            </p>
+        }
+    })
+}
+
 fn hypertable_link(h: &HypertableFacts) -> String {
     format!(
         "/hypertables/{}/{}",
@@ -43,43 +54,34 @@ fn OverviewBody(o: Overview) -> impl IntoView {
         HealthStatus::Degraded => ("badge warn", "degraded"),
         HealthStatus::Down => ("badge bad", "down"),
     };
-    let total: i64 = o.hypertables.iter().map(|h| h.total_bytes).sum();
-    let chunks: i64 = o.hypertables.iter().map(|h| h.chunk_count).sum();
-    let compressed: i64 = o.hypertables.iter().map(|h| h.compressed_chunk_count).sum();
-    let backlog: Vec<HypertableFacts> = o
-        .hypertables
-        .iter()
-        .filter(|h| h.backlog_chunks > 0)
-        .cloned()
-        .collect();
-    let backlog_chunks: i64 = backlog.iter().map(|h| h.backlog_chunks).sum();
-    let mut worst: Vec<HypertableFacts> = o
-        .hypertables
-        .iter()
-        .filter(|h| h.compression_ratio.is_some())
-        .cloned()
-        .collect();
-    worst.sort_by(|a, b| {
-        a.compression_ratio
-            .partial_cmp(&b.compression_ratio)
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    worst.truncate(5);
-    let failing: Vec<_> = o
-        .jobs
-        .iter()
-        .filter(|j| j.last_run_status.as_deref() == Some("Failed"))
-        .cloned()
-        .collect();
-    let lagging: Vec<_> = o
-        .continuous_aggregates
-        .iter()
-        .filter(|c| c.refresh_lag_seconds.is_none_or(|lag| lag > 2.0 * 3600.0))
-        .cloned()
-        .collect();
-    let chart_height = 60 + 40 * o.hypertables.len().min(8) as u32;
-    let empty = o.hypertables.is_empty();
-    let chart = biggest_hypertables::build(&o.hypertables, 8);
+    let totals = o.totals;
+    let chart_height = 60 + 40 * o.biggest.len().min(Overview::BIGGEST) as u32;
+    let empty = totals.hypertables == 0;
+    let chart = biggest_hypertables::build(&o.biggest, Overview::BIGGEST);
+    let cut_failing = more(
+        o.failing_job_count,
+        o.failing_jobs.len(),
+        "/jobs",
+        "all jobs →",
+    );
+    let cut_backlog = more(
+        totals.backlog_tables,
+        o.backlog.len(),
+        "/hypertables",
+        "every hypertable →",
+    );
+    let cut_lagging = more(
+        o.lagging_aggregate_count,
+        o.lagging_aggregates.len(),
+        "/jobs",
+        "their refresh jobs →",
+    );
+    let (backlog, worst, failing, lagging) = (
+        o.backlog.clone(),
+        o.worst_compression.clone(),
+        o.failing_jobs.clone(),
+        o.lagging_aggregates.clone(),
+    );
     view! {
         <section class="panel">
             <div class="title-row">
@@ -112,12 +114,12 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                         _ => "no job scheduler: jobs run only when started by hand".to_string(),
                     }).unwrap_or_default()}</span>
                 </div>
-                <div class="stat"><span class="label">"Hypertables"</span><span class="value" data-testid="hypertable-count">{o.hypertables.len()}</span>
-                    <span class="muted small">{format_bytes(total)}</span></div>
-                <div class="stat"><span class="label">"Chunks"</span><span class="value">{chunks}</span>
-                    <span class="muted small">{format!("{compressed} compressed")}</span></div>
+                <div class="stat"><span class="label">"Hypertables"</span><span class="value" data-testid="hypertable-count">{totals.hypertables}</span>
+                    <span class="muted small">{format_bytes(totals.total_bytes)}</span></div>
+                <div class="stat"><span class="label">"Chunks"</span><span class="value">{totals.chunks}</span>
+                    <span class="muted small">{format!("{} compressed", totals.compressed_chunks)}</span></div>
                 <div class="stat"><span class="label">"Compression backlog"</span>
-                    <span class={if backlog_chunks > 0 { "value warn-text" } else { "value" }} data-testid="backlog">{backlog_chunks}</span>
+                    <span class={if totals.backlog_chunks > 0 { "value warn-text" } else { "value" }} data-testid="backlog">{totals.backlog_chunks}</span>
                     <span class="muted small">"chunks past compress-after, uncompressed"</span></div>
             </div>
             {if empty {
@@ -138,7 +140,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             <section class="panel" data-testid="failing-jobs">
                 <h2>"Failing jobs"</h2>
                 {if failing.is_empty() {
-                    view! { <p class="muted">{format!("None of {} jobs failed its last run. ", o.jobs.len())} <a href="/jobs">"All jobs →"</a></p> }.into_any()
+                    view! { <p class="muted">{format!("None of {} jobs failed its last run. ", o.job_count)} <a href="/jobs">"All jobs →"</a></p> }.into_any()
                 } else {
                     view! {
                         <ul class="plain">
@@ -150,6 +152,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
+                        {cut_failing}
                     }.into_any()
                 }}
             </section>
@@ -179,6 +182,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                                     <span class="muted small">{format!(" · {} chunks, {} (compress after {})", h.backlog_chunks, format_bytes(h.backlog_bytes), h.compress_after.clone().unwrap_or_default())}</span></li>
                             }).collect_view()}
                         </ul>
+                        {cut_backlog}
                     }.into_any()
                 }}
             </section>
@@ -200,7 +204,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             <section class="panel">
                 <h2>"Lagging continuous aggregates"</h2>
                 {if lagging.is_empty() {
-                    view! { <p class="muted">{format!("All {} continuous aggregates are less than 2 h behind.", o.continuous_aggregates.len())}</p> }.into_any()
+                    view! { <p class="muted">{format!("All {} continuous aggregates are less than 2 h behind.", o.aggregate_count)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="plain">
@@ -212,6 +216,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                                     }}</span></li>
                             }).collect_view()}
                         </ul>
+                        {cut_lagging}
                     }.into_any()
                 }}
             </section>

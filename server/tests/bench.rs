@@ -254,6 +254,14 @@ async fn bench_on_devdb_reports_every_figure_and_leaves_nothing_behind() {
     drop(devdb);
 }
 
+/// The smallest run the command takes, to its end: its exit status and output.
+async fn smallest_run(url: &str) -> std::process::Output {
+    bench_command(url, "development", &["--runs", "1", "--rows", "1000"])
+        .output()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn bench_on_the_native_tier_uses_copy_and_cleans_up_after_interruptions() {
     let Some(tier) = native_tier() else { return };
@@ -265,14 +273,7 @@ async fn bench_on_the_native_tier_uses_copy_and_cleans_up_after_interruptions() 
     // A killed process cannot clean up: its schema stays until the next run sweeps it.
     let (mut child, rest) = started_until(&database.url, "recent 100 rows — run 1/3").await;
     // While it runs, a second run against the same database is refused, touching nothing.
-    let second = bench_command(
-        &database.url,
-        "development",
-        &["--runs", "1", "--rows", "1000"],
-    )
-    .output()
-    .await
-    .unwrap();
+    let second = smallest_run(&database.url).await;
     let refused = String::from_utf8_lossy(&second.stderr);
     assert!(
         !second.status.success() && refused.contains("another bench run is under way"),
@@ -300,14 +301,7 @@ async fn bench_on_the_native_tier_uses_copy_and_cleans_up_after_interruptions() 
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let output = bench_command(
-        &database.url,
-        "development",
-        &["--runs", "1", "--rows", "1000"],
-    )
-    .output()
-    .await
-    .unwrap();
+    let output = smallest_run(&database.url).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(

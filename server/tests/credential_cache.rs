@@ -140,12 +140,11 @@ async fn changes_made_through_the_console_apply_at_the_next_request() {
     assert_eq!(token_reads().await, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn cached_credentials_cost_the_database_no_transaction_per_request() {
-    let Some(tier) = tsdb::testing::native_tier() else {
-        return;
-    };
-    let database = tier.database("credential_cache").await;
+/// A console on a fresh native-tier database `name` with its first pass and the epoch
+/// in, an admin token and a viewer's session cookie: (console, URL, token, cookie).
+async fn signed_in(name: &str) -> Option<(Console, String, String, String)> {
+    let tier = tsdb::testing::native_tier()?;
+    let database = tier.database(name).await;
     let url = database.url.clone();
     let console = Console::start_on(&url, Box::new(database), false).await;
     console.snapshot_after(None).await;
@@ -153,6 +152,14 @@ async fn cached_credentials_cost_the_database_no_transaction_per_request() {
     let token = console.add_token("prometheus", Role::Admin).await;
     console.add_user("ada", Role::Viewer, PASSWORD).await;
     let cookie = console.login("ada", PASSWORD).await;
+    Some((console, url, token, cookie))
+}
+
+#[tokio::test]
+async fn cached_credentials_cost_the_database_no_transaction_per_request() {
+    let Some((console, url, token, cookie)) = signed_in("credential_cache").await else {
+        return;
+    };
     let observer = tsdb::testing::connect(&url).await;
     let transactions = || async {
         // The statistics of other sessions reach the view within a second.
@@ -207,17 +214,9 @@ async fn cached_credentials_cost_the_database_no_transaction_per_request() {
 
 #[tokio::test]
 async fn clients_missing_the_cache_together_cost_one_look_up_not_one_each() {
-    let Some(tier) = tsdb::testing::native_tier() else {
+    let Some((console, _, token, cookie)) = signed_in("credential_stampede").await else {
         return;
     };
-    let database = tier.database("credential_stampede").await;
-    let url = database.url.clone();
-    let console = Console::start_on(&url, Box::new(database), false).await;
-    console.snapshot_after(None).await;
-    until_epoch_known(&console).await;
-    let token = console.add_token("prometheus", Role::Admin).await;
-    console.add_user("ada", Role::Viewer, PASSWORD).await;
-    let cookie = console.login("ada", PASSWORD).await;
     // Neither the token nor the session has been checked since the sign-in (a POST, which
     // empties the cache): every one of these requests misses at the same moment, as 50
     // load-test clients do each time an entry expires.

@@ -136,12 +136,12 @@ async fn with_devdb_the_slice_works_end_to_end() {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let overview: tsdb::facts::Overview = serde_json::from_str(&reply.body).unwrap();
-    assert_eq!(overview.totals.hypertables, rows.len());
+    assert_eq!(overview.lists.totals.hypertables, rows.len());
     // (Bytes are compared by name: a pass may land between the two calls.)
-    assert!(overview.totals.total_bytes > 0);
+    assert!(overview.lists.totals.total_bytes > 0);
     let biggest = rows.iter().max_by_key(|r| r.total_bytes).unwrap();
-    assert_eq!(overview.biggest[0].name, biggest.name);
-    assert!(overview.biggest.len() <= tsdb::facts::Overview::BIGGEST);
+    assert_eq!(overview.lists.biggest[0].name, biggest.name);
+    assert!(overview.lists.biggest.len() <= tsdb::facts::Overview::BIGGEST);
 
     // The page is rendered on the server with the data already in it.
     let page = console

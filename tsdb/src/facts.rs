@@ -290,26 +290,11 @@ pub struct Overview {
     pub database: Option<DatabaseFacts>,
     /// The extension.
     pub timescaledb: Option<ExtensionFacts>,
-    /// Totals over every hypertable.
-    pub totals: HypertableTotals,
-    /// The biggest hypertables, biggest first (at most [`Overview::BIGGEST`]).
-    pub biggest: Vec<HypertableFacts>,
-    /// Hypertables with chunks past their compress-after still uncompressed, most
-    /// backlog bytes first (at most [`Overview::LISTED`], of `totals.backlog_tables`).
-    pub backlog: Vec<HypertableFacts>,
-    /// Compressed hypertables, worst ratio first (at most [`Overview::WORST`]).
-    pub worst_compression: Vec<HypertableFacts>,
-    /// Jobs whose last run failed (at most [`Overview::LISTED`]).
-    pub failing_jobs: Vec<JobFacts>,
-    /// Jobs failing, in all.
-    pub failing_job_count: usize,
+    /// Totals and the short lists.
+    #[serde(flatten)]
+    pub lists: OverviewLists,
     /// Jobs in all.
     pub job_count: usize,
-    /// Continuous aggregates more than [`Overview::LAG_SECONDS`] behind or never
-    /// refreshed (at most [`Overview::LISTED`]).
-    pub lagging_aggregates: Vec<CaggFacts>,
-    /// Lagging aggregates, in all.
-    pub lagging_aggregate_count: usize,
     /// Continuous aggregates in all.
     pub aggregate_count: usize,
     /// Whether TimescaleDB's scheduler runs jobs here (else only by hand).
@@ -341,24 +326,26 @@ pub struct HypertableTotals {
 }
 
 /// The overview's figures and lists drawn from a snapshot's hypertables, jobs and
-/// continuous aggregates.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// continuous aggregates: bounded whatever the database holds.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OverviewLists {
-    /// See [`Overview::totals`].
+    /// Totals over every hypertable.
     pub totals: HypertableTotals,
-    /// See [`Overview::biggest`].
+    /// The biggest hypertables, biggest first (at most [`Overview::BIGGEST`]).
     pub biggest: Vec<HypertableFacts>,
-    /// See [`Overview::backlog`].
+    /// Hypertables with chunks past their compress-after still uncompressed, most
+    /// backlog bytes first (at most [`Overview::LISTED`], of `totals.backlog_tables`).
     pub backlog: Vec<HypertableFacts>,
-    /// See [`Overview::worst_compression`].
+    /// Compressed hypertables, worst ratio first (at most [`Overview::WORST`]).
     pub worst_compression: Vec<HypertableFacts>,
-    /// See [`Overview::failing_jobs`].
+    /// Jobs whose last run failed (at most [`Overview::LISTED`]).
     pub failing_jobs: Vec<JobFacts>,
-    /// See [`Overview::failing_job_count`].
+    /// Jobs failing, in all.
     pub failing_job_count: usize,
-    /// See [`Overview::lagging_aggregates`].
+    /// Continuous aggregates more than [`Overview::LAG_SECONDS`] behind or never
+    /// refreshed (at most [`Overview::LISTED`]).
     pub lagging_aggregates: Vec<CaggFacts>,
-    /// See [`Overview::lagging_aggregate_count`].
+    /// Lagging aggregates, in all.
     pub lagging_aggregate_count: usize,
 }
 

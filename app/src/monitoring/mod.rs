@@ -106,15 +106,8 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         problem,
         database: snapshot.as_ref().map(|s| s.database.clone()),
         timescaledb: snapshot.as_ref().and_then(|s| s.timescaledb.clone()),
-        totals: lists.totals,
-        biggest: lists.biggest,
-        backlog: lists.backlog,
-        worst_compression: lists.worst_compression,
-        failing_jobs: lists.failing_jobs,
-        failing_job_count: lists.failing_job_count,
+        lists,
         job_count: snapshot.as_ref().map_or(0, |s| s.jobs.len()),
-        lagging_aggregates: lists.lagging_aggregates,
-        lagging_aggregate_count: lists.lagging_aggregate_count,
         aggregate_count: snapshot
             .as_ref()
             .map_or(0, |s| s.continuous_aggregates.len()),

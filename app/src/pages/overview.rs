@@ -54,33 +54,34 @@ fn OverviewBody(o: Overview) -> impl IntoView {
         HealthStatus::Degraded => ("badge warn", "degraded"),
         HealthStatus::Down => ("badge bad", "down"),
     };
-    let totals = o.totals;
-    let chart_height = 60 + 40 * o.biggest.len().min(Overview::BIGGEST) as u32;
+    let lists = o.lists.clone();
+    let totals = lists.totals;
+    let chart_height = 60 + 40 * lists.biggest.len().min(Overview::BIGGEST) as u32;
     let empty = totals.hypertables == 0;
-    let chart = biggest_hypertables::build(&o.biggest, Overview::BIGGEST);
+    let chart = biggest_hypertables::build(&lists.biggest, Overview::BIGGEST);
     let cut_failing = more(
-        o.failing_job_count,
-        o.failing_jobs.len(),
+        lists.failing_job_count,
+        lists.failing_jobs.len(),
         "/jobs",
         "all jobs →",
     );
     let cut_backlog = more(
         totals.backlog_tables,
-        o.backlog.len(),
+        lists.backlog.len(),
         "/hypertables",
         "every hypertable →",
     );
     let cut_lagging = more(
-        o.lagging_aggregate_count,
-        o.lagging_aggregates.len(),
+        lists.lagging_aggregate_count,
+        lists.lagging_aggregates.len(),
         "/jobs",
         "their refresh jobs →",
     );
     let (backlog, worst, failing, lagging) = (
-        o.backlog.clone(),
-        o.worst_compression.clone(),
-        o.failing_jobs.clone(),
-        o.lagging_aggregates.clone(),
+        lists.backlog,
+        lists.worst_compression,
+        lists.failing_jobs,
+        lists.lagging_aggregates,
     );
     view! {
         <section class="panel">

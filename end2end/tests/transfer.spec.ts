@@ -49,3 +49,43 @@ test('the site files arrive compressed and still work', async ({ page }) => {
       [...files].map(([path, f]) => `${path} ${f.encoding} ${f.bytes} B`).join('; '),
   );
 });
+
+// The console serves ECharts built down to what its charts use (vendor/echarts.charts.js;
+// app/src/charts/bundle.rs lists the parts). ECharts drops an option whose component was
+// not bundled without a word, so each part is looked for in the served build itself.
+test('the served ECharts build has every part the charts use', async ({ page }) => {
+  await signIn(page, 'viewer');
+  await page.goto('/');
+  await hydrated(page);
+  const found = await page.evaluate(() => {
+    const echarts = (window as unknown as { echarts: any }).echarts;
+    const element = document.createElement('div');
+    element.style.cssText = 'width: 600px; height: 300px';
+    document.body.appendChild(element);
+    const chart = echarts.init(element);
+    chart.setOption({
+      legend: {},
+      tooltip: { trigger: 'axis' },
+      dataZoom: [{}],
+      xAxis: { type: 'time' },
+      yAxis: { type: 'value' },
+      series: [
+        { type: 'line', data: [[0, 1], [86_400_000, 2]], markLine: { data: [{ yAxis: 1.5 }] } },
+        { type: 'bar', data: [[0, 1]] },
+      ],
+    });
+    const model = chart.getModel();
+    const parts = ['legend', 'tooltip', 'dataZoom', 'markLine', 'grid', 'xAxis', 'yAxis'];
+    const counts = Object.fromEntries(
+      parts.map((part) => [part, model.queryComponents({ mainType: part }).length]),
+    );
+    const series = model.getSeries().map((s: any) => s.subType);
+    chart.dispose();
+    element.remove();
+    return { counts, series };
+  });
+  for (const [part, count] of Object.entries(found.counts)) {
+    expect(count, `${part} is not in the served ECharts`).toBe(1);
+  }
+  expect(found.series).toEqual(['line', 'bar']);
+});

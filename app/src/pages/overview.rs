@@ -28,6 +28,31 @@ pub fn OverviewPage() -> impl IntoView {
     }
 }
 
+/// What the overview shows under its totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Headline {
+    /// No pass has finished yet and nothing is wrong: the first one is under way.
+    Gathering,
+    /// No pass has finished and the problem banner says why.
+    Unreadable,
+    /// A pass found no hypertables.
+    NoHypertables,
+    /// The biggest hypertables' chart.
+    Biggest,
+}
+
+impl Headline {
+    /// Before the first pass nothing is known: that is not "no hypertables".
+    fn of(o: &Overview) -> Headline {
+        match (&o.header, &o.problem) {
+            (None, None) => Headline::Gathering,
+            (None, Some(_)) => Headline::Unreadable,
+            (Some(_), _) if o.lists.totals.hypertables == 0 => Headline::NoHypertables,
+            (Some(_), _) => Headline::Biggest,
+        }
+    }
+}
+
 /// "N more: …" under a list the server cut at `shown` of `total`.
 fn more(total: usize, shown: usize, href: &'static str, where_: &'static str) -> impl IntoView {
     (total > shown).then(|| {
@@ -57,7 +82,8 @@ fn OverviewBody(o: Overview) -> impl IntoView {
     let lists = o.lists.clone();
     let totals = lists.totals;
     let chart_height = 60 + 40 * lists.biggest.len().min(Overview::BIGGEST) as u32;
-    let empty = totals.hypertables == 0;
+    let headline = Headline::of(&o);
+    let gathering = matches!(headline, Headline::Gathering | Headline::Unreadable);
     let chart = biggest_hypertables::build(&lists.biggest, Overview::BIGGEST);
     let cut_failing = more(
         lists.failing_job_count,
@@ -109,7 +135,11 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     <span class="muted small">{o.database.as_ref().map(|d| format!("PostgreSQL {} · {} of {} connections", d.server_version, d.connections, d.max_connections)).unwrap_or_default()}</span>
                 </div>
                 <div class="stat"><span class="label">"TimescaleDB"</span>
-                    <span class="value small-value">{o.timescaledb.as_ref().map(|t| t.version.clone()).unwrap_or_else(|| "not usable".into())}</span>
+                    <span class="value small-value">{match (&o.timescaledb, gathering) {
+                        (Some(t), _) => t.version.clone(),
+                        (None, true) => "—".into(),
+                        (None, false) => "not usable".into(),
+                    }}</span>
                     <span class="muted small" data-testid="scheduler">{o.timescaledb.as_ref().map(|t| match (o.job_scheduler, t.max_background_workers) {
                         (true, Some(max)) => format!("{} of {max} background workers", t.background_workers_in_use),
                         _ => "no job scheduler: jobs run only when started by hand".to_string(),
@@ -123,7 +153,15 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     <span class={if totals.backlog_chunks > 0 { "value warn-text" } else { "value" }} data-testid="backlog">{totals.backlog_chunks}</span>
                     <span class="muted small">"chunks past compress-after, uncompressed"</span></div>
             </div>
-            {if empty {
+            {if gathering {
+                view! {
+                    <p class="muted" data-testid="gathering">{if headline == Headline::Gathering {
+                        "The first catalog pass is under way; its figures appear here when it finishes."
+                    } else {
+                        "No figures yet: the catalog cannot be read (above)."
+                    }}</p>
+                }.into_any()
+            } else if headline == Headline::NoHypertables {
                 view! {
                     <div class="empty" data-testid="empty">
                         <p><strong>"No hypertables yet."</strong></p>
@@ -222,5 +260,55 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                 }}
             </section>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tsdb::facts::{HypertableTotals, OverviewLists, SnapshotHeader};
+
+    fn overview(header: bool, problem: bool, hypertables: usize) -> Overview {
+        Overview {
+            status: HealthStatus::Ok,
+            header: header.then(|| SnapshotHeader {
+                taken_at: chrono::Utc::now(),
+                age_seconds: 1.0,
+                pass_seconds: 0.1,
+                failure: None,
+            }),
+            problem: problem.then(|| "the database is not reachable".to_string()),
+            database: None,
+            timescaledb: None,
+            lists: OverviewLists {
+                totals: HypertableTotals {
+                    hypertables,
+                    ..HypertableTotals::default()
+                },
+                ..OverviewLists::default()
+            },
+            job_count: 0,
+            aggregate_count: 0,
+            job_scheduler: false,
+            troubled_tasks: Vec::new(),
+            last_policy_apply: None,
+        }
+    }
+
+    #[test]
+    fn no_pass_yet_is_not_no_hypertables() {
+        assert_eq!(
+            Headline::of(&overview(false, false, 0)),
+            Headline::Gathering
+        );
+        assert_eq!(
+            Headline::of(&overview(false, true, 0)),
+            Headline::Unreadable
+        );
+        assert_eq!(
+            Headline::of(&overview(true, true, 0)),
+            Headline::NoHypertables
+        );
+        assert_eq!(Headline::of(&overview(true, false, 3)), Headline::Biggest);
     }
 }

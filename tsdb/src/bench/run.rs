@@ -1,6 +1,7 @@
 //! One whole bench run as both the command line and the admin page start it: sweep what
-//! killed runs left, refuse while another run goes on against the same database, run the suite in a fresh scratch schema, remove the schema however
-//! the run ends (finished, failed, stopped), record a finished run in the history.
+//! killed runs left, refuse while another run goes on against the same database, run the
+//! suite in a fresh scratch schema, remove the schema however the run ends (finished,
+//! failed, stopped), record a finished run in the history.
 
 use super::psql::Psql;
 use super::report::{BenchReport, Progress};

@@ -3,7 +3,7 @@
 //! database, so a hundred viewers cost one query loop.
 
 use chrono::{DateTime, Utc};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{watch, Notify};
 use tsdb::facts::Snapshot;
 
@@ -32,7 +32,11 @@ pub struct Monitor {
     closing: watch::Sender<bool>,
     outcome: Arc<RwLock<PassOutcome>>,
     wake: Arc<Notify>,
+    rendered: Arc<Mutex<Rendering>>,
 }
+
+/// The latest text rendered from a snapshot, with the snapshot it was rendered from.
+type Rendering = Option<(Arc<Snapshot>, Arc<str>)>;
 
 impl Default for Monitor {
     fn default() -> Self {
@@ -41,6 +45,7 @@ impl Default for Monitor {
             closing: watch::Sender::new(false),
             outcome: Arc::new(RwLock::new(PassOutcome::Pending)),
             wake: Arc::new(Notify::new()),
+            rendered: Arc::default(),
         }
     }
 }
@@ -74,6 +79,30 @@ impl Monitor {
     pub fn age_seconds(&self) -> Option<f64> {
         self.snapshot()
             .map(|s| ((Utc::now() - s.taken_at).num_milliseconds() as f64 / 1000.0).max(0.0))
+    }
+
+    /// Text derived from `snapshot` alone (the Prometheus exposition of its facts),
+    /// rendered by the first caller after each pass and shared by the rest: at 500
+    /// hypertables it takes tens of milliseconds, and scrapes can come often.
+    pub fn rendered_once(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        render: impl FnOnce() -> String,
+    ) -> Arc<str> {
+        let memo = || {
+            self.rendered
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some((of, text)) = &*memo() {
+            if Arc::ptr_eq(of, snapshot) {
+                return text.clone();
+            }
+        }
+        // Rendered without the lock: callers racing on a new snapshot each render once.
+        let text: Arc<str> = render().into();
+        *memo() = Some((snapshot.clone(), text.clone()));
+        text
     }
 
     /// Publishes a new snapshot and wakes every subscriber.
@@ -139,5 +168,52 @@ impl Monitor {
     /// Waits until a refresh is asked for.
     pub async fn refresh_requested(&self) {
         self.wake.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use tsdb::facts::DatabaseFacts;
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            taken_at: Utc::now(),
+            pass_seconds: 0.1,
+            sized_relations: 0,
+            database: DatabaseFacts {
+                name: "ms5".into(),
+                server_version: "17".into(),
+                size_bytes: 1,
+                connections: 1,
+                max_connections: 100,
+            },
+            timescaledb: None,
+            hypertables: Vec::new(),
+            chunks: Vec::new(),
+            jobs: Vec::new(),
+            continuous_aggregates: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_rendering_is_made_once_per_snapshot() {
+        let monitor = Monitor::default();
+        let renders = Cell::new(0);
+        let render = || {
+            renders.set(renders.get() + 1);
+            format!("render {}", renders.get())
+        };
+        monitor.publish(snapshot());
+        let first = monitor.snapshot().unwrap();
+        assert_eq!(&*monitor.rendered_once(&first, render), "render 1");
+        assert_eq!(&*monitor.rendered_once(&first, render), "render 1");
+        monitor.publish(snapshot());
+        let second = monitor.snapshot().unwrap();
+        assert_eq!(&*monitor.rendered_once(&second, render), "render 2");
+        // A caller still holding the old snapshot never gets the new one's text.
+        assert_eq!(&*monitor.rendered_once(&first, render), "render 3");
+        assert_eq!(renders.get(), 3);
     }
 }

@@ -44,6 +44,34 @@ pub fn render(
     alerts: &[Alert],
     scrape_started: std::time::Instant,
 ) -> String {
+    render_with(
+        snapshot,
+        age_seconds,
+        database_up,
+        alerts,
+        scrape_started,
+        |s| facts(s).into(),
+    )
+}
+
+/// The snapshot's facts as exposition text: the bulk of a scrape, and a function of the
+/// snapshot alone (so a caller may render it once per snapshot).
+pub fn facts(snapshot: &Snapshot) -> String {
+    let mut out = String::new();
+    render_facts(&mut out, snapshot);
+    out
+}
+
+/// As [`render`], taking the facts' text from `facts` (the handler's is rendered once per
+/// snapshot).
+pub fn render_with(
+    snapshot: Option<&Snapshot>,
+    age_seconds: Option<f64>,
+    database_up: bool,
+    alerts: &[Alert],
+    scrape_started: std::time::Instant,
+    facts: impl FnOnce(&Snapshot) -> std::sync::Arc<str>,
+) -> String {
     let mut out = String::new();
     render_alerts(&mut out, alerts);
     family(
@@ -91,7 +119,7 @@ pub fn render(
             &[],
             snapshot.pass_seconds,
         );
-        render_facts(&mut out, snapshot);
+        out.push_str(&facts(snapshot));
     }
     family(
         &mut out,

@@ -30,6 +30,21 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// What a pass learns of a database without TimescaleDB: the server, nothing else.
+    pub fn without_timescaledb(database: DatabaseFacts, pass_seconds: f64) -> Snapshot {
+        Snapshot {
+            taken_at: chrono::Utc::now(),
+            pass_seconds,
+            sized_relations: 0,
+            database,
+            timescaledb: None,
+            hypertables: Vec::new(),
+            chunks: Vec::new(),
+            jobs: Vec::new(),
+            continuous_aggregates: Vec::new(),
+        }
+    }
+
     /// The retention of `relation` (`schema.name`) in days, from its retention job's
     /// `drop_after`; none without one or on integer time.
     pub fn retention_days(&self, relation: &str) -> Option<f64> {

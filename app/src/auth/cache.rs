@@ -95,6 +95,16 @@ struct Entry {
     verified: Instant,
 }
 
+/// What [`CredentialCache::lookup`] found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A caller verified recently.
+    Found(Principal),
+    /// Nothing usable: ask the database, holding this (when caching is on) until the
+    /// answer is stored, so requests for the same credential wait for it.
+    Missing(Option<Boarding<CacheKey>>),
+}
+
 /// Where a verification started: handed back to [`CredentialCache::store`].
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket {
@@ -138,15 +148,26 @@ impl CredentialCache {
         self.counters.record_reads.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Waits while another request of this instance verifies `key`; the caller then looks
-    /// in the cache again before asking the database itself. `None` (no waiting) while
-    /// nothing is cached: the first answer would not be kept for the others anyway.
-    pub async fn verify_alone(&self, key: &CacheKey) -> Option<Boarding<CacheKey>> {
-        self.epoch()?;
-        Some(self.verifying.board(key).await)
+    /// The cached caller for `key`; on a miss, waits while another request of this
+    /// instance verifies the same credential and looks again, so clients missing together
+    /// cost one look-up.
+    pub async fn lookup(&self, key: &CacheKey) -> Lookup {
+        if let Some(principal) = self.get(key) {
+            return Lookup::Found(principal);
+        }
+        // Without an epoch nothing is stored, so waiting for another's answer is useless.
+        let alone = match self.epoch() {
+            Some(_) => Some(self.verifying.board(key).await),
+            None => None,
+        };
+        match self.get(key) {
+            Some(principal) => Lookup::Found(principal),
+            None => Lookup::Missing(alone),
+        }
     }
 
-    /// As [`Self::verify_alone`], for reading session `id`'s record.
+    /// Waits while another request of this instance reads session `id`'s record; the
+    /// caller then looks in the cache again. `None` (no waiting) while nothing is cached.
     pub async fn load_alone(&self, id: &Id) -> Option<Boarding<Id>> {
         self.epoch()?;
         Some(self.loading.board(id).await)

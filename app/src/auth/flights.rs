@@ -61,7 +61,8 @@ impl<K: Hash + Eq + Clone> Flights<K> {
     }
 
     /// Lanes open now (waited on or held).
-    pub fn open(&self) -> usize {
+    #[cfg(test)]
+    fn open(&self) -> usize {
         self.lanes().len()
     }
 }

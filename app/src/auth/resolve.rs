@@ -4,7 +4,7 @@
 //! through this console applies at the next request, one made elsewhere within about a
 //! second (the credentials epoch).
 
-use super::cache::CacheKey;
+use super::cache::{CacheKey, Lookup};
 use super::principal::Principal;
 use super::token_secret;
 use crate::state::AppState;
@@ -43,13 +43,10 @@ pub async fn resolve(
             .ok_or(ResolveError::BadToken)?;
         let digest = token_secret::digest(secret);
         let key = CacheKey::Token(digest);
-        if let Some(principal) = state.credentials.get(&key) {
-            return Ok(Some(principal));
-        }
-        let _alone = state.credentials.verify_alone(&key).await;
-        if let Some(principal) = state.credentials.get(&key) {
-            return Ok(Some(principal));
-        }
+        let _alone = match state.credentials.lookup(&key).await {
+            Lookup::Found(principal) => return Ok(Some(principal)),
+            Lookup::Missing(alone) => alone,
+        };
         let ticket = state.credentials.ticket();
         let pool = state.pool().map_err(ResolveError::Unavailable)?;
         // Also writes last_used_at: so at most once per cache lifetime per instance.
@@ -93,13 +90,10 @@ pub async fn resolve(
         }
     };
     let cache_key = CacheKey::Session(key.clone());
-    if let Some(principal) = state.credentials.get(&cache_key) {
-        return Ok(Some(principal));
-    }
-    let _alone = state.credentials.verify_alone(&cache_key).await;
-    if let Some(principal) = state.credentials.get(&cache_key) {
-        return Ok(Some(principal));
-    }
+    let _alone = match state.credentials.lookup(&cache_key).await {
+        Lookup::Found(principal) => return Ok(Some(principal)),
+        Lookup::Missing(alone) => alone,
+    };
     let ticket = state.credentials.ticket();
     let pool = state.pool().map_err(ResolveError::Unavailable)?;
     let resolved = tsdb::sessions::resolve(&pool, &key, state.auth.timeouts)

@@ -178,23 +178,14 @@ mod tests {
     use tsdb::facts::DatabaseFacts;
 
     fn snapshot() -> Snapshot {
-        Snapshot {
-            taken_at: Utc::now(),
-            pass_seconds: 0.1,
-            sized_relations: 0,
-            database: DatabaseFacts {
-                name: "ms5".into(),
-                server_version: "17".into(),
-                size_bytes: 1,
-                connections: 1,
-                max_connections: 100,
-            },
-            timescaledb: None,
-            hypertables: Vec::new(),
-            chunks: Vec::new(),
-            jobs: Vec::new(),
-            continuous_aggregates: Vec::new(),
-        }
+        let database = DatabaseFacts {
+            name: "ms5".into(),
+            server_version: "17".into(),
+            size_bytes: 1,
+            connections: 1,
+            max_connections: 100,
+        };
+        Snapshot::without_timescaledb(database, 0.1)
     }
 
     #[test]

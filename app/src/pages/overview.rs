@@ -79,10 +79,12 @@ fn OverviewBody(o: Overview) -> impl IntoView {
         HealthStatus::Degraded => ("badge warn", "degraded"),
         HealthStatus::Down => ("badge bad", "down"),
     };
-    let lists = o.lists.clone();
+    let headline = Headline::of(&o);
+    // Moved out: the view below reads the other fields only.
+    let mut o = o;
+    let lists = std::mem::take(&mut o.lists);
     let totals = lists.totals;
     let chart_height = 60 + 40 * lists.biggest.len().min(Overview::BIGGEST) as u32;
-    let headline = Headline::of(&o);
     let gathering = matches!(headline, Headline::Gathering | Headline::Unreadable);
     let chart = biggest_hypertables::build(&lists.biggest, Overview::BIGGEST);
     let cut_failing = more(

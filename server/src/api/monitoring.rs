@@ -448,18 +448,18 @@ pub async fn prometheus(
     let started = std::time::Instant::now();
     let snapshot = state.monitor.snapshot();
     let up = !state.database_down();
+    let facts = snapshot.as_ref().map(|shared| {
+        state
+            .monitor
+            .rendered_once(shared, || super::prometheus::facts(shared))
+    });
     let mut text = super::prometheus::render_with(
         snapshot.as_deref(),
         state.monitor.age_seconds(),
         up,
         &state.alerts.open(),
         started,
-        |facts| match &snapshot {
-            Some(shared) => state
-                .monitor
-                .rendered_once(shared, || super::prometheus::facts(facts)),
-            None => super::prometheus::facts(facts).into(),
-        },
+        facts.as_deref(),
     );
     super::prometheus::render_credentials(&mut text, state.credentials.counts());
     Ok((

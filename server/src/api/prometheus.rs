@@ -44,13 +44,14 @@ pub fn render(
     alerts: &[Alert],
     scrape_started: std::time::Instant,
 ) -> String {
+    let facts = snapshot.map(facts);
     render_with(
         snapshot,
         age_seconds,
         database_up,
         alerts,
         scrape_started,
-        |s| facts(s).into(),
+        facts.as_deref(),
     )
 }
 
@@ -62,15 +63,15 @@ pub fn facts(snapshot: &Snapshot) -> String {
     out
 }
 
-/// As [`render`], taking the facts' text from `facts` (the handler's is rendered once per
-/// snapshot).
+/// As [`render`], with the snapshot's facts already rendered (the handler's are rendered
+/// once per snapshot).
 pub fn render_with(
     snapshot: Option<&Snapshot>,
     age_seconds: Option<f64>,
     database_up: bool,
     alerts: &[Alert],
     scrape_started: std::time::Instant,
-    facts: impl FnOnce(&Snapshot) -> std::sync::Arc<str>,
+    facts: Option<&str>,
 ) -> String {
     let mut out = String::new();
     render_alerts(&mut out, alerts);
@@ -119,7 +120,7 @@ pub fn render_with(
             &[],
             snapshot.pass_seconds,
         );
-        out.push_str(&facts(snapshot));
+        out.push_str(facts.unwrap_or_default());
     }
     family(
         &mut out,

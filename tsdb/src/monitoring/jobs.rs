@@ -55,6 +55,9 @@ pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
     // status is that of the last finished run, read from `consecutive_failures` (reset by
     // a success, counted by a failure, untouched by a start): reading "no status" there
     // cleared a failing job's alert at each retry and raised it again when it failed.
+    // bgw_job_stat is read directly (no view has these columns); TimescaleDB's update
+    // scripts leave its columns unchanged from 2.9 through 2.28.3 (only the separate
+    // bgw_job_stat_history changed), so no version gate; run on devdb 2.23 and 2.28.3.
     let rows: Vec<Row> = sqlx::query_as(
         "WITH last_error AS (
              SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode

@@ -44,17 +44,10 @@ pub async fn gather(
     let database = server::database(pool, cache, pass == Pass::Full).await?;
     let installed = capabilities.require_timescaledb().is_ok();
     if !installed {
-        return Ok(Snapshot {
-            taken_at: Utc::now(),
-            pass_seconds: started.elapsed().as_secs_f64(),
-            sized_relations: 0,
+        return Ok(Snapshot::without_timescaledb(
             database,
-            timescaledb: None,
-            hypertables: Vec::new(),
-            chunks: Vec::new(),
-            jobs: Vec::new(),
-            continuous_aggregates: Vec::new(),
-        });
+            started.elapsed().as_secs_f64(),
+        ));
     }
     let extension = server::extension(pool).await?;
     let tables = catalog::hypertables(pool, capabilities).await?;

@@ -151,22 +151,16 @@ pub(crate) mod fixtures {
 
     /// A snapshot at `now` of a database of `size` bytes.
     pub fn snapshot(now: DateTime<Utc>, size: i64) -> Snapshot {
+        let database = DatabaseFacts {
+            name: "ms5".into(),
+            server_version: "17".into(),
+            size_bytes: size,
+            connections: 1,
+            max_connections: 100,
+        };
         Snapshot {
             taken_at: now,
-            pass_seconds: 0.1,
-            sized_relations: 0,
-            database: DatabaseFacts {
-                name: "ms5".into(),
-                server_version: "17".into(),
-                size_bytes: size,
-                connections: 1,
-                max_connections: 100,
-            },
-            timescaledb: None,
-            hypertables: Vec::new(),
-            chunks: Vec::new(),
-            jobs: Vec::new(),
-            continuous_aggregates: Vec::new(),
+            ..Snapshot::without_timescaledb(database, 0.1)
         }
     }
 

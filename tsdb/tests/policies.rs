@@ -222,11 +222,17 @@ async fn scenario(pool: &sqlx::PgPool) {
     // Retention removed ("none") and compression turned off where nothing is compressed.
     // On the native tier the scheduler may have run the compression policy applied above
     // by now: pause it and decompress first, as an admin would before turning it off.
-    sqlx::raw_sql(
-        "SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs
+    let compression_job: i32 = sqlx::query_scalar(
+        "SELECT job_id FROM timescaledb_information.jobs
           WHERE proc_name = 'policy_compression' AND hypertable_schema = 'factory_telemetry'
-            AND hypertable_name = 'production_events';
-         SELECT decompress_chunk(c, true) FROM show_chunks('factory_telemetry.production_events') c;",
+            AND hypertable_name = 'production_events'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    tsdb::testing::scheduler::pause_and_wait(pool, compression_job).await;
+    sqlx::raw_sql(
+        "SELECT decompress_chunk(c, true) FROM show_chunks('factory_telemetry.production_events') c",
     )
     .execute(pool)
     .await

@@ -260,64 +260,13 @@ async fn scenario(pool: &sqlx::PgPool) {
     .await
     .unwrap();
     assert_eq!(drop_after, "90 days");
-    run_alone(pool, job).await;
+    tsdb::testing::scheduler::call_run_job(pool, job).await;
     let oldest: DateTime<Utc> =
         sqlx::query_scalar("SELECT min(sampled_at) FROM console.storage_samples")
             .fetch_one(pool)
             .await
             .unwrap();
     assert!(oldest > now - Duration::days(100), "{oldest}");
-}
-
-/// Runs `job` by hand once the scheduler is not running it. On the native tier the
-/// scheduler starts a new retention policy at once; two `drop_chunks` on one hypertable at
-/// the same moment deadlock (40P01), which is what failed CI once. So the job is paused,
-/// its scheduled run (if any) is waited out, and a deadlock that still slips through the
-/// scheduler's launch window is retried.
-async fn run_alone(pool: &sqlx::PgPool, job: i32) {
-    sqlx::query("SELECT alter_job($1, scheduled => false)")
-        .bind(job)
-        .execute(pool)
-        .await
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let running: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity a
-                              JOIN timescaledb_information.jobs j ON j.application_name = a.application_name
-                             WHERE j.job_id = $1 AND a.datname = current_database())",
-        )
-        .bind(job)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if !running {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the scheduler's run of job {job} did not end in 60 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    for attempt in 1.. {
-        match sqlx::query("CALL run_job($1)")
-            .bind(job)
-            .execute(pool)
-            .await
-        {
-            Ok(_) => break,
-            Err(sqlx::Error::Database(e))
-                if e.code().as_deref() == Some("40P01") && attempt < 5 =>
-            {
-                eprintln!(
-                    "run_job({job}) met the scheduler's run (deadlock), attempt {attempt}; again"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            }
-            Err(other) => panic!("run_job({job}): {other}"),
-        }
-    }
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod cluster;
 mod devdb;
 pub mod flaky_job;
 mod native;
+pub mod scheduler;
 
 pub use cluster::Cluster;
 pub use devdb::{shared, DevDb, TestDb};

@@ -278,14 +278,24 @@ async fn agrees_with_timescaledb(pool: &sqlx::PgPool) {
     assert!(full.database.size_bytes > 0);
     assert!(full.timescaledb.as_ref().unwrap().version.starts_with("2."));
 
-    // Unchanged compressed chunks are not re-read, and the figures stay exact.
+    // Unchanged chunks are not re-read (compressed ones by status, the others by
+    // PostgreSQL's write counters), and the figures stay exact.
     let again = settled_pass(&pool, &capabilities, &mut cache, Pass::Incremental).await;
-    assert!(
-        again.sized_relations < full.sized_relations,
-        "incremental {} vs full {}",
-        again.sized_relations,
-        full.sized_relations
+    let uncompressed = full.chunks.iter().filter(|c| !c.is_compressed).count() as i64;
+    eprintln!(
+        "sized relations: full {}, incremental {} ({} uncompressed chunks)",
+        full.sized_relations, again.sized_relations, uncompressed
     );
+    // On the native tier the set-up's and the jobs' counters are still arriving (up to
+    // 10 s late) and autovacuum may be at work, so the first incremental pass re-reads
+    // those chunks; only devdb, where nothing else writes, gives a fixed figure.
+    if capabilities.webassembly_build {
+        assert!(
+            again.sized_relations < uncompressed,
+            "incremental {} vs {uncompressed} uncompressed chunks",
+            again.sized_relations,
+        );
+    }
 
     // Compressing a chunk changes its status: the next incremental pass sees it.
     sqlx::query(
@@ -309,4 +319,57 @@ async fn agrees_with_timescaledb(pool: &sqlx::PgPool) {
         energy.compressed_chunk_count + 1
     );
     assert_eq!(energy_after.backlog_chunks, energy.backlog_chunks - 1);
+
+    // A backfill into an old uncompressed chunk: PostgreSQL counts the rows, and the next
+    // incremental pass re-reads that chunk. pg_stat_force_next_flush publishes the
+    // writer's counters when its statement ends instead of up to 10 s later. PGlite
+    // counts nothing, so on devdb the size waits for the sweep (or a full pass).
+    let target: (String, String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT chunk_schema::text, chunk_name::text, range_start
+           FROM timescaledb_information.chunks
+          WHERE hypertable_name = 'energy_consumption' AND NOT is_compressed
+            AND range_end < now() - interval '1 day'
+          ORDER BY range_start LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let size_before = after
+        .chunks
+        .iter()
+        .find(|c| c.schema == target.0 && c.name == target.1)
+        .unwrap()
+        .total_bytes;
+    let mut writer = pool.acquire().await.unwrap();
+    sqlx::query(
+        "INSERT INTO factory_telemetry.energy_consumption
+                (consumption_time, equipment_id, line_id, power_kw, energy_kwh)
+         SELECT $1 + g * interval '1 second', 'backfill-' || (g % 7), 'line-1', g, g
+           FROM generate_series(1, 5000) g",
+    )
+    .bind(target.2)
+    .execute(&mut *writer)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    drop(writer);
+    let pass = if capabilities.webassembly_build {
+        Pass::Full
+    } else {
+        Pass::Incremental
+    };
+    let backfilled = settled_pass(&pool, &capabilities, &mut cache, pass).await;
+    let size_after = backfilled
+        .chunks
+        .iter()
+        .find(|c| c.schema == target.0 && c.name == target.1)
+        .unwrap()
+        .total_bytes;
+    assert!(
+        size_after > size_before,
+        "{pass:?} pass after a backfill: {size_before} -> {size_after}"
+    );
 }

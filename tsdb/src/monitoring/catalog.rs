@@ -65,6 +65,26 @@ pub struct ChunkRow {
     pub before_compression_bytes: Option<i64>,
     /// Recorded at compression.
     pub after_compression_bytes: Option<i64>,
+    /// What PostgreSQL has counted of writes to the chunk's relations, read without
+    /// touching a file: a change means its size may have changed.
+    pub activity: Activity,
+}
+
+/// PostgreSQL's counters and file numbers for a chunk and its compressed relation. Rows
+/// written, updated or deleted and vacuums (which add free-space and visibility maps)
+/// move the counters; TRUNCATE, CLUSTER and VACUUM FULL give the relation a new file. The
+/// counters arrive late: a backend publishes them when it goes idle, at most about 10 s
+/// after its writes (PostgreSQL 15 and later), and PGlite's single process never does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Tuples inserted + updated + deleted, both relations.
+    pub writes: i64,
+    /// Vacuums and autovacuums, both relations.
+    pub vacuums: i64,
+    /// The chunk relation's file number.
+    pub file: i64,
+    /// The compressed relation's file number.
+    pub compressed_file: Option<i64>,
 }
 
 impl ChunkRow {
@@ -228,6 +248,10 @@ struct ChunkQueryRow {
     approximate_rows: i64,
     before_compression_bytes: Option<i64>,
     after_compression_bytes: Option<i64>,
+    writes: i64,
+    vacuums: i64,
+    file: i64,
+    compressed_file: Option<i64>,
 }
 
 impl From<ChunkQueryRow> for ChunkRow {
@@ -250,6 +274,12 @@ impl From<ChunkQueryRow> for ChunkRow {
             // As hypertable_compression_stats: only compressed chunks have them.
             before_compression_bytes: row.before_compression_bytes.filter(|_| compressed),
             after_compression_bytes: row.after_compression_bytes.filter(|_| compressed),
+            activity: Activity {
+                writes: row.writes,
+                vacuums: row.vacuums,
+                file: row.file,
+                compressed_file: row.compressed_file,
+            },
         }
     }
 }
@@ -285,7 +315,16 @@ pub async fn chunks(pool: &PgPool) -> Result<Vec<ChunkRow>> {
                 m.uncompressed_heap_size + m.uncompressed_toast_size + m.uncompressed_index_size
                     AS before_compression_bytes,
                 m.compressed_heap_size + m.compressed_toast_size + m.compressed_index_size
-                    AS after_compression_bytes
+                    AS after_compression_bytes,
+                pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid)
+                    + pg_stat_get_tuples_deleted(c.oid)
+                    + COALESCE(pg_stat_get_tuples_inserted(cc.oid) + pg_stat_get_tuples_updated(cc.oid)
+                               + pg_stat_get_tuples_deleted(cc.oid), 0) AS writes,
+                pg_stat_get_vacuum_count(c.oid) + pg_stat_get_autovacuum_count(c.oid)
+                    + COALESCE(pg_stat_get_vacuum_count(cc.oid) + pg_stat_get_autovacuum_count(cc.oid), 0)
+                    AS vacuums,
+                c.relfilenode::bigint AS file,
+                cc.relfilenode::bigint AS compressed_file
            FROM _timescaledb_catalog.chunk ch
            JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id AND h.compression_state <> 2
                 AND NOT starts_with(h.schema_name::text, $1)

@@ -1,10 +1,23 @@
 //! Relation sizes, the expensive part of a pass: each is a file-system look-up. Computed
 //! as TimescaleDB's `relation_size` does (heap = every fork of the main relation, index
-//! = all indexes, toast = the TOAST table with its index), in batches, and cached for
-//! compressed chunks whose status has not changed since they were sized.
+//! = all indexes, toast = the TOAST table with its index), in batches, and cached between
+//! passes so that an incremental pass reads what may have changed, not every chunk:
+//!
+//! - a compressed chunk (neither partial nor unordered) until its status changes;
+//! - any other chunk until PostgreSQL's write or vacuum counters or its file number
+//!   change ([`Activity`]), except the chunk whose time range holds the present, which
+//!   takes the live writes and is read every pass (its counters may not be published yet);
+//! - and every cached size is read again after a while anyway ([`MAX_AGE`],
+//!   [`UNSETTLED_MAX_AGE`]), a slice per pass, for changes no counter shows (a new index)
+//!   and for PGlite, whose counters never move.
+//!
+//! So a size can lag a write by the counters' publication delay (about 10 s on
+//! PostgreSQL 15+) plus one pass, or by [`UNSETTLED_MAX_AGE`] where nothing counts writes.
+//! A full pass reads everything.
 
-use super::catalog::{ChunkRow, TableRow};
+use super::catalog::{Activity, ChunkRow, TableRow};
 use crate::Result;
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -12,9 +25,12 @@ use std::time::{Duration, Instant};
 /// Oids per size statement: short statements let other work use the connection between.
 const BATCH: usize = 500;
 
-/// Cached sizes older than this are re-read anyway (autovacuum adds free-space and
-/// visibility maps to freshly compressed chunks), a slice per pass.
-const MAX_AGE: Duration = Duration::from_secs(3600);
+/// Cached sizes of compressed chunks older than this are re-read anyway (autovacuum adds
+/// free-space and visibility maps to freshly compressed chunks), a slice per pass.
+pub const MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// Cached sizes of other chunks older than this are re-read anyway, a slice per pass.
+pub const UNSETTLED_MAX_AGE: Duration = Duration::from_secs(120);
 
 /// Bytes of one relation or of a chunk with its compressed relation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,8 +61,50 @@ impl std::ops::Add for Bytes {
 struct Cached {
     status: i32,
     compressed_oid: Option<i64>,
+    activity: Activity,
     bytes: Bytes,
     sized_at: Instant,
+}
+
+/// What an incremental pass does with a chunk's cached size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Still good.
+    Reuse,
+    /// May have changed: read it.
+    Read,
+    /// Nothing says it changed, but it is old: read it if this pass's slice has room.
+    Aged,
+}
+
+/// Whether `chunk`'s cached size (taken `age` ago) is still good at `now`.
+fn verdict(
+    cached: Option<&Cached>,
+    chunk: &ChunkRow,
+    age: Duration,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let Some(cached) = cached else {
+        return Verdict::Read;
+    };
+    if cached.status != chunk.status || cached.compressed_oid != chunk.compressed_oid {
+        return Verdict::Read;
+    }
+    let max_age = if settled(chunk.status) {
+        MAX_AGE
+    } else {
+        let current = matches!((chunk.range_start, chunk.range_end),
+            (Some(start), Some(end)) if start <= now && now < end);
+        if current || cached.activity != chunk.activity {
+            return Verdict::Read;
+        }
+        UNSETTLED_MAX_AGE
+    };
+    if age < max_age {
+        Verdict::Reuse
+    } else {
+        Verdict::Aged
+    }
 }
 
 /// Sizes kept between passes.
@@ -129,22 +187,25 @@ pub async fn refresh(
     full: bool,
 ) -> Result<i64> {
     let now = Instant::now();
+    let wall = Utc::now();
     let mut stale_budget = chunks.len() / 10 + 1;
     let mut wanted: Vec<i64> = tables.values().map(|t| t.oid).collect();
     let mut resize: Vec<&ChunkRow> = Vec::new();
     for chunk in chunks {
-        let reuse = !full
-            && settled(chunk.status)
-            && cache.chunks.get(&chunk.id).is_some_and(|c| {
-                c.status == chunk.status
-                    && c.compressed_oid == chunk.compressed_oid
-                    && (now.duration_since(c.sized_at) < MAX_AGE || {
-                        // Old entries are refreshed a slice at a time.
-                        let keep = stale_budget == 0;
-                        stale_budget = stale_budget.saturating_sub(1);
-                        keep
-                    })
-            });
+        let reuse = !full && {
+            let cached = cache.chunks.get(&chunk.id);
+            let age = cached.map_or(Duration::MAX, |c| now.duration_since(c.sized_at));
+            match verdict(cached, chunk, age, wall) {
+                Verdict::Reuse => true,
+                Verdict::Read => false,
+                // Old entries are refreshed a slice at a time.
+                Verdict::Aged => {
+                    let keep = stale_budget == 0;
+                    stale_budget = stale_budget.saturating_sub(1);
+                    keep
+                }
+            }
+        };
         if !reuse {
             wanted.push(chunk.oid);
             wanted.extend(chunk.compressed_oid);
@@ -167,6 +228,7 @@ pub async fn refresh(
             Cached {
                 status: chunk.status,
                 compressed_oid: chunk.compressed_oid,
+                activity: chunk.activity,
                 bytes: own + compressed,
                 sized_at: now,
             },
@@ -176,4 +238,127 @@ pub async fn refresh(
     let live: std::collections::HashSet<i32> = chunks.iter().map(|c| c.id).collect();
     cache.chunks.retain(|id, _| live.contains(id));
     Ok(wanted.len() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, hour, 0, 0).unwrap()
+    }
+
+    /// An uncompressed one-hour chunk from `hour`, written `writes` times.
+    fn chunk(hour: u32, status: i32, writes: i64) -> ChunkRow {
+        ChunkRow {
+            id: 1,
+            hypertable_id: 1,
+            schema: "_timescaledb_internal".into(),
+            name: "_hyper_1_1_chunk".into(),
+            oid: 100,
+            status,
+            compressed_oid: (status & 1 != 0).then_some(200),
+            range_start: Some(at(hour)),
+            range_end: Some(at(hour + 1)),
+            range_start_integer: None,
+            range_end_integer: None,
+            tablespace: None,
+            approximate_rows: 0,
+            before_compression_bytes: None,
+            after_compression_bytes: None,
+            activity: Activity {
+                writes,
+                vacuums: 0,
+                file: 300,
+                compressed_file: None,
+            },
+        }
+    }
+
+    fn cached(of: &ChunkRow) -> Cached {
+        Cached {
+            status: of.status,
+            compressed_oid: of.compressed_oid,
+            activity: of.activity,
+            bytes: Bytes::default(),
+            sized_at: Instant::now(),
+        }
+    }
+
+    const FRESH: Duration = Duration::from_secs(5);
+
+    #[test]
+    fn an_unwritten_old_chunk_is_reused_until_it_ages() {
+        let old = chunk(3, 0, 40);
+        let entry = cached(&old);
+        assert_eq!(verdict(Some(&entry), &old, FRESH, at(12)), Verdict::Reuse);
+        assert_eq!(
+            verdict(Some(&entry), &old, UNSETTLED_MAX_AGE, at(12)),
+            Verdict::Aged
+        );
+        assert_eq!(verdict(None, &old, FRESH, at(12)), Verdict::Read);
+    }
+
+    #[test]
+    fn counters_file_numbers_and_status_each_force_a_read() {
+        let before = chunk(3, 0, 40);
+        let entry = cached(&before);
+        assert_eq!(
+            verdict(Some(&entry), &chunk(3, 0, 41), FRESH, at(12)),
+            Verdict::Read
+        );
+        let mut vacuumed = before.clone();
+        vacuumed.activity.vacuums += 1;
+        assert_eq!(
+            verdict(Some(&entry), &vacuumed, FRESH, at(12)),
+            Verdict::Read
+        );
+        let mut truncated = before.clone();
+        truncated.activity.file = 301;
+        assert_eq!(
+            verdict(Some(&entry), &truncated, FRESH, at(12)),
+            Verdict::Read
+        );
+        assert_eq!(
+            verdict(Some(&entry), &chunk(3, 1, 40), FRESH, at(12)),
+            Verdict::Read
+        );
+    }
+
+    #[test]
+    fn the_chunk_holding_the_present_is_read_every_pass() {
+        let current = chunk(12, 0, 40);
+        let entry = cached(&current);
+        assert_eq!(
+            verdict(Some(&entry), &current, Duration::ZERO, at(12)),
+            Verdict::Read
+        );
+        // An hour later it is an ordinary old chunk.
+        assert_eq!(
+            verdict(Some(&entry), &current, FRESH, at(13)),
+            Verdict::Reuse
+        );
+    }
+
+    #[test]
+    fn a_settled_compressed_chunk_ignores_counters_and_lasts_an_hour() {
+        let compressed = chunk(12, 1, 40);
+        let entry = cached(&compressed);
+        assert_eq!(
+            verdict(Some(&entry), &chunk(12, 1, 99), UNSETTLED_MAX_AGE, at(12)),
+            Verdict::Reuse
+        );
+        assert_eq!(
+            verdict(Some(&entry), &compressed, MAX_AGE, at(12)),
+            Verdict::Aged
+        );
+        // Partial (1 | 8): written after compression, so judged like an uncompressed one.
+        let partial = chunk(3, 9, 40);
+        let entry = cached(&partial);
+        assert_eq!(
+            verdict(Some(&entry), &chunk(3, 9, 41), FRESH, at(12)),
+            Verdict::Read
+        );
+    }
 }

@@ -31,7 +31,8 @@ pub enum Pass {
     /// Read every relation's size from disk.
     Full,
     /// Reuse cached sizes of chunks nothing says have changed (a backfill shows once
-    /// PostgreSQL publishes its counters, about 10 s on 15+; at most 2 minutes late).
+    /// PostgreSQL publishes its counters, within about 10 s on 15+; where nothing counts
+    /// writes, as on devdb, within about 10 minutes).
     Incremental,
 }
 

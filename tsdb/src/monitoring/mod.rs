@@ -13,7 +13,7 @@ mod known_failures;
 mod server;
 mod sizes;
 
-pub use sizes::SizeCache;
+pub use sizes::{SizeCache, MAX_AGE, UNSETTLED_MAX_AGE};
 
 pub(crate) use catalog::settings_query;
 

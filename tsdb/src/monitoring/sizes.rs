@@ -139,6 +139,15 @@ impl SizeCache {
     pub fn is_empty(&self) -> bool {
         self.chunks.is_empty()
     }
+
+    /// Makes every cached size `by` older, so that a benchmark can measure the pass that
+    /// finds old sizes due for their periodic re-read.
+    #[cfg(feature = "test-support")]
+    pub fn backdate(&mut self, by: Duration) {
+        for cached in self.chunks.values_mut() {
+            cached.sized_at = cached.sized_at.checked_sub(by).unwrap_or(cached.sized_at);
+        }
+    }
 }
 
 /// A fully compressed chunk that is neither partial nor unordered: its relations only

@@ -260,10 +260,7 @@ async fn main() {
             .await
             .unwrap();
         }
-        sqlx::query("SELECT pg_stat_force_next_flush()")
-            .execute(&mut *writer)
-            .await
-            .unwrap();
+        tsdb::testing::publish_counters(&mut writer).await;
         drop(writer);
         let t = Instant::now();
         let later = gather(&pool, &capabilities, &mut cache, Pass::Incremental)

@@ -20,6 +20,8 @@ pub struct TableRow {
     pub name: String,
     /// The parent relation.
     pub oid: i64,
+    /// PostgreSQL's counters for the parent relation (rows written to it directly).
+    pub activity: Activity,
     /// Compression is enabled.
     pub compression_enabled: bool,
     /// It materializes a continuous aggregate.
@@ -144,6 +146,9 @@ struct HypertableQueryRow {
     oid: i64,
     compression_enabled: bool,
     is_materialization: bool,
+    writes: i64,
+    vacuums: i64,
+    file: i64,
 }
 
 /// One row of the dimensions query.
@@ -165,11 +170,17 @@ pub async fn hypertables(
 ) -> Result<HashMap<i32, TableRow>> {
     let rows: Vec<HypertableQueryRow> = sqlx::query_as(
         "SELECT h.id, h.schema_name::text AS schema, h.table_name::text AS name,
-                format('%I.%I', h.schema_name, h.table_name)::regclass::oid::bigint AS oid,
+                c.oid::bigint AS oid,
                 h.compression_state = 1 AS compression_enabled,
                 EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_agg ca
-                         WHERE ca.mat_hypertable_id = h.id) AS is_materialization
+                         WHERE ca.mat_hypertable_id = h.id) AS is_materialization,
+                pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid)
+                    + pg_stat_get_tuples_deleted(c.oid) AS writes,
+                pg_stat_get_vacuum_count(c.oid) + pg_stat_get_autovacuum_count(c.oid) AS vacuums,
+                c.relfilenode::bigint AS file
            FROM _timescaledb_catalog.hypertable h
+           JOIN pg_namespace n ON n.nspname = h.schema_name
+           JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = h.table_name
           WHERE h.compression_state <> 2 AND NOT starts_with(h.schema_name::text, $1)",
     )
     .bind(crate::bench::scratch::PREFIX)
@@ -207,6 +218,12 @@ pub async fn hypertables(
                     schema: row.schema,
                     name: row.name,
                     oid: row.oid,
+                    activity: Activity {
+                        writes: row.writes,
+                        vacuums: row.vacuums,
+                        file: row.file,
+                        compressed_file: None,
+                    },
                     compression_enabled: row.compression_enabled,
                     is_materialization: row.is_materialization,
                     dimensions: Vec::new(),

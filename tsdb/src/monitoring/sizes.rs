@@ -4,9 +4,10 @@
 //! passes so that an incremental pass reads what may have changed, not every chunk:
 //!
 //! - a compressed chunk (neither partial nor unordered) until its status changes;
-//! - any other chunk until PostgreSQL's write or vacuum counters or its file number
-//!   change ([`Activity`]), except the chunk whose time range holds the present, which
-//!   takes the live writes and is read every pass (its counters may not be published yet);
+//! - any other chunk, and a hypertable's parent relation, until PostgreSQL's write or
+//!   vacuum counters or its file number change ([`Activity`]), except the chunk whose time
+//!   range holds the present, which takes the live writes and is read every pass (its
+//!   counters may not be published yet);
 //! - and every cached size is read again after a while anyway ([`MAX_AGE`],
 //!   [`UNSETTLED_MAX_AGE`]), a slice per pass, for changes no counter shows (a new index)
 //!   and for PGlite, whose counters never move.
@@ -68,6 +69,15 @@ struct Cached {
     sized_at: Instant,
 }
 
+/// A hypertable's parent relation's size, as last read.
+#[derive(Debug, Clone)]
+struct CachedParent {
+    oid: i64,
+    activity: Activity,
+    bytes: Bytes,
+    sized_at: Instant,
+}
+
 /// What an incremental pass does with a chunk's cached size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
@@ -102,6 +112,10 @@ fn verdict(
         }
         UNSETTLED_MAX_AGE
     };
+    by_age(age, max_age)
+}
+
+fn by_age(age: Duration, max_age: Duration) -> Verdict {
     if age < max_age {
         Verdict::Reuse
     } else {
@@ -109,11 +123,41 @@ fn verdict(
     }
 }
 
+/// Whether a parent relation's cached size (taken `age` ago) is still good: parents are
+/// written only by rows inserted with `ONLY`, so the counters decide as for a chunk.
+fn parent_verdict(cached: Option<&CachedParent>, table: &TableRow, age: Duration) -> Verdict {
+    match cached {
+        Some(c) if c.oid == table.oid && c.activity == table.activity => {
+            by_age(age, UNSETTLED_MAX_AGE)
+        }
+        _ => Verdict::Read,
+    }
+}
+
+/// How many sizes an incremental pass re-reads only because they are old: a tenth of the
+/// chunks, so that a cache that aged all at once is refreshed over ten passes.
+struct Slice(usize);
+
+impl Slice {
+    /// Whether to read a size with this verdict.
+    fn read(&mut self, verdict: Verdict) -> bool {
+        match verdict {
+            Verdict::Reuse => false,
+            Verdict::Read => true,
+            Verdict::Aged => {
+                let room = self.0 > 0;
+                self.0 = self.0.saturating_sub(1);
+                room
+            }
+        }
+    }
+}
+
 /// Sizes kept between passes.
 #[derive(Debug, Default)]
 pub struct SizeCache {
     chunks: HashMap<i32, Cached>,
-    parents: HashMap<i32, Bytes>,
+    parents: HashMap<i32, CachedParent>,
     /// `pg_database_size` reads every file of the database: taken on full passes and
     /// at most every few minutes otherwise.
     pub(super) database_bytes: Option<(i64, Instant)>,
@@ -127,7 +171,7 @@ impl SizeCache {
 
     /// A hypertable's parent relation's bytes.
     pub fn parent(&self, id: i32) -> Bytes {
-        self.parents.get(&id).copied().unwrap_or_default()
+        self.parents.get(&id).map(|p| p.bytes).unwrap_or_default()
     }
 
     /// How many chunks have cached sizes.
@@ -144,8 +188,12 @@ impl SizeCache {
     /// finds old sizes due for their periodic re-read.
     #[cfg(feature = "test-support")]
     pub fn backdate(&mut self, by: Duration) {
+        let older = |at: Instant| at.checked_sub(by).unwrap_or(at);
         for cached in self.chunks.values_mut() {
-            cached.sized_at = cached.sized_at.checked_sub(by).unwrap_or(cached.sized_at);
+            cached.sized_at = older(cached.sized_at);
+        }
+        for cached in self.parents.values_mut() {
+            cached.sized_at = older(cached.sized_at);
         }
     }
 }
@@ -199,35 +247,50 @@ pub async fn refresh(
 ) -> Result<i64> {
     let now = Instant::now();
     let wall = Utc::now();
-    let mut stale_budget = chunks.len() / 10 + 1;
-    let mut wanted: Vec<i64> = tables.values().map(|t| t.oid).collect();
+    let age = |at: Instant| now.duration_since(at);
+    let mut slice = Slice(chunks.len() / 10 + 1);
+    let mut wanted: Vec<i64> = Vec::new();
+    let mut reparent: Vec<(i32, &TableRow)> = Vec::new();
+    for (id, table) in tables {
+        let cached = cache.parents.get(id);
+        let verdict = parent_verdict(
+            cached,
+            table,
+            cached.map_or(Duration::MAX, |c| age(c.sized_at)),
+        );
+        if full || slice.read(verdict) {
+            wanted.push(table.oid);
+            reparent.push((*id, table));
+        }
+    }
     let mut resize: Vec<&ChunkRow> = Vec::new();
     for chunk in chunks {
-        let reuse = !full && {
-            let cached = cache.chunks.get(&chunk.id);
-            let age = cached.map_or(Duration::MAX, |c| now.duration_since(c.sized_at));
-            match verdict(cached, chunk, age, wall) {
-                Verdict::Reuse => true,
-                Verdict::Read => false,
-                // Old entries are refreshed a slice at a time.
-                Verdict::Aged => {
-                    let keep = stale_budget == 0;
-                    stale_budget = stale_budget.saturating_sub(1);
-                    keep
-                }
-            }
-        };
-        if !reuse {
+        let cached = cache.chunks.get(&chunk.id);
+        let verdict = verdict(
+            cached,
+            chunk,
+            cached.map_or(Duration::MAX, |c| age(c.sized_at)),
+            wall,
+        );
+        if full || slice.read(verdict) {
             wanted.push(chunk.oid);
             wanted.extend(chunk.compressed_oid);
             resize.push(chunk);
         }
     }
     let sizes = sizes_of(pool, &wanted).await?;
-    cache.parents = tables
-        .iter()
-        .map(|(id, t)| (*id, sizes.get(&t.oid).copied().unwrap_or_default()))
-        .collect();
+    for (id, table) in reparent {
+        cache.parents.insert(
+            id,
+            CachedParent {
+                oid: table.oid,
+                activity: table.activity,
+                bytes: sizes.get(&table.oid).copied().unwrap_or_default(),
+                sized_at: now,
+            },
+        );
+    }
+    cache.parents.retain(|id, _| tables.contains_key(id));
     for chunk in resize {
         let own = sizes.get(&chunk.oid).copied().unwrap_or_default();
         let compressed = chunk
@@ -350,6 +413,52 @@ mod tests {
             verdict(Some(&entry), &current, FRESH, at(13)),
             Verdict::Reuse
         );
+    }
+
+    #[test]
+    fn a_parent_is_read_again_when_written_replaced_or_old() {
+        let table = TableRow {
+            schema: "s".into(),
+            name: "t".into(),
+            oid: 50,
+            activity: Activity::default(),
+            compression_enabled: false,
+            is_materialization: false,
+            dimensions: Vec::new(),
+            segment_by: Vec::new(),
+            order_by: Vec::new(),
+        };
+        let entry = CachedParent {
+            oid: 50,
+            activity: Activity::default(),
+            bytes: Bytes::default(),
+            sized_at: Instant::now(),
+        };
+        assert_eq!(parent_verdict(Some(&entry), &table, FRESH), Verdict::Reuse);
+        assert_eq!(
+            parent_verdict(Some(&entry), &table, UNSETTLED_MAX_AGE),
+            Verdict::Aged
+        );
+        let mut written = table.clone();
+        written.activity.writes = 1;
+        assert_eq!(parent_verdict(Some(&entry), &written, FRESH), Verdict::Read);
+        let mut recreated = table.clone();
+        recreated.oid = 51;
+        assert_eq!(
+            parent_verdict(Some(&entry), &recreated, FRESH),
+            Verdict::Read
+        );
+        assert_eq!(parent_verdict(None, &table, FRESH), Verdict::Read);
+    }
+
+    #[test]
+    fn old_sizes_are_read_a_slice_at_a_time() {
+        let mut slice = Slice(2);
+        let aged: Vec<bool> = (0..4).map(|_| slice.read(Verdict::Aged)).collect();
+        assert_eq!(aged, [true, true, false, false]);
+        // What may have changed is read whatever the slice has left.
+        assert!(slice.read(Verdict::Read));
+        assert!(!slice.read(Verdict::Reuse));
     }
 
     #[test]

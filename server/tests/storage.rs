@@ -142,7 +142,7 @@ async fn the_sampler_stays_out_while_another_instance_holds_its_lock() {
     let snapshot = tsdb::monitoring::gather(
         &pool,
         &capabilities,
-        &mut tsdb::monitoring::SizeCache::default(),
+        &mut tsdb::monitoring::PassCache::default(),
         tsdb::monitoring::Pass::Full,
     )
     .await

@@ -20,7 +20,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 use tsdb::capabilities::Capabilities;
 use tsdb::chunk_query::ChunkQuery;
-use tsdb::monitoring::{gather, Pass, SizeCache};
+use tsdb::monitoring::{gather, Pass, PassCache};
 use tsdb::testing::{connect, DevDb};
 
 /// A whole-number setting from the environment, refused with its name and range.
@@ -199,7 +199,7 @@ async fn main() {
         }
         naive.push(t.elapsed());
 
-        let mut cache = SizeCache::default();
+        let mut cache = PassCache::default();
         let t = Instant::now();
         let first = gather(&pool, &capabilities, &mut cache, Pass::Full)
             .await
@@ -302,7 +302,7 @@ async fn main() {
     }
 
     // What a request costs once the snapshot exists.
-    let mut cache = SizeCache::default();
+    let mut cache = PassCache::default();
     let snapshot = gather(&pool, &capabilities, &mut cache, Pass::Full)
         .await
         .unwrap();

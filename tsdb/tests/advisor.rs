@@ -10,12 +10,12 @@ use tsdb::capabilities::Capabilities;
 use tsdb::demo::DemoVolume;
 use tsdb::facts::Snapshot;
 use tsdb::interval::PolicyInterval;
-use tsdb::monitoring::{gather, Pass, SizeCache};
+use tsdb::monitoring::{gather, Pass, PassCache};
 use tsdb::testing::{connect, native_tier, DevDb};
 
 async fn snapshot(pool: &sqlx::PgPool) -> Snapshot {
     let capabilities = Capabilities::probe(pool).await.unwrap();
-    gather(pool, &capabilities, &mut SizeCache::default(), Pass::Full)
+    gather(pool, &capabilities, &mut PassCache::default(), Pass::Full)
         .await
         .unwrap()
 }

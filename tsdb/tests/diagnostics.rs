@@ -12,12 +12,12 @@ use tsdb::capabilities::Capabilities;
 use tsdb::demo::DemoVolume;
 use tsdb::diagnostics::{probe, rules, Check, Diagnosis};
 use tsdb::interval::PolicyInterval;
-use tsdb::monitoring::{gather, Pass, SizeCache};
+use tsdb::monitoring::{gather, Pass, PassCache};
 use tsdb::testing::{connect, flaky_job, native_tier, DevDb};
 
 async fn diagnose(pool: &sqlx::PgPool) -> Diagnosis {
     let capabilities = Capabilities::probe(pool).await.unwrap();
-    let snapshot = gather(pool, &capabilities, &mut SizeCache::default(), Pass::Full)
+    let snapshot = gather(pool, &capabilities, &mut PassCache::default(), Pass::Full)
         .await
         .unwrap();
     let mut conn = pool.acquire().await.unwrap();

@@ -57,7 +57,7 @@ async fn hypertables_with_names_that_need_quoting_are_listed_with_true_sizes() {
     let snapshot = tsdb::monitoring::gather(
         &db.pool,
         &capabilities,
-        &mut tsdb::monitoring::SizeCache::default(),
+        &mut tsdb::monitoring::PassCache::default(),
         tsdb::monitoring::Pass::Full,
     )
     .await

@@ -7,12 +7,12 @@
 use std::time::Duration;
 use tsdb::capabilities::Capabilities;
 use tsdb::facts::{JobFacts, Snapshot};
-use tsdb::monitoring::{gather, Pass, SizeCache};
+use tsdb::monitoring::{gather, Pass, PassCache};
 use tsdb::testing::native_tier;
 
 async fn snapshot(pool: &sqlx::PgPool) -> Snapshot {
     let capabilities = Capabilities::probe(pool).await.unwrap();
-    gather(pool, &capabilities, &mut SizeCache::default(), Pass::Full)
+    gather(pool, &capabilities, &mut PassCache::default(), Pass::Full)
         .await
         .unwrap()
 }

@@ -13,7 +13,7 @@ use tsdb::capabilities::Capabilities;
 use tsdb::demo::DemoVolume;
 use tsdb::facts::Snapshot;
 use tsdb::interval::PolicyInterval;
-use tsdb::monitoring::{gather, Pass, SizeCache};
+use tsdb::monitoring::{gather, Pass, PassCache};
 use tsdb::policy::apply::{apply, StepOutcome, Trigger};
 use tsdb::policy::desired::{parse_patterns, PolicySource};
 use tsdb::policy::{plan_now, Policy, PolicyAge};
@@ -27,7 +27,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 
 async fn snapshot(pool: &sqlx::PgPool) -> Snapshot {
     let capabilities = Capabilities::probe(pool).await.unwrap();
-    gather(pool, &capabilities, &mut SizeCache::default(), Pass::Full)
+    gather(pool, &capabilities, &mut PassCache::default(), Pass::Full)
         .await
         .unwrap()
 }

@@ -5,7 +5,7 @@
 use super::TaskError;
 use app::state::AppState;
 use std::time::Duration;
-use tsdb::monitoring::{gather, Pass, SizeCache};
+use tsdb::monitoring::{gather, Pass, PassCache};
 
 /// A pass that takes longer than this is abandoned (and its connection dropped).
 const PASS_TIMEOUT: Duration = Duration::from_secs(120);
@@ -21,7 +21,7 @@ pub async fn run(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), TaskError> {
     let mut shutdown = shutdown;
-    let mut cache = SizeCache::default();
+    let mut cache = PassCache::default();
     let mut pass = Pass::Full;
     let interval = Duration::from_secs(u64::from(state.monitor_interval_seconds));
     loop {

@@ -1,6 +1,6 @@
 //! The monitoring engine: one pass over TimescaleDB's catalog that produces a
 //! [`Snapshot`]. Sizes are the expensive part (one file look-up per relation), so a
-//! [`SizeCache`] keeps them between passes and an incremental pass re-reads only what may
+//! [`PassCache`] keeps them between passes and an incremental pass re-reads only what may
 //! have changed: a compressed chunk when its status changes, another chunk when
 //! PostgreSQL's write counters say so, the chunk holding the present every time (see
 //! `sizes`). A full pass reads every relation and returns exactly what
@@ -8,12 +8,13 @@
 //! would.
 
 mod catalog;
+mod chunks;
 pub mod jobs;
 mod known_failures;
 mod server;
 mod sizes;
 
-pub use sizes::{SizeCache, MAX_AGE, UNSETTLED_MAX_AGE};
+pub use sizes::{PassCache, MAX_AGE, UNSETTLED_MAX_AGE};
 
 pub(crate) use catalog::settings_query;
 
@@ -41,7 +42,7 @@ pub enum Pass {
 pub async fn gather(
     pool: &PgPool,
     capabilities: &Capabilities,
-    cache: &mut SizeCache,
+    cache: &mut PassCache,
     pass: Pass,
 ) -> Result<Snapshot> {
     let started = Instant::now();
@@ -55,7 +56,7 @@ pub async fn gather(
     }
     let extension = server::extension(pool).await?;
     let tables = catalog::hypertables(pool, capabilities).await?;
-    let chunk_rows = catalog::chunks(pool).await?;
+    let chunk_rows = chunks::read(pool, &mut cache.shapes).await?;
     let jobs = jobs::jobs(pool).await?;
     let sized = sizes::refresh(pool, cache, &tables, &chunk_rows, pass == Pass::Full).await?;
 

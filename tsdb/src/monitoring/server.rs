@@ -1,6 +1,6 @@
 //! Facts about the server and the extension.
 
-use super::sizes::SizeCache;
+use super::sizes::PassCache;
 use crate::facts::{DatabaseFacts, ExtensionFacts};
 use crate::Result;
 use sqlx::PgPool;
@@ -11,7 +11,7 @@ const DATABASE_SIZE_MAX_AGE: Duration = Duration::from_secs(300);
 
 /// The database's name, version, size and connections; the size is re-read when `full`
 /// or when the cached one is older than a few minutes.
-pub async fn database(pool: &PgPool, cache: &mut SizeCache, full: bool) -> Result<DatabaseFacts> {
+pub async fn database(pool: &PgPool, cache: &mut PassCache, full: bool) -> Result<DatabaseFacts> {
     let (name, server_version, connections, max_connections): (String, String, i64, i64) =
         sqlx::query_as(
             "SELECT current_database()::text,

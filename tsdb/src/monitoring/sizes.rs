@@ -16,7 +16,8 @@
 //! PostgreSQL 15+) plus one pass, or by [`UNSETTLED_MAX_AGE`] where nothing counts writes.
 //! A full pass reads everything.
 
-use super::catalog::{Activity, ChunkRow, TableRow};
+use super::catalog::TableRow;
+use super::chunks::{Activity, ChunkRow, Shapes};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -153,17 +154,19 @@ impl Slice {
     }
 }
 
-/// Sizes kept between passes.
+/// What one pass keeps for the next: relation sizes, chunk shapes, the database size.
 #[derive(Debug, Default)]
-pub struct SizeCache {
+pub struct PassCache {
     chunks: HashMap<i32, Cached>,
+    /// What each chunk is (names, relation, range), read once per chunk.
+    pub(super) shapes: Shapes,
     parents: HashMap<i32, CachedParent>,
     /// `pg_database_size` reads every file of the database: taken on full passes and
     /// at most every few minutes otherwise.
     pub(super) database_bytes: Option<(i64, Instant)>,
 }
 
-impl SizeCache {
+impl PassCache {
     /// A chunk's bytes (with its compressed relation), as of the last pass.
     pub fn chunk(&self, id: i32) -> Bytes {
         self.chunks.get(&id).map(|c| c.bytes).unwrap_or_default()
@@ -240,7 +243,7 @@ async fn sizes_of(pool: &PgPool, oids: &[i64]) -> Result<HashMap<i64, Bytes>> {
 /// read from disk. `full` re-reads everything.
 pub async fn refresh(
     pool: &PgPool,
-    cache: &mut SizeCache,
+    cache: &mut PassCache,
     tables: &HashMap<i32, TableRow>,
     chunks: &[ChunkRow],
     full: bool,

@@ -182,6 +182,13 @@ impl Capabilities {
         !self.webassembly_build
     }
 
+    /// Whether PostgreSQL publishes per-table write counters (`pg_stat_get_tuples_*`):
+    /// everywhere but a WebAssembly build, whose single process leaves them at 0
+    /// (measured: 1,000 rows inserted, `n_tup_ins` still 0).
+    pub fn publishes_table_counters(&self) -> bool {
+        !self.webassembly_build
+    }
+
     /// Whether the 2.18 columnstore names (`add_columnstore_policy`, …) are the current ones.
     pub fn uses_columnstore_names(&self) -> bool {
         self.timescaledb.is_some_and(|v| {

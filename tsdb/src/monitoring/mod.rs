@@ -14,7 +14,7 @@ mod known_failures;
 mod server;
 mod sizes;
 
-pub use sizes::{PassCache, MAX_AGE, UNSETTLED_MAX_AGE};
+pub use sizes::{PassCache, MAX_AGE, UNCOUNTED_MAX_AGE, UNSETTLED_MAX_AGE};
 
 pub(crate) use catalog::settings_query;
 
@@ -33,7 +33,7 @@ pub enum Pass {
     Full,
     /// Reuse cached sizes of chunks nothing says have changed (a backfill shows once
     /// PostgreSQL publishes its counters, within about 10 s on 15+; where nothing counts
-    /// writes, as on devdb, within about 10 minutes).
+    /// writes, as on devdb, within about a minute).
     Incremental,
 }
 
@@ -58,7 +58,15 @@ pub async fn gather(
     let tables = catalog::hypertables(pool, capabilities).await?;
     let chunk_rows = chunks::read(pool, &mut cache.shapes).await?;
     let jobs = jobs::jobs(pool).await?;
-    let sized = sizes::refresh(pool, cache, &tables, &chunk_rows, pass == Pass::Full).await?;
+    let sized = sizes::refresh(
+        pool,
+        cache,
+        &tables,
+        &chunk_rows,
+        pass == Pass::Full,
+        capabilities.publishes_table_counters(),
+    )
+    .await?;
 
     // Compress-after per hypertable id, from the compression policies.
     let compress_after: HashMap<i32, (String, i64)> = jobs

@@ -13,7 +13,7 @@
 //!   and for PGlite, whose counters never move.
 //!
 //! So a size can lag a write by the counters' publication delay (about 10 s on
-//! PostgreSQL 15+) plus one pass, or by [`UNSETTLED_MAX_AGE`] where nothing counts writes.
+//! PostgreSQL 15+) plus one pass, or by [`UNCOUNTED_MAX_AGE`] where nothing counts writes.
 //! A full pass reads everything.
 
 use super::catalog::TableRow;
@@ -35,6 +35,10 @@ pub const MAX_AGE: Duration = Duration::from_secs(3600);
 /// safety net for what no counter shows, so long enough that at the default 30-second
 /// interval it costs a twentieth of the uncompressed chunks per pass.
 pub const UNSETTLED_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// The same where nothing counts writes (PGlite): the periodic re-read is then what shows
+/// a backfill into an old chunk, so it comes round within about a minute.
+pub const UNCOUNTED_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Bytes of one relation or of a chunk with its compressed relation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,6 +100,7 @@ fn verdict(
     chunk: &ChunkRow,
     age: Duration,
     now: DateTime<Utc>,
+    unsettled_max_age: Duration,
 ) -> Verdict {
     let Some(cached) = cached else {
         return Verdict::Read;
@@ -111,7 +116,7 @@ fn verdict(
         if current || cached.activity != chunk.activity {
             return Verdict::Read;
         }
-        UNSETTLED_MAX_AGE
+        unsettled_max_age
     };
     by_age(age, max_age)
 }
@@ -126,11 +131,14 @@ fn by_age(age: Duration, max_age: Duration) -> Verdict {
 
 /// Whether a parent relation's cached size (taken `age` ago) is still good: parents are
 /// written only by rows inserted with `ONLY`, so the counters decide as for a chunk.
-fn parent_verdict(cached: Option<&CachedParent>, table: &TableRow, age: Duration) -> Verdict {
+fn parent_verdict(
+    cached: Option<&CachedParent>,
+    table: &TableRow,
+    age: Duration,
+    max_age: Duration,
+) -> Verdict {
     match cached {
-        Some(c) if c.oid == table.oid && c.activity == table.activity => {
-            by_age(age, UNSETTLED_MAX_AGE)
-        }
+        Some(c) if c.oid == table.oid && c.activity == table.activity => by_age(age, max_age),
         _ => Verdict::Read,
     }
 }
@@ -240,14 +248,21 @@ async fn sizes_of(pool: &PgPool, oids: &[i64]) -> Result<HashMap<i64, Bytes>> {
 }
 
 /// Brings the cache up to date for `tables` and `chunks`; returns how many relations were
-/// read from disk. `full` re-reads everything.
+/// read from disk. `full` re-reads everything; `counted`: the server publishes write
+/// counters (otherwise unwritten-looking sizes are re-read sooner).
 pub async fn refresh(
     pool: &PgPool,
     cache: &mut PassCache,
     tables: &HashMap<i32, TableRow>,
     chunks: &[ChunkRow],
     full: bool,
+    counted: bool,
 ) -> Result<i64> {
+    let unsettled_max_age = if counted {
+        UNSETTLED_MAX_AGE
+    } else {
+        UNCOUNTED_MAX_AGE
+    };
     let now = Instant::now();
     let wall = Utc::now();
     let age = |at: Instant| now.duration_since(at);
@@ -260,6 +275,7 @@ pub async fn refresh(
             cached,
             table,
             cached.map_or(Duration::MAX, |c| age(c.sized_at)),
+            unsettled_max_age,
         );
         if full || slice.read(verdict) {
             wanted.push(table.oid);
@@ -274,6 +290,7 @@ pub async fn refresh(
             chunk,
             cached.map_or(Duration::MAX, |c| age(c.sized_at)),
             wall,
+            unsettled_max_age,
         );
         if full || slice.read(verdict) {
             wanted.push(chunk.oid);
@@ -369,12 +386,35 @@ mod tests {
     fn an_unwritten_old_chunk_is_reused_until_it_ages() {
         let old = chunk(3, 0, 40);
         let entry = cached(&old);
-        assert_eq!(verdict(Some(&entry), &old, FRESH, at(12)), Verdict::Reuse);
         assert_eq!(
-            verdict(Some(&entry), &old, UNSETTLED_MAX_AGE, at(12)),
+            verdict(Some(&entry), &old, FRESH, at(12), UNSETTLED_MAX_AGE),
+            Verdict::Reuse
+        );
+        assert_eq!(
+            verdict(
+                Some(&entry),
+                &old,
+                UNSETTLED_MAX_AGE,
+                at(12),
+                UNSETTLED_MAX_AGE
+            ),
             Verdict::Aged
         );
-        assert_eq!(verdict(None, &old, FRESH, at(12)), Verdict::Read);
+        assert_eq!(
+            verdict(None, &old, FRESH, at(12), UNSETTLED_MAX_AGE),
+            Verdict::Read
+        );
+        // Where nothing counts writes, a minute is old.
+        assert_eq!(
+            verdict(
+                Some(&entry),
+                &old,
+                UNCOUNTED_MAX_AGE,
+                at(12),
+                UNCOUNTED_MAX_AGE
+            ),
+            Verdict::Aged
+        );
     }
 
     #[test]
@@ -382,23 +422,35 @@ mod tests {
         let before = chunk(3, 0, 40);
         let entry = cached(&before);
         assert_eq!(
-            verdict(Some(&entry), &chunk(3, 0, 41), FRESH, at(12)),
+            verdict(
+                Some(&entry),
+                &chunk(3, 0, 41),
+                FRESH,
+                at(12),
+                UNSETTLED_MAX_AGE
+            ),
             Verdict::Read
         );
         let mut vacuumed = before.clone();
         vacuumed.activity.vacuums += 1;
         assert_eq!(
-            verdict(Some(&entry), &vacuumed, FRESH, at(12)),
+            verdict(Some(&entry), &vacuumed, FRESH, at(12), UNSETTLED_MAX_AGE),
             Verdict::Read
         );
         let mut truncated = before.clone();
         truncated.activity.file = 301;
         assert_eq!(
-            verdict(Some(&entry), &truncated, FRESH, at(12)),
+            verdict(Some(&entry), &truncated, FRESH, at(12), UNSETTLED_MAX_AGE),
             Verdict::Read
         );
         assert_eq!(
-            verdict(Some(&entry), &chunk(3, 1, 40), FRESH, at(12)),
+            verdict(
+                Some(&entry),
+                &chunk(3, 1, 40),
+                FRESH,
+                at(12),
+                UNSETTLED_MAX_AGE
+            ),
             Verdict::Read
         );
     }
@@ -408,12 +460,18 @@ mod tests {
         let current = chunk(12, 0, 40);
         let entry = cached(&current);
         assert_eq!(
-            verdict(Some(&entry), &current, Duration::ZERO, at(12)),
+            verdict(
+                Some(&entry),
+                &current,
+                Duration::ZERO,
+                at(12),
+                UNSETTLED_MAX_AGE
+            ),
             Verdict::Read
         );
         // An hour later it is an ordinary old chunk.
         assert_eq!(
-            verdict(Some(&entry), &current, FRESH, at(13)),
+            verdict(Some(&entry), &current, FRESH, at(13), UNSETTLED_MAX_AGE),
             Verdict::Reuse
         );
     }
@@ -437,21 +495,30 @@ mod tests {
             bytes: Bytes::default(),
             sized_at: Instant::now(),
         };
-        assert_eq!(parent_verdict(Some(&entry), &table, FRESH), Verdict::Reuse);
         assert_eq!(
-            parent_verdict(Some(&entry), &table, UNSETTLED_MAX_AGE),
+            parent_verdict(Some(&entry), &table, FRESH, UNSETTLED_MAX_AGE),
+            Verdict::Reuse
+        );
+        assert_eq!(
+            parent_verdict(Some(&entry), &table, UNSETTLED_MAX_AGE, UNSETTLED_MAX_AGE),
             Verdict::Aged
         );
         let mut written = table.clone();
         written.activity.writes = 1;
-        assert_eq!(parent_verdict(Some(&entry), &written, FRESH), Verdict::Read);
+        assert_eq!(
+            parent_verdict(Some(&entry), &written, FRESH, UNSETTLED_MAX_AGE),
+            Verdict::Read
+        );
         let mut recreated = table.clone();
         recreated.oid = 51;
         assert_eq!(
-            parent_verdict(Some(&entry), &recreated, FRESH),
+            parent_verdict(Some(&entry), &recreated, FRESH, UNSETTLED_MAX_AGE),
             Verdict::Read
         );
-        assert_eq!(parent_verdict(None, &table, FRESH), Verdict::Read);
+        assert_eq!(
+            parent_verdict(None, &table, FRESH, UNSETTLED_MAX_AGE),
+            Verdict::Read
+        );
     }
 
     #[test]
@@ -469,18 +536,36 @@ mod tests {
         let compressed = chunk(12, 1, 40);
         let entry = cached(&compressed);
         assert_eq!(
-            verdict(Some(&entry), &chunk(12, 1, 99), UNSETTLED_MAX_AGE, at(12)),
+            verdict(
+                Some(&entry),
+                &chunk(12, 1, 99),
+                UNSETTLED_MAX_AGE,
+                at(12),
+                UNSETTLED_MAX_AGE
+            ),
             Verdict::Reuse
         );
         assert_eq!(
-            verdict(Some(&entry), &compressed, MAX_AGE, at(12)),
+            verdict(
+                Some(&entry),
+                &compressed,
+                MAX_AGE,
+                at(12),
+                UNSETTLED_MAX_AGE
+            ),
             Verdict::Aged
         );
         // Partial (1 | 8): written after compression, so judged like an uncompressed one.
         let partial = chunk(3, 9, 40);
         let entry = cached(&partial);
         assert_eq!(
-            verdict(Some(&entry), &chunk(3, 9, 41), FRESH, at(12)),
+            verdict(
+                Some(&entry),
+                &chunk(3, 9, 41),
+                FRESH,
+                at(12),
+                UNSETTLED_MAX_AGE
+            ),
             Verdict::Read
         );
     }

@@ -93,7 +93,7 @@ struct Shape {
 pub struct Shapes {
     known: HashMap<i32, Shape>,
     /// Catalog rows without a relation (before 2.26 the catalog kept dropped chunks'
-    /// rows): not looked up again every pass.
+    /// rows): not looked up again until a full pass.
     relationless: HashSet<i32>,
 }
 

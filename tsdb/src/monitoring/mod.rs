@@ -56,6 +56,11 @@ pub async fn gather(
     }
     let extension = server::extension(pool).await?;
     let tables = catalog::hypertables(pool, capabilities).await?;
+    if pass == Pass::Full {
+        // A full pass trusts nothing kept: shapes are read again too (a chunk renamed
+        // behind TimescaleDB's back, or one whose relation was missing, is put right).
+        cache.shapes = Default::default();
+    }
     let chunk_rows = chunks::read(pool, &mut cache.shapes).await?;
     let jobs = jobs::jobs(pool).await?;
     let sized = sizes::refresh(

@@ -52,7 +52,11 @@ async fn main() {
     let mut cache = PassCache::default();
     let mut latest = None;
     for i in 0..passes {
-        let pass = if i == 0 { Pass::Full } else { Pass::Incremental };
+        let pass = if i == 0 {
+            Pass::Full
+        } else {
+            Pass::Incremental
+        };
         let started = Instant::now();
         let snapshot = gather(&pool, &capabilities, &mut cache, pass)
             .await

@@ -262,6 +262,43 @@ async fn smallest_run(url: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// Two runs that passed the "another run?" question at the same moment: each asks again
+/// once its own schema exists and is locked, and sees the other, so neither goes on with
+/// the other running. A run that is gone (its connection closed) is not counted.
+#[tokio::test]
+async fn two_runs_starting_together_see_each_other_once_their_schemas_exist() {
+    use tsdb::bench::scratch::{sweep, Scratch};
+    let Some(tier) = native_tier() else { return };
+    let database = tier.database("bench_race").await;
+    let pool = database.pool(4).await;
+    let mut first = Scratch::create(&pool).await.unwrap();
+    let mut second = Scratch::create(&pool).await.unwrap();
+    assert_eq!(
+        first.others_running().await.unwrap(),
+        vec![second.schema().to_string()]
+    );
+    assert_eq!(
+        second.others_running().await.unwrap(),
+        vec![first.schema().to_string()]
+    );
+    // The second steps back; the first then runs alone.
+    second.remove().await.unwrap();
+    assert!(first.others_running().await.unwrap().is_empty());
+
+    // A run whose connection is gone (a killed process) holds no lock: not "running",
+    // and the next sweep removes its schema.
+    let mut gone = Scratch::create(&pool).await.unwrap();
+    let gone_schema = gone.schema().to_string();
+    gone.step_aside().await.unwrap();
+    assert!(first.others_running().await.unwrap().is_empty());
+    let swept = sweep(&pool).await.unwrap();
+    assert_eq!(swept.removed, vec![gone_schema]);
+    assert_eq!(swept.running, vec![first.schema().to_string()]);
+    first.remove().await.unwrap();
+    nothing_left(&pool).await;
+    pool.close().await;
+}
+
 #[tokio::test]
 async fn bench_on_the_native_tier_uses_copy_and_cleans_up_after_interruptions() {
     let Some(tier) = native_tier() else { return };

@@ -48,13 +48,18 @@ pub async fn run(
     // Two runs at once would each measure the other's load (from another console, the
     // command line, another machine): one at a time per database.
     if let Some(schema) = swept.running.first() {
-        return Err(crate::Error::Conflict(format!(
-            "another bench run is under way on this database (its scratch schema is {schema}): \
-             two runs at once would each measure the other; wait for it to end, or stop it \
-             where it was started"
-        )));
+        return Err(another_run(schema));
     }
     let mut scratch = Scratch::create(pool).await?;
+    // Asked again now that this run's schema exists and is locked: of two runs that passed
+    // the question above at the same moment, the one asking second sees the other here
+    // (both may, and both step back), so two never go on together.
+    let others = scratch.others_running().await?;
+    if let Some(schema) = others.first() {
+        let refused = another_run(schema);
+        scratch.remove().await?;
+        return Err(refused);
+    }
     let schema = scratch.schema().to_string();
     notice(format!(
         "scratch schema {schema} (removed when the run ends)"
@@ -88,6 +93,15 @@ pub async fn run(
         report: report?,
         recorded,
     })
+}
+
+/// The refusal while another run's scratch schema is still locked.
+fn another_run(schema: &str) -> crate::Error {
+    crate::Error::Conflict(format!(
+        "another bench run is under way on this database (its scratch schema is {schema}): \
+         two runs at once would each measure the other; wait for it to end, or stop it where \
+         it was started"
+    ))
 }
 
 /// Removes `schema` on a fresh connection, retrying while the database comes back; says

@@ -54,6 +54,40 @@ impl Scratch {
         &self.schema
     }
 
+    /// The scratch schemas of other runs still going (their lock is held), asked on this
+    /// run's own connection (a one-connection server has no other to give).
+    pub async fn others_running(&mut self) -> Result<Vec<String>> {
+        let own = self.schema.clone();
+        let conn = self.conn()?;
+        let candidates: Vec<String> = sqlx::query_scalar(
+            "SELECT nspname::text FROM pg_namespace
+              WHERE starts_with(nspname, $1) AND nspname <> $2 ORDER BY 1",
+        )
+        .bind(PREFIX)
+        .bind(&own)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut running = Vec::new();
+        for schema in candidates {
+            let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+                .bind(LOCK_NAMESPACE)
+                .bind(&schema)
+                .fetch_one(&mut *conn)
+                .await?;
+            if free {
+                // A run that is gone: the next sweep removes its schema.
+                sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+                    .bind(LOCK_NAMESPACE)
+                    .bind(&schema)
+                    .execute(&mut *conn)
+                    .await?;
+            } else {
+                running.push(schema);
+            }
+        }
+        Ok(running)
+    }
+
     /// The connection that made the schema and holds its lock.
     pub fn conn(&mut self) -> Result<&mut PgConnection> {
         self.conn.as_deref_mut().ok_or_else(|| {

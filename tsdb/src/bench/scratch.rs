@@ -59,28 +59,11 @@ impl Scratch {
     pub async fn others_running(&mut self) -> Result<Vec<String>> {
         let own = self.schema.clone();
         let conn = self.conn()?;
-        let candidates: Vec<String> = sqlx::query_scalar(
-            "SELECT nspname::text FROM pg_namespace
-              WHERE starts_with(nspname, $1) AND nspname <> $2 ORDER BY 1",
-        )
-        .bind(PREFIX)
-        .bind(&own)
-        .fetch_all(&mut *conn)
-        .await?;
         let mut running = Vec::new();
-        for schema in candidates {
-            let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
-                .bind(LOCK_NAMESPACE)
-                .bind(&schema)
-                .fetch_one(&mut *conn)
-                .await?;
-            if free {
+        for schema in scratch_schemas(conn, &own).await? {
+            if try_lock(conn, &schema).await? {
                 // A run that is gone: the next sweep removes its schema.
-                sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
-                    .bind(LOCK_NAMESPACE)
-                    .bind(&schema)
-                    .execute(&mut *conn)
-                    .await?;
+                unlock(conn, &schema).await?;
             } else {
                 running.push(schema);
             }
@@ -140,12 +123,7 @@ impl Scratch {
         let schema = self.schema.clone();
         let conn = self.conn()?;
         drop_schema(conn, &schema).await?;
-        sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
-            .bind(LOCK_NAMESPACE)
-            .bind(&schema)
-            .execute(conn)
-            .await?;
-        Ok(())
+        unlock(conn, &schema).await
     }
 }
 
@@ -155,6 +133,39 @@ async fn lock_holder(pool: &PgPool) -> Result<PoolConnection<Postgres>> {
     let mut conn = pool.acquire().await?;
     conn.close_on_drop();
     Ok(conn)
+}
+
+/// Every scratch schema in the database but `except` (`""`: none left out), by name.
+async fn scratch_schemas(conn: &mut PgConnection, except: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace
+          WHERE starts_with(nspname, $1) AND nspname <> $2 ORDER BY 1",
+    )
+    .bind(PREFIX)
+    .bind(except)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Takes `schema`'s lock unless a run holds it; whether it was free.
+async fn try_lock(conn: &mut PgConnection, schema: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(LOCK_NAMESPACE)
+            .bind(schema)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Releases `schema`'s lock held by this session.
+async fn unlock(conn: &mut PgConnection, schema: &str) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+        .bind(LOCK_NAMESPACE)
+        .bind(schema)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Takes `schema`'s lock for this session (held until unlocked or the session ends).
@@ -202,29 +213,14 @@ pub struct Swept {
 /// still going are left alone and named.
 pub async fn sweep(pool: &PgPool) -> Result<Swept> {
     let mut conn = pool.acquire().await?;
-    let candidates: Vec<String> = sqlx::query_scalar(
-        "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1) ORDER BY 1",
-    )
-    .bind(PREFIX)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut swept = Swept::default();
-    for schema in candidates {
-        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
-            .bind(LOCK_NAMESPACE)
-            .bind(&schema)
-            .fetch_one(&mut *conn)
-            .await?;
-        if !free {
+    for schema in scratch_schemas(&mut conn, "").await? {
+        if !try_lock(&mut conn, &schema).await? {
             swept.running.push(schema);
             continue;
         }
         let dropped = drop_schema(&mut conn, &schema).await;
-        sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
-            .bind(LOCK_NAMESPACE)
-            .bind(&schema)
-            .execute(&mut *conn)
-            .await?;
+        unlock(&mut conn, &schema).await?;
         dropped?;
         swept.removed.push(schema);
     }

@@ -10,9 +10,18 @@ pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
     crate::auth::require(tsdb::types::Role::Admin).await?;
     check(&query)?;
     let state = crate::state::app_state()?;
-    tsdb::audit::search(&state.pool()?, &query)
-        .await
-        .map_err(AppError::from)
+    let pool = state.pool()?;
+    let mut page = tsdb::audit::search(&pool, &query).await?;
+    let policy_changes: Vec<i64> = page
+        .records
+        .iter()
+        .filter(|r| r.action == "policy.edit" || r.action == "policy.revert")
+        .map(|r| r.id)
+        .collect();
+    if !policy_changes.is_empty() {
+        page.reverted = tsdb::policy::store::reverted(&pool, &policy_changes).await?;
+    }
+    Ok(page)
 }
 
 /// The longest text filter accepted.

@@ -18,6 +18,7 @@ use crate::pages::not_found::NotFoundPage;
 use crate::pages::overview::OverviewPage;
 use crate::pages::policies::PoliciesPage;
 use crate::pages::policy::PolicyPage;
+use crate::pages::revert::RevertPage;
 use crate::pages::storage::StoragePage;
 use crate::pages::tokens::TokensPage;
 use crate::pages::users::UsersPage;
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=UsersPage/>
                     <Route path=path!("/admin/tokens") view=TokensPage/>
                     <Route path=path!("/admin/audit") view=AuditPage/>
+                    <Route path=path!("/admin/audit/:id/revert") view=RevertPage/>
                     <Route path=path!("/admin/bench") view=BenchPage/>
                 </Routes>
             </main>

@@ -73,10 +73,34 @@ pub enum PoliciesCommand {
     Plan,
     /// Apply those steps (asks first on a terminal); exits non-zero when a step fails.
     Apply {
-        /// Apply without asking (deployment scripts).
-        #[arg(long)]
-        yes: bool,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
     },
+    /// Revert a policy change of the audit trail: restore its setting and apply the way
+    /// back to the live state before it (shown first; asks on a terminal).
+    Revert {
+        /// The audit entry's number (the audit trail shows it).
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        audit_id: i64,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+}
+
+/// How a policy change is confirmed on the command line.
+#[derive(Debug, clap::Args)]
+pub struct ConfirmArgs {
+    /// Go ahead without asking (deployment scripts). Steps that would lose data still
+    /// need `--confirm` for their relation.
+    #[arg(long)]
+    pub yes: bool,
+    /// A relation whose data loss (shown by the plan) is confirmed, named as the plan
+    /// names it; repeat for several.
+    #[arg(long = "confirm", value_name = "SCHEMA.NAME")]
+    pub names: Vec<String>,
+    /// Accept that the continuous aggregates the plan names lose those rows.
+    #[arg(long)]
+    pub accept_aggregate_loss: bool,
 }
 
 /// `config` subcommands.

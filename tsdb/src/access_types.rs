@@ -144,4 +144,7 @@ pub struct AuditPage {
     pub total: i64,
     /// Pass as `before` for the next page; `None` on the last page.
     pub next_before: Option<i64>,
+    /// Policy changes on this page already reverted: (entry, the entry reverting it).
+    #[serde(default)]
+    pub reverted: Vec<(i64, i64)>,
 }

@@ -194,5 +194,6 @@ pub async fn search(pool: &PgPool, query: &AuditQuery) -> Result<AuditPage> {
         records,
         total,
         next_before,
+        reverted: Vec::new(),
     })
 }

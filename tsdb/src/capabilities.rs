@@ -176,6 +176,43 @@ impl Capabilities {
         })
     }
 
+    /// Whether a continuous aggregate may have several refresh policies (2.21 on, with
+    /// windows that do not overlap).
+    pub fn allows_several_refresh_policies(&self) -> bool {
+        self.timescaledb.is_some_and(|v| {
+            v >= TimescaleVersion {
+                major: 2,
+                minor: 21,
+                patch: 0,
+            }
+        })
+    }
+
+    /// Whether `ALTER TABLE … RESET (timescaledb.compress_segmentby / compress_orderby)`
+    /// takes a compression setting back to TimescaleDB's default (2.22.1 on; before,
+    /// "compression options cannot be reset").
+    pub fn resets_compression_settings(&self) -> bool {
+        self.timescaledb.is_some_and(|v| {
+            v >= TimescaleVersion {
+                major: 2,
+                minor: 22,
+                patch: 1,
+            }
+        })
+    }
+
+    /// Whether `_timescaledb_catalog.chunk` names a chunk's relation by `relid` (2.29 on)
+    /// rather than by `schema_name` and `table_name`.
+    pub fn chunk_has_relid(&self) -> bool {
+        self.timescaledb.is_some_and(|v| {
+            v >= TimescaleVersion {
+                major: 2,
+                minor: 29,
+                patch: 0,
+            }
+        })
+    }
+
     /// Whether `COPY … FROM STDIN` may be sent: everywhere but a WebAssembly build, which
     /// dies on it (the instance then refuses every client until restarted).
     pub fn accepts_copy_from_stdin(&self) -> bool {

@@ -39,7 +39,7 @@ impl ChunkSort {
 /// Which chunks, in which order, which page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChunkQuery {
-    /// `schema.name` of one hypertable.
+    /// One hypertable, as [`crate::ident::display_name`] writes it.
     pub hypertable: Option<String>,
     /// Chunks whose range ends after this.
     pub from: Option<DateTime<Utc>>,
@@ -86,14 +86,13 @@ impl ChunkQuery {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let hypertable = text("hypertable");
-        if let Some(h) = &hypertable {
-            if !h.contains('.') {
-                return Err(format!(
-                    "hypertable {h:?}: expected schema.name, e.g. factory_telemetry.metric_hist"
-                ));
-            }
-        }
+        // Kept in the one written form, so `"s"."a"` and `s.a` select the same chunks.
+        let hypertable = text("hypertable")
+            .map(|h| {
+                crate::ident::normalize_display_name(&h)
+                    .map_err(|form| format!("hypertable {h:?}: expected {form}"))
+            })
+            .transpose()?;
         let from = text("from").map(|v| time("from", &v)).transpose()?;
         let to = text("to").map(|v| time("to", &v)).transpose()?;
         // `from` later than `to` is no mistake: both are overlap tests, so together they

@@ -149,9 +149,9 @@ pub struct HypertableFacts {
 }
 
 impl HypertableFacts {
-    /// `schema.name`.
+    /// `schema.name`, parts quoted where they need it ([`crate::ident::display_name`]).
     pub fn qualified(&self) -> String {
-        format!("{}.{}", self.schema, self.name)
+        crate::ident::display_name(&self.schema, &self.name)
     }
 }
 
@@ -190,9 +190,9 @@ pub struct ChunkFacts {
 }
 
 impl ChunkFacts {
-    /// `schema.name` of the hypertable.
+    /// `schema.name` of the hypertable, parts quoted where they need it.
     pub fn hypertable(&self) -> String {
-        format!("{}.{}", self.hypertable_schema, self.hypertable_name)
+        crate::ident::display_name(&self.hypertable_schema, &self.hypertable_name)
     }
 }
 

@@ -77,13 +77,51 @@ pub struct PolicyInterval {
 
 /// Why a duration was refused; the message states the accepted form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected an interval such as \"90 days\" or \"12 hours\" (a positive whole number and one of second, minute, hour, day, week, month, year)")]
+#[error("expected an interval such as \"90 days\" or \"12 hours\" (a positive whole number and one of second, minute, hour, day, week, month, year; at most 100 years)")]
 pub struct IntervalError;
 
+/// The longest interval accepted, about 100 calendar years: beyond it TimescaleDB's
+/// conversions to microseconds overflow or PostgreSQL's `interval` does (`2147483648
+/// days`), and a policy saved with such a value would fail every apply.
+pub const MAX_SECONDS: u64 = 36_525 * 86_400;
+
 impl PolicyInterval {
-    /// Builds an interval; `None` when `amount` is zero.
+    /// Builds an interval; `None` when `amount` is zero or it is longer than
+    /// [`MAX_SECONDS`].
     pub fn new(amount: u32, unit: IntervalUnit) -> Option<Self> {
-        (amount > 0).then_some(Self { amount, unit })
+        // Measured in calendar years (365.25 days) here, so that "100 years", "1200
+        // months" and "36525 days" are all just within.
+        let calendar = match unit {
+            IntervalUnit::Year => u64::from(amount) * 31_557_600,
+            IntervalUnit::Month => u64::from(amount) * 2_629_800,
+            _ => u64::from(amount) * unit.seconds(),
+        };
+        (amount > 0 && calendar <= MAX_SECONDS).then_some(Self { amount, unit })
+    }
+
+    /// The interval PostgreSQL printed (`7 days`, `12:00:00`, `1 mon`, `1 day 02:00:00`)
+    /// as one unit, exactly: `None` when it cannot be one (months mixed with days or
+    /// hours, fractions of a second, zero or negative), so a restore never silently
+    /// rounds a value.
+    pub fn from_postgres(text: &str) -> Option<Self> {
+        let (months, seconds) = postgres_interval_parts(text)?;
+        let (amount, unit) = match (months, seconds) {
+            (m, 0) if m > 0 && m % 12 == 0 => (m / 12, IntervalUnit::Year),
+            (m, 0) if m > 0 => (m, IntervalUnit::Month),
+            (0, s) if s > 0 => {
+                let unit = [
+                    IntervalUnit::Day,
+                    IntervalUnit::Hour,
+                    IntervalUnit::Minute,
+                    IntervalUnit::Second,
+                ]
+                .into_iter()
+                .find(|unit| s % unit.seconds() as i64 == 0)?;
+                (s / unit.seconds() as i64, unit)
+            }
+            _ => return None,
+        };
+        Self::new(u32::try_from(amount).ok()?, unit)
     }
 
     /// The number of units.
@@ -137,6 +175,41 @@ impl fmt::Display for PolicyInterval {
         let plural = if self.amount == 1 { "" } else { "s" };
         write!(f, "{} {}{}", self.amount, self.unit.name(), plural)
     }
+}
+
+/// An interval as PostgreSQL prints it, split into whole months and whole seconds (days
+/// as 86,400 s); `None` for other forms, fractions of a second, or signs that differ.
+fn postgres_interval_parts(text: &str) -> Option<(i64, i64)> {
+    let (mut months, mut seconds) = (0i64, 0i64);
+    let mut words = text.split_whitespace();
+    while let Some(word) = words.next() {
+        if word.contains(':') {
+            let mut parts = word.split(':');
+            let hours: i64 = parts.next()?.parse().ok()?;
+            let minutes: i64 = parts.next()?.parse().ok()?;
+            let secs: i64 = parts.next().unwrap_or("0").parse().ok()?;
+            if hours < 0 || parts.next().is_some() {
+                return None;
+            }
+            seconds = seconds.checked_add(hours.checked_mul(3600)? + minutes * 60 + secs)?;
+            continue;
+        }
+        let amount: i64 = word.parse().ok()?;
+        if amount < 0 {
+            return None;
+        }
+        match words.next()?.trim_end_matches('s') {
+            "year" => months = months.checked_add(amount.checked_mul(12)?)?,
+            "mon" | "month" => months = months.checked_add(amount)?,
+            "week" => seconds = seconds.checked_add(amount.checked_mul(7 * 86_400)?)?,
+            "day" => seconds = seconds.checked_add(amount.checked_mul(86_400)?)?,
+            "hour" => seconds = seconds.checked_add(amount.checked_mul(3_600)?)?,
+            "min" | "minute" => seconds = seconds.checked_add(amount.checked_mul(60)?)?,
+            "sec" | "second" => seconds = seconds.checked_add(amount)?,
+            _ => return None,
+        }
+    }
+    Some((months, seconds))
 }
 
 /// The length in seconds of an interval as PostgreSQL prints it (`IntervalStyle =
@@ -228,6 +301,57 @@ mod tests {
             "90 dayz", "", "days", "0 days", "-1 day", "1.5 days", "7", "7 days 3",
         ] {
             assert!(text.parse::<PolicyInterval>().is_err(), "{text:?} accepted");
+        }
+    }
+
+    #[test]
+    fn refuses_what_postgresql_or_timescaledb_cannot_hold() {
+        for text in [
+            "2147483648 days",
+            "99999999 years",
+            "101 years",
+            "4294967295 seconds",
+        ] {
+            let refused = text.parse::<PolicyInterval>().unwrap_err().to_string();
+            assert!(refused.ends_with("at most 100 years)"), "{text}: {refused}");
+        }
+        assert!("100 years".parse::<PolicyInterval>().is_ok());
+        assert!("1200 months".parse::<PolicyInterval>().is_ok());
+        assert!("36525 days".parse::<PolicyInterval>().is_ok());
+        assert!("36526 days".parse::<PolicyInterval>().is_err());
+    }
+
+    #[test]
+    fn restores_what_postgresql_printed_exactly_or_not_at_all() {
+        for (printed, canonical) in [
+            ("7 days", "7 days"),
+            ("14 days", "14 days"),
+            ("90 days", "90 days"),
+            ("12:00:00", "12 hours"),
+            ("00:30:00", "30 minutes"),
+            ("1 day 02:00:00", "26 hours"),
+            ("1 mon", "1 month"),
+            ("1 year", "1 year"),
+            ("2 years 6 mons", "30 months"),
+            ("00:00:45", "45 seconds"),
+        ] {
+            let restored = PolicyInterval::from_postgres(printed).unwrap();
+            assert_eq!(restored.to_string(), canonical, "{printed}");
+            assert_eq!(
+                Some(restored.approx_seconds() as i64),
+                postgres_interval_seconds(printed),
+                "{printed}"
+            );
+        }
+        for inexact in [
+            "1 mon 2 days",
+            "00:00:00.5",
+            "-1 days",
+            "00:00:00",
+            "P1D",
+            "1 mon 01:00:00",
+        ] {
+            assert_eq!(PolicyInterval::from_postgres(inexact), None, "{inexact}");
         }
     }
 

@@ -1,7 +1,10 @@
 //! Policy automation against a real TimescaleDB, on devdb (2.23-dev) and on the native
-//! tier (2.28.3): plan on a fresh database, apply, plan again is empty; each policy kind
-//! added, changed and removed; an edit and its revert; integer-time hypertables; quoted
-//! mixed-case names; and (native) a step blocked by another session's lock.
+//! tier: plan on a fresh database, apply, plan again is empty; each policy kind added,
+//! changed and removed; taking a table under management changes nothing; an edit and its
+//! revert leave live exactly as before (read back through `timescaledb_information`);
+//! dotted and quoted names never mix; a stale plan and a second apply at once run
+//! nothing; the start-up apply holds what would lose data; integer-time hypertables;
+//! and (native) a step blocked by another session's lock.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -9,11 +12,14 @@ use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::demo::DemoVolume;
 use tsdb::interval::PolicyInterval;
-use tsdb::policy::apply::{apply, StepOutcome, Trigger};
-use tsdb::policy::desired::{parse_patterns, PolicySource};
+use tsdb::policy::apply::{self, Applied, Intent, Request, Restore, StepOutcome, Trigger};
+use tsdb::policy::desired::{parse_patterns, ObjectKind, PolicySource};
+use tsdb::policy::guard::Confirmations;
 use tsdb::policy::plan::{Plan, StepKind};
 use tsdb::policy::store::{self, PolicyEdit};
+use tsdb::policy::target::JobAge;
 use tsdb::policy::{plan_now, HypertableName, Policy, PolicyOverride};
+use tsdb::testing::policies::{apply_confirmed, apply_with, confirm_everything, save};
 use tsdb::testing::{connect, native_tier, DevDb};
 
 fn source() -> PolicySource {
@@ -42,19 +48,15 @@ async fn plan(pool: &sqlx::PgPool, source: &PolicySource) -> Plan {
     plan_now(pool, &capabilities, source).await.unwrap().1
 }
 
-/// Applies `plan` and insists every step applied.
-async fn apply_all(pool: &sqlx::PgPool, plan: &Plan) {
-    let report = apply(pool, plan, &Actor::System, None, Trigger::Console)
-        .await
-        .unwrap()
-        .expect("no other instance holds the lock");
+/// Applies the current plan (hazards confirmed) and insists every step applied.
+async fn apply_all(pool: &sqlx::PgPool, source: &PolicySource) {
+    let report = apply_confirmed(pool, source).await;
     let failed: Vec<_> = report
         .results
         .iter()
         .filter(|r| r.outcome != StepOutcome::Applied)
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    assert_eq!(report.results.len(), plan.steps.len());
 }
 
 async fn job_setting(pool: &sqlx::PgPool, proc: &str, table: &str, key: &str) -> Option<String> {
@@ -69,6 +71,88 @@ async fn job_setting(pool: &sqlx::PgPool, proc: &str, table: &str, key: &str) ->
     .await
     .unwrap()
     .flatten()
+}
+
+/// A hypertable's lifecycle as TimescaleDB's public views report it, job ids left out
+/// (a revert may re-create a job): compression, its settings, the chunk interval, and
+/// each policy job's kind, age settings and schedule.
+async fn lifecycle(pool: &sqlx::PgPool, name: &HypertableName) -> String {
+    let (compression, interval): (bool, Option<String>) = sqlx::query_as(
+        "SELECT h.compression_enabled,
+                COALESCE(d.time_interval::text, d.integer_interval::text)
+           FROM timescaledb_information.hypertables h
+           JOIN timescaledb_information.dimensions d
+             ON d.hypertable_schema = h.hypertable_schema AND d.hypertable_name = h.hypertable_name
+            AND d.dimension_number = 1
+          WHERE h.hypertable_schema = $1 AND h.hypertable_name = $2",
+    )
+    .bind(&name.schema)
+    .bind(&name.table)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let settings: Vec<(String, Option<i16>, Option<i16>, Option<bool>)> = sqlx::query_as(
+        "SELECT attname::text, segmentby_column_index, orderby_column_index, orderby_asc
+           FROM timescaledb_information.compression_settings
+          WHERE hypertable_schema = $1 AND hypertable_name = $2
+          ORDER BY 1",
+    )
+    .bind(&name.schema)
+    .bind(&name.table)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let jobs: Vec<(String, String, Option<String>, bool)> = sqlx::query_as(
+        "SELECT proc_name::text, schedule_interval::text,
+                (config - 'hypertable_id' - 'mat_hypertable_id')::text, scheduled
+           FROM timescaledb_information.jobs
+          WHERE hypertable_schema = $1 AND hypertable_name = $2
+          ORDER BY 1, 3",
+    )
+    .bind(&name.schema)
+    .bind(&name.table)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    format!("compression {compression}, chunk interval {interval:?}, settings {settings:?}, jobs {jobs:?}")
+}
+
+/// Reverts audit entry `audit_id` with every hazard confirmed.
+async fn revert(pool: &sqlx::PgPool, source: &PolicySource, audit_id: i64) -> Applied {
+    let restore = restore_of(pool, source, audit_id).await;
+    let intent = Intent::Restore(Box::new(restore));
+    let (fingerprint, confirmations) = confirm_everything(pool, &intent).await;
+    apply_with(pool, &intent, confirmations, Some(fingerprint)).await
+}
+
+async fn restore_of(pool: &sqlx::PgPool, source: &PolicySource, audit_id: i64) -> Restore {
+    let capabilities = Capabilities::probe(pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let recorded = store::recorded(&mut conn, audit_id).await.unwrap();
+    let live = tsdb::policy::live::read(&mut conn, &capabilities)
+        .await
+        .unwrap();
+    let name = recorded.name.resolve(&live).unwrap();
+    Restore {
+        kind: if live.cagg(&name).is_some() {
+            ObjectKind::Aggregate
+        } else {
+            ObjectKind::Hypertable
+        },
+        name,
+        edit: recorded.edit_before,
+        live_before: recorded.live_before,
+        revert_of: audit_id,
+        source: source.clone(),
+    }
+}
+
+fn edit(managed: Option<bool>, keys: &[(&str, &str)]) -> PolicyEdit {
+    let mut overrides = PolicyOverride::default();
+    for (key, value) in keys {
+        overrides.set(key, value).unwrap();
+    }
+    PolicyEdit { managed, overrides }
 }
 
 async fn scenario(pool: &sqlx::PgPool) {
@@ -95,7 +179,21 @@ async fn scenario(pool: &sqlx::PgPool) {
         "{:#?}",
         first.steps
     );
-    apply_all(pool, &first).await;
+    // The retention's first run waits half the compression job's schedule (capped at an
+    // hour): the two on one table at the same instant deadlock.
+    let retention_step = first
+        .steps_for(&metric)
+        .find(|s| s.kind == StepKind::AddRetentionPolicy)
+        .unwrap();
+    assert!(
+        retention_step
+            .statement
+            .display()
+            .contains("initial_start => now() + '60 minutes'::interval"),
+        "{}",
+        retention_step.statement.display()
+    );
+    apply_all(pool, &source).await;
     let again = plan(pool, &source).await;
     assert!(again.in_sync(), "{:#?}", again.steps);
     assert_eq!(
@@ -104,20 +202,37 @@ async fn scenario(pool: &sqlx::PgPool) {
             .as_deref(),
         Some("90 days")
     );
+    let next_starts: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT proc_name::text, initial_start FROM timescaledb_information.jobs
+          WHERE hypertable_name = 'metric_hist' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(next_starts.len(), 2, "{next_starts:?}");
+    assert!(
+        next_starts[1].1 - next_starts[0].1 >= chrono::Duration::minutes(59),
+        "{next_starts:?}"
+    );
     assert!(
         job_setting(pool, "policy_retention", "unmanaged", "drop_after")
             .await
             .is_none()
     );
 
-    // The retention dry-run lists exactly what show_chunks(older_than => …) does, and the
-    // aggregate whose refresh reaches past a retention is named.
+    // The retention dry-run lists exactly what show_chunks(older_than => …) does, says
+    // which the current retention drops anyway, and names the aggregate whose refresh
+    // reaches past a shorter retention.
     let capabilities = Capabilities::probe(pool).await.unwrap();
-    let live = tsdb::policy::live::read(pool, &capabilities).await.unwrap();
-    let five_days = "5 days".parse().unwrap();
-    let dry = tsdb::policy::dry_run::retention(pool, &live, &metric, five_days)
+    let mut conn = pool.acquire().await.unwrap();
+    let live = tsdb::policy::live::read(&mut conn, &capabilities)
         .await
         .unwrap();
+    let five_days = JobAge::After("5 days".parse().unwrap());
+    let dry = tsdb::policy::dry_run::retention(&mut conn, &capabilities, &live, &metric, five_days)
+        .await
+        .unwrap();
+    drop(conn);
     let expected: Vec<String> = sqlx::query_scalar(
         "SELECT c::text FROM show_chunks('factory_telemetry.metric_hist', older_than => interval '5 days') c",
     )
@@ -133,20 +248,27 @@ async fn scenario(pool: &sqlx::PgPool) {
         !listed.is_empty() && dry.total_bytes > 0 && dry.total_rows > 0,
         "{dry:?}"
     );
-    assert!(dry.cagg_risks.is_empty(), "{:?}", dry.cagg_risks);
-    let two_days = "2 days".parse().unwrap();
-    let risky = tsdb::policy::dry_run::retention(pool, &live, &metric, two_days)
-        .await
-        .unwrap();
-    assert_eq!(risky.cagg_risks.len(), 1, "{:?}", risky.cagg_risks);
-    assert_eq!(
-        risky.cagg_risks[0].cagg,
-        "factory_telemetry.metric_hist_hourly"
+    assert_eq!(dry.new_chunks, listed.len(), "90 days drops none of them");
+    assert_eq!(dry.current.as_deref(), Some("90 days"));
+    assert!(dry.hazards.is_empty(), "{:?}", dry.hazards);
+    let mut conn = pool.acquire().await.unwrap();
+    let two_days = JobAge::After("2 days".parse().unwrap());
+    let risky =
+        tsdb::policy::dry_run::retention(&mut conn, &capabilities, &live, &metric, two_days)
+            .await
+            .unwrap();
+    let whole =
+        tsdb::policy::dry_run::dry_run(&mut conn, &capabilities, &live, &metric, &source.defaults)
+            .await
+            .unwrap();
+    drop(conn);
+    assert_eq!(risky.hazards.len(), 1, "{:?}", risky.hazards);
+    let risk = risky.hazards[0].describe();
+    assert!(
+        risk.starts_with("continuous aggregate factory_telemetry.metric_hist_hourly loses data"),
+        "{risk}"
     );
-    assert!(risky.cagg_risks[0].reason.contains("start_offset"));
-    let whole = tsdb::policy::dry_run::dry_run(pool, &live, &metric, &source.defaults)
-        .await
-        .unwrap();
+    assert!(risk.contains("start_offset"), "{risk}");
     let sizing = &whole.chunk_interval;
     assert!(
         sizing.guidance_bytes > 0 && sizing.expected_chunk_bytes.unwrap_or(0) > 0,
@@ -155,19 +277,26 @@ async fn scenario(pool: &sqlx::PgPool) {
     assert_eq!(sizing.chunks_per_month, Some(30.0));
     let compression = whole.compression.unwrap();
     assert!(compression.ratio.unwrap_or(0.0) > 1.0, "{compression:?}");
+    // The current 90-day retention drops nothing of the demo's 10 days: the full
+    // policy's dry-run says so.
+    assert_eq!(whole.retention.unwrap().chunks.len(), 0);
 
-    // An admin's edit changes a policy in place; reverting it restores the live state.
-    let mut overrides = PolicyOverride::default();
-    overrides.set("retention_policy", "30 days").unwrap();
-    overrides.set("compression_after", "3 days").unwrap();
-    overrides.set("chunk_time_interval", "12 hours").unwrap();
-    let edit = PolicyEdit {
-        managed: None,
-        overrides,
-    };
-    let audit_id = store::save(pool, &Actor::System, None, &metric, &edit, None)
-        .await
-        .unwrap();
+    // An admin's edit changes the policy in place; reverting it restores live exactly.
+    let before = lifecycle(pool, &metric).await;
+    let audit_id = save(
+        pool,
+        &metric,
+        &edit(
+            None,
+            &[
+                ("retention_policy", "30 days"),
+                ("compression_after", "3 days"),
+                ("chunk_time_interval", "12 hours"),
+                ("retention_schedule", "1 day"),
+            ],
+        ),
+    )
+    .await;
     let changed = plan(pool, &source).await;
     let kinds: Vec<StepKind> = changed.steps.iter().map(|s| s.kind).collect();
     assert_eq!(
@@ -178,46 +307,60 @@ async fn scenario(pool: &sqlx::PgPool) {
             StepKind::ChangeRetentionPolicy
         ]
     );
-    apply_all(pool, &changed).await;
+    apply_all(pool, &source).await;
     assert_eq!(
         job_setting(pool, "policy_retention", "metric_hist", "drop_after")
             .await
             .as_deref(),
         Some("30 days")
     );
-    assert_eq!(
-        job_setting(pool, "policy_compression", "metric_hist", "compress_after")
-            .await
-            .as_deref(),
-        Some("3 days")
-    );
-    assert!(plan(pool, &source).await.in_sync());
-    let (name, before) = store::before_of(pool, audit_id).await.unwrap();
-    assert_eq!(name, metric);
-    store::save(pool, &Actor::System, None, &name, &before, Some(audit_id))
-        .await
-        .unwrap();
-    apply_all(pool, &plan(pool, &source).await).await;
-    assert_eq!(
-        job_setting(pool, "policy_retention", "metric_hist", "drop_after")
-            .await
-            .as_deref(),
-        Some("90 days")
-    );
-    let interval: String = sqlx::query_scalar(
-        "SELECT time_interval::text FROM timescaledb_information.dimensions
-          WHERE hypertable_name = 'metric_hist'",
+    let schedules: Vec<(String, String)> = sqlx::query_as(
+        "SELECT proc_name::text, schedule_interval::text FROM timescaledb_information.jobs
+          WHERE hypertable_name = 'metric_hist' ORDER BY 1",
     )
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await
     .unwrap();
-    assert_eq!(interval, "1 day");
+    assert_eq!(
+        schedules,
+        [
+            ("policy_compression".to_string(), "12:00:00".to_string()),
+            ("policy_retention".to_string(), "1 day".to_string())
+        ],
+        "each job keeps its own schedule"
+    );
+    assert!(plan(pool, &source).await.in_sync());
+    match revert(pool, &source, audit_id).await {
+        Applied::Done { report, .. } => assert_eq!(report.failed(), 0, "{report:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        lifecycle(pool, &metric).await,
+        before,
+        "live is as before the edit"
+    );
+    assert!(
+        plan(pool, &source).await.in_sync(),
+        "the setting is restored too"
+    );
     let reverted: String =
         sqlx::query_scalar("SELECT detail FROM console.audit_log WHERE action = 'policy.revert'")
             .fetch_one(pool)
             .await
             .unwrap();
     assert_eq!(reverted, format!("revert of audit entry {audit_id}"));
+    // Once reverted, an entry says so, and a second revert runs nothing.
+    let mut conn = pool.acquire().await.unwrap();
+    assert!(store::recorded(&mut conn, audit_id)
+        .await
+        .unwrap()
+        .reverted_by
+        .is_some());
+    drop(conn);
+    assert!(matches!(
+        revert(pool, &source, audit_id).await,
+        Applied::AlreadyReverted { .. }
+    ));
 
     // Retention removed ("none") and compression turned off where nothing is compressed.
     // On the native tier the scheduler may have run the compression policy applied above
@@ -238,22 +381,18 @@ async fn scenario(pool: &sqlx::PgPool) {
     .await
     .unwrap();
     let events = HypertableName::new("factory_telemetry", "production_events");
-    let mut overrides = PolicyOverride::default();
-    overrides.set("retention_policy", "none").unwrap();
-    overrides.set("compression_enabled", "false").unwrap();
-    store::save(
+    save(
         pool,
-        &Actor::System,
-        None,
         &events,
-        &PolicyEdit {
-            managed: None,
-            overrides,
-        },
-        None,
+        &edit(
+            None,
+            &[
+                ("retention_policy", "none"),
+                ("compression_enabled", "false"),
+            ],
+        ),
     )
-    .await
-    .unwrap();
+    .await;
     let removing = plan(pool, &source).await;
     let kinds: Vec<StepKind> = removing.steps_for(&events).map(|s| s.kind).collect();
     assert!(
@@ -261,7 +400,7 @@ async fn scenario(pool: &sqlx::PgPool) {
             && kinds.contains(&StepKind::RemoveCompressionPolicy),
         "{kinds:?}"
     );
-    apply_all(pool, &removing).await;
+    apply_all(pool, &source).await;
     assert!(plan(pool, &source).await.in_sync());
     assert!(
         job_setting(pool, "policy_retention", "production_events", "drop_after")
@@ -283,31 +422,35 @@ async fn scenario(pool: &sqlx::PgPool) {
     .unwrap();
     let counter = HypertableName::new("Plant A", "Counter \"Log\"");
     let integer_plan = plan(pool, &source).await;
+    let unmanaged_counter = integer_plan
+        .tables
+        .iter()
+        .find(|t| t.name == counter)
+        .unwrap();
     assert!(
-        integer_plan
-            .tables
-            .iter()
-            .any(|t| t.name == counter && !t.managed.is_managed()),
+        !unmanaged_counter.managed.is_managed(),
         "not managed until someone says so"
     );
-    let mut overrides = PolicyOverride::default();
-    overrides.set("compression_after", "300000").unwrap();
-    overrides.set("retention_policy", "9000000").unwrap();
-    overrides.set("chunk_time_interval", "200000").unwrap();
-    overrides.set("segment_by", "Value").unwrap();
-    store::save(
+    // Not managed, its desired column shows what managing it would keep: its integers.
+    assert_eq!(
+        unmanaged_counter.desired.chunk_time_interval.to_string(),
+        "100000"
+    );
+    save(
         pool,
-        &Actor::System,
-        None,
         &counter,
-        &PolicyEdit {
-            managed: Some(true),
-            overrides,
-        },
-        None,
+        &edit(
+            Some(true),
+            &[
+                ("compression_after", "300000"),
+                ("retention_policy", "9000000"),
+                ("chunk_time_interval", "200000"),
+                ("segment_by", "Value"),
+                ("compression_enabled", "true"),
+            ],
+        ),
     )
-    .await
-    .unwrap();
+    .await;
     let integer_plan = plan(pool, &source).await;
     let table = integer_plan
         .tables
@@ -315,7 +458,7 @@ async fn scenario(pool: &sqlx::PgPool) {
         .find(|t| t.name == counter)
         .unwrap();
     assert!(table.refused.is_empty(), "{:?}", table.refused);
-    apply_all(pool, &integer_plan).await;
+    apply_all(pool, &source).await;
     let after: Option<String> = sqlx::query_scalar(
         "SELECT config ->> 'compress_after' FROM timescaledb_information.jobs
           WHERE proc_name = 'policy_compression' AND hypertable_schema = 'Plant A'",
@@ -327,6 +470,365 @@ async fn scenario(pool: &sqlx::PgPool) {
     assert_eq!(after.as_deref(), Some("300000"));
     let settled = plan(pool, &source).await;
     assert!(settled.in_sync(), "{:#?}", settled.steps);
+}
+
+/// A user-shaped table: 7-day chunks, a compression policy after 5 days every day, a
+/// retention of 60 days every 12 hours, segment-by `line`.
+async fn user_table(pool: &sqlx::PgPool, schema: &str, table: &str) -> HypertableName {
+    let name = HypertableName::new(schema, table);
+    let quoted = name.quoted();
+    let literal = quoted.replace('\'', "''");
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema_q};
+         CREATE TABLE {quoted} (ts timestamptz NOT NULL, line int NOT NULL, v float8);
+         SELECT create_hypertable('{literal}', by_range('ts', interval '7 days'));
+         INSERT INTO {quoted} SELECT g, (extract(epoch FROM g)::bigint % 3)::int, 1
+           FROM generate_series(now() - interval '40 days', now(), interval '2 hours') g;
+         ALTER TABLE {quoted} SET (timescaledb.compress, timescaledb.compress_segmentby = 'line');
+         SELECT add_compression_policy('{literal}', compress_after => interval '5 days', schedule_interval => interval '1 day');
+         SELECT add_retention_policy('{literal}', drop_after => interval '60 days', schedule_interval => interval '12 hours');",
+        schema_q = tsdb::ident::quote_ident(schema),
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    name
+}
+
+async fn adoption_and_round_trips(pool: &sqlx::PgPool) {
+    tsdb::migrations::run(pool).await.unwrap();
+    let source = source();
+    let sensors = user_table(pool, "plant", "sensor_readings").await;
+    let untouched = lifecycle(pool, &sensors).await;
+    // Taking it under management keeps every live value: the plan is empty, and the
+    // audit entry lists what was kept.
+    let capabilities = Capabilities::probe(pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let live = tsdb::policy::live::read(&mut conn, &capabilities)
+        .await
+        .unwrap();
+    drop(conn);
+    let kept = tsdb::policy::desired::adopt(live.table(&sensors).unwrap(), None);
+    assert!(kept.notes.is_empty(), "{:?}", kept.notes);
+    let mut taken = kept.overrides.clone();
+    taken.schedule_interval = None;
+    let take = save(
+        pool,
+        &sensors,
+        &PolicyEdit {
+            managed: Some(true),
+            overrides: taken,
+        },
+    )
+    .await;
+    let after_take = plan(pool, &source).await;
+    assert_eq!(
+        after_take.steps_for(&sensors).count(),
+        0,
+        "{:#?}",
+        after_take.steps
+    );
+    assert_eq!(lifecycle(pool, &sensors).await, untouched);
+
+    // Each kind of change, applied and reverted, leaves live exactly as before it.
+    let changes: [&[(&str, &str)]; 6] = [
+        &[("retention_policy", "90 days")],
+        &[("compression_after", "10 days")],
+        &[("chunk_time_interval", "1 day")],
+        &[
+            ("compression_schedule", "6 hours"),
+            ("retention_schedule", "2 days"),
+        ],
+        &[("order_by", "ts")],
+        &[("retention_policy", "none"), ("compression_after", "none")],
+    ];
+    for change in changes {
+        let before = lifecycle(pool, &sensors).await;
+        let mut current = store::current(&mut *pool.acquire().await.unwrap(), &sensors)
+            .await
+            .unwrap();
+        for (key, value) in change {
+            current.overrides.set(key, value).unwrap();
+        }
+        let id = save(pool, &sensors, &current).await;
+        apply_all(pool, &source).await;
+        assert_ne!(
+            lifecycle(pool, &sensors).await,
+            before,
+            "{change:?} changed nothing"
+        );
+        match revert(pool, &source, id).await {
+            Applied::Done { report, .. } => assert_eq!(report.failed(), 0, "{report:?}"),
+            other => panic!("{change:?}: {other:?}"),
+        }
+        assert_eq!(lifecycle(pool, &sensors).await, before, "{change:?}");
+        assert!(plan(pool, &source)
+            .await
+            .steps_for(&sensors)
+            .next()
+            .is_none());
+    }
+
+    // Change something, then revert the take itself: the table is unmanaged again and
+    // what the console added or changed is gone.
+    let id = save(
+        pool,
+        &sensors,
+        &edit(
+            Some(true),
+            &[
+                ("retention_policy", "20 days"),
+                ("chunk_time_interval", "2 days"),
+            ],
+        ),
+    )
+    .await;
+    apply_all(pool, &source).await;
+    let _ = id;
+    match revert(pool, &source, take).await {
+        Applied::Done { report, .. } => assert_eq!(report.failed(), 0, "{report:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(lifecycle(pool, &sensors).await, untouched);
+    let after = plan(pool, &source).await;
+    let entry = after.tables.iter().find(|t| t.name == sensors).unwrap();
+    assert!(!entry.managed.is_managed());
+
+    // A revert that puts back a retention dropping chunks needs the name typed.
+    let widen = save(
+        pool,
+        &sensors,
+        &edit(Some(true), &[("retention_policy", "none")]),
+    )
+    .await;
+    apply_all(pool, &source).await;
+    sqlx::query("INSERT INTO plant.sensor_readings SELECT g, 1, 1 FROM generate_series(now() - interval '100 days', now() - interval '70 days', interval '1 day') g")
+        .execute(pool)
+        .await
+        .unwrap();
+    let intent = Intent::Restore(Box::new(restore_of(pool, &source, widen).await));
+    match apply_with(pool, &intent, Confirmations::default(), None).await {
+        Applied::NeedsConfirmation { hazards, .. } => {
+            assert!(
+                hazards[0].describe().contains("retention 60 days drops"),
+                "{:?}",
+                hazards
+            );
+        }
+        other => panic!("a revert that drops data ran unconfirmed: {other:?}"),
+    }
+    assert!(
+        job_setting(pool, "policy_retention", "sensor_readings", "drop_after")
+            .await
+            .is_none()
+    );
+}
+
+async fn dotted_names(pool: &sqlx::PgPool) {
+    tsdb::migrations::run(pool).await.unwrap();
+    let source = source();
+    let dotted_schema = user_table(pool, "zz_probe.a", "b").await;
+    let dotted_table = user_table(pool, "zz_probe", "a.b").await;
+    assert_ne!(dotted_schema.to_string(), dotted_table.to_string());
+    let other_before = lifecycle(pool, &dotted_table).await;
+    let before = lifecycle(pool, &dotted_schema).await;
+    let mut taken = {
+        let capabilities = Capabilities::probe(pool).await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        let live = tsdb::policy::live::read(&mut conn, &capabilities)
+            .await
+            .unwrap();
+        tsdb::policy::desired::adopt(live.table(&dotted_schema).unwrap(), None).overrides
+    };
+    taken.set("retention_policy", "45 days").unwrap();
+    let id = save(
+        pool,
+        &dotted_schema,
+        &PolicyEdit {
+            managed: Some(true),
+            overrides: taken,
+        },
+    )
+    .await;
+    apply_all(pool, &source).await;
+    assert_eq!(lifecycle(pool, &dotted_table).await, other_before);
+    let (object_id, relation): (String, serde_json::Value) = sqlx::query_as(
+        "SELECT object_id, before -> 'relation' FROM console.audit_log WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(object_id, "\"zz_probe.a\".b");
+    assert_eq!(relation["schema"], "zz_probe.a");
+    assert_eq!(relation["name"], "b");
+    assert!(matches!(
+        revert(pool, &source, id).await,
+        Applied::Done { .. }
+    ));
+    assert_eq!(lifecycle(pool, &dotted_schema).await, before);
+    assert_eq!(lifecycle(pool, &dotted_table).await, other_before);
+
+    // An entry written before names were pairs, naming `zz_probe.a.b` unquoted: with
+    // both tables there it cannot be told which one it meant, and it says so.
+    let legacy = tsdb::audit::record(
+        pool,
+        &tsdb::audit::Entry {
+            actor: &Actor::System,
+            client_addr: None,
+            action: "policy.edit",
+            object_type: Some("hypertable"),
+            object_id: Some("zz_probe.a.b"),
+            before: Some(serde_json::json!({"managed": null, "overrides": {}})),
+            after: Some(serde_json::json!({"managed": true, "overrides": {}})),
+            outcome: tsdb::audit::Outcome::Success,
+            detail: None,
+        },
+    )
+    .await
+    .unwrap();
+    let capabilities = Capabilities::probe(pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let recorded = store::recorded(&mut conn, legacy).await.unwrap();
+    let live = tsdb::policy::live::read(&mut conn, &capabilities)
+        .await
+        .unwrap();
+    let ambiguous = recorded.name.resolve(&live).unwrap_err();
+    assert!(ambiguous.contains("could be"), "{ambiguous}");
+}
+
+async fn one_apply_at_a_time(pool: &sqlx::PgPool) {
+    setup(pool).await;
+    let source = source();
+    let shown = plan(pool, &source).await;
+    let fingerprint = shown.fingerprint();
+    assert!(!shown.in_sync());
+    // Eight applies of the plan shown, at once.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let pool = pool.clone();
+        let source = source.clone();
+        let fingerprint = fingerprint.clone();
+        tasks.push(tokio::spawn(async move {
+            let intent = Intent::Reconcile {
+                source: &source,
+                only: None,
+            };
+            apply_with(&pool, &intent, Confirmations::default(), Some(fingerprint)).await
+        }));
+    }
+    let mut done = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Applied::Done { report, .. } => {
+                done += 1;
+                assert_eq!(report.failed(), 0, "{report:?}");
+            }
+            Applied::Busy | Applied::Changed { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(done, 1, "exactly one apply ran the plan");
+    let added: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM console.policy_steps WHERE summary LIKE 'add retention policy%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        added as usize,
+        shown
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::AddRetentionPolicy)
+            .count()
+    );
+
+    // A plan shown before a newer edit does not overwrite it.
+    let metric = HypertableName::new("factory_telemetry", "metric_hist");
+    let stale = plan(pool, &source).await.fingerprint();
+    save(
+        pool,
+        &metric,
+        &edit(None, &[("retention_policy", "120 days")]),
+    )
+    .await;
+    let intent = Intent::Reconcile {
+        source: &source,
+        only: None,
+    };
+    match apply_with(pool, &intent, Confirmations::default(), Some(stale)).await {
+        Applied::Changed { plan } => assert_eq!(plan.steps.len(), 1),
+        other => panic!("a stale plan ran: {other:?}"),
+    }
+    assert_eq!(
+        job_setting(pool, "policy_retention", "metric_hist", "drop_after")
+            .await
+            .as_deref(),
+        Some("90 days")
+    );
+}
+
+async fn startup_holds_what_would_lose_data(pool: &sqlx::PgPool) {
+    setup(pool).await;
+    let mut source = source();
+    // A 2-day retention would drop the demo's older chunks: held, not applied; one table
+    // the configuration file gives 60 days loses nothing and applies.
+    source.defaults.compression_after = Some("1 day".parse().unwrap());
+    source.defaults.retention = Some("2 days".parse().unwrap());
+    let mut sixty = PolicyOverride::default();
+    sixty.set("retention_policy", "60 days").unwrap();
+    source
+        .tables
+        .insert("factory_telemetry.metric_hist".into(), sixty);
+    let capabilities = Capabilities::probe(pool).await.unwrap();
+    let applied = apply::apply(
+        pool,
+        &capabilities,
+        &Intent::Reconcile {
+            source: &source,
+            only: None,
+        },
+        &Request {
+            actor: &Actor::System,
+            client_addr: None,
+            trigger: Trigger::Startup,
+            expected: None,
+            confirmations: Confirmations::default(),
+            hold_unconfirmed: true,
+        },
+    )
+    .await
+    .unwrap();
+    let Applied::Done { report, held } = applied else {
+        panic!("{applied:?}")
+    };
+    assert!(!held.is_empty());
+    assert!(held.iter().all(|h| h.relation.table != "metric_hist"));
+    assert_eq!(
+        job_setting(pool, "policy_retention", "metric_hist", "drop_after")
+            .await
+            .as_deref(),
+        Some("60 days")
+    );
+    assert!(report
+        .results
+        .iter()
+        .all(|r| !held.iter().any(|h| h.relation.to_string() == r.table)));
+    for hazard in &held {
+        assert!(
+            job_setting(
+                pool,
+                "policy_retention",
+                &hazard.relation.table,
+                "drop_after"
+            )
+            .await
+            .is_none(),
+            "{} got its retention unconfirmed",
+            hazard.relation
+        );
+    }
 }
 
 #[tokio::test]
@@ -346,6 +848,40 @@ async fn plan_apply_and_revert_on_the_native_tier() {
 }
 
 #[tokio::test]
+async fn taking_a_table_under_management_and_reverting_restore_live_on_devdb() {
+    let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+    let pool = connect(&devdb.url()).await;
+    adoption_and_round_trips(&pool).await;
+    dotted_names(&pool).await;
+}
+
+#[tokio::test]
+async fn taking_a_table_under_management_and_reverting_restore_live_on_the_native_tier() {
+    let Some(tier) = native_tier() else { return };
+    let database = tier.database("adoption").await;
+    let pool = database.pool(4).await;
+    adoption_and_round_trips(&pool).await;
+    dotted_names(&pool).await;
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn applies_run_one_at_a_time_and_only_the_plan_shown() {
+    let Some(tier) = native_tier() else { return };
+    let database = tier.database("one_apply").await;
+    let pool = database.pool(10).await;
+    one_apply_at_a_time(&pool).await;
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn the_startup_apply_holds_what_would_lose_data() {
+    let devdb = tokio::task::spawn_blocking(DevDb::start).await.unwrap();
+    let pool = connect(&devdb.url()).await;
+    startup_holds_what_would_lose_data(&pool).await;
+}
+
+#[tokio::test]
 async fn a_locked_table_fails_its_step_quickly_and_the_others_apply() {
     let Some(tier) = native_tier() else { return };
     let database = tier.database("policy_lock").await;
@@ -353,33 +889,25 @@ async fn a_locked_table_fails_its_step_quickly_and_the_others_apply() {
     setup(&pool).await;
     // New compression settings and chunk interval for one table: DDL that needs its lock.
     let metric = HypertableName::new("factory_telemetry", "metric_hist");
-    let mut overrides = PolicyOverride::default();
-    overrides.set("segment_by", "equipment_id").unwrap();
-    overrides.set("chunk_time_interval", "12 hours").unwrap();
-    store::save(
+    save(
         &pool,
-        &Actor::System,
-        None,
         &metric,
-        &PolicyEdit {
-            managed: None,
-            overrides,
-        },
-        None,
+        &edit(
+            None,
+            &[
+                ("segment_by", "equipment_id"),
+                ("chunk_time_interval", "12 hours"),
+            ],
+        ),
     )
-    .await
-    .unwrap();
+    .await;
     // The plant holds a lock on that table (a long transaction, a migration).
     let mut plant = pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE factory_telemetry.metric_hist IN ACCESS EXCLUSIVE MODE")
         .execute(&mut *plant)
         .await
         .unwrap();
-    let first = plan(&pool, &source()).await;
-    let report = apply(&pool, &first, &Actor::System, None, Trigger::Startup)
-        .await
-        .unwrap()
-        .unwrap();
+    let report = apply_confirmed(&pool, &source()).await;
     let failed: Vec<_> = report
         .results
         .iter()
@@ -412,7 +940,7 @@ async fn a_locked_table_fails_its_step_quickly_and_the_others_apply() {
     );
     // Once the plant lets go, the next apply catches up.
     plant.rollback().await.unwrap();
-    apply_all(&pool, &plan(&pool, &source()).await).await;
+    apply_all(&pool, &source()).await;
     assert!(plan(&pool, &source()).await.in_sync());
     pool.close().await;
 }

@@ -8,15 +8,14 @@
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::demo::DemoVolume;
 use tsdb::facts::Snapshot;
 use tsdb::interval::PolicyInterval;
 use tsdb::monitoring::{gather, Pass, PassCache};
-use tsdb::policy::apply::{apply, StepOutcome, Trigger};
+use tsdb::policy::apply::StepOutcome;
 use tsdb::policy::desired::{parse_patterns, PolicySource};
-use tsdb::policy::{plan_now, Policy, PolicyAge};
+use tsdb::policy::{Policy, PolicyAge};
 use tsdb::storage::forecast::Lifecycle;
 use tsdb::storage::outlook::{self, Budget, TableState};
 use tsdb::storage::trends::{self, Range, View};
@@ -46,12 +45,7 @@ fn source() -> PolicySource {
 }
 
 async fn apply_policies(pool: &sqlx::PgPool) {
-    let capabilities = Capabilities::probe(pool).await.unwrap();
-    let plan = plan_now(pool, &capabilities, &source()).await.unwrap().1;
-    let report = apply(pool, &plan, &Actor::System, None, Trigger::Console)
-        .await
-        .unwrap()
-        .expect("no other instance holds the lock");
+    let report = tsdb::testing::policies::apply_confirmed(pool, &source()).await;
     let failed: Vec<_> = report
         .results
         .iter()

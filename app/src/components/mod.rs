@@ -2,6 +2,7 @@
 
 pub mod alert_banner;
 pub mod chart_canvas;
+pub mod confirm_loss;
 pub mod error_panel;
 pub mod freshness;
 pub mod live;

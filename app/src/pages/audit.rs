@@ -1,12 +1,11 @@
 //! The audit trail (admins): every login, account, token and policy change, with filters
-//! and paging; a policy change can be reverted from its entry. The filters live in the
+//! and paging; a policy change links to its revert page (the way back, its dry-run and
+//! confirmation), or says which entry already reverted it. The filters live in the
 //! address, so a filtered view can be shared.
 
 use crate::audit::{audit_log, query_from_params};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::RequireRole;
-use crate::pages::policies::ApplyResults;
-use crate::policies::RevertPolicy;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use tsdb::access_types::{AuditPage as Trail, AuditQuery};
@@ -49,10 +48,9 @@ fn AuditBody() -> impl IntoView {
         let map = params.get();
         query_from_params(|name| map.get(name))
     });
-    let revert = ServerAction::<RevertPolicy>::new();
     let page = Resource::new(
-        move || (query.get(), revert.version().get()),
-        |(query, _)| async move { audit_log(query?).await },
+        move || query.get(),
+        |query| async move { audit_log(query?).await },
     );
     let value = move |name: &'static str| params.read().get(name).unwrap_or_default();
     view! {
@@ -68,16 +66,11 @@ fn AuditBody() -> impl IntoView {
                 <button type="submit">"Filter"</button>
                 <a href="/admin/audit" class="button secondary">"Clear"</a>
             </form>
-            {move || match revert.value().get() {
-                Some(Ok(report)) => view! { <ApplyResults report/> }.into_any(),
-                Some(Err(error)) => view! { <p class="notice bad" role="alert">{error.to_string()}</p> }.into_any(),
-                None => ().into_any(),
-            }}
             <Suspense fallback=|| view! { <p class="muted">"Loading the trail…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
                         let query = query.get();
-                        page.await.map(|trail| view! { <TrailTable trail query=query.unwrap_or_default() revert/> })
+                        page.await.map(|trail| view! { <TrailTable trail query=query.unwrap_or_default()/> })
                     })}
                 </ErrorBoundary>
             </Suspense>
@@ -86,11 +79,7 @@ fn AuditBody() -> impl IntoView {
 }
 
 #[component]
-fn TrailTable(
-    trail: Trail,
-    query: AuditQuery,
-    revert: ServerAction<RevertPolicy>,
-) -> impl IntoView {
+fn TrailTable(trail: Trail, query: AuditQuery) -> impl IntoView {
     let shown = trail.records.len();
     let newer = query.before.is_some().then(|| link(&query, None));
     let older = trail.next_before.map(|before| link(&query, Some(before)));
@@ -123,12 +112,14 @@ fn TrailTable(
                     });
                     let id = r.id;
                     let revertible = (r.action == "policy.edit" || r.action == "policy.revert") && r.outcome == "success";
-                    let revert_button = revertible.then(|| view! {
-                        <button type="button" class="secondary" data-testid="revert" disabled=move || revert.pending().get()
-                            on:click=move |_| { revert.dispatch(RevertPolicy { audit_id: id }); }>
-                            "Revert"
-                        </button>
-                    });
+                    let reverted_by = trail.reverted.iter().find(|(entry, _)| *entry == id).map(|(_, by)| *by);
+                    let revert_button = match (revertible, reverted_by) {
+                        (true, Some(by)) => Some(view! { <span class="badge" data-testid="reverted">{format!("reverted by #{by}")}</span> }.into_any()),
+                        (true, None) => Some(view! {
+                            <a class="button secondary" data-testid="revert" href=format!("/admin/audit/{id}/revert")>"Revert…"</a>
+                        }.into_any()),
+                        _ => None,
+                    };
                     view! {
                         <tr>
                             <td class="num">{r.id}</td>

@@ -202,7 +202,7 @@ fn Detail(
                     }.into_any()
                 }}
                 {d.continuous_aggregates.iter().map(|c| view! {
-                    <p class="small">"Continuous aggregate " <strong>{format!("{}.{}", c.schema, c.name)}</strong>
+                    <p class="small">"Continuous aggregate " <strong>{tsdb::ident::display_name(&c.schema, &c.name)}</strong>
                         {format!(": {}, materialized up to {}", format_bytes(c.materialized_bytes), c.watermark.as_ref().map(format_time).unwrap_or_else(|| "never".into()))}</p>
                 }).collect_view()}
             </section>

@@ -16,6 +16,7 @@ pub mod not_found;
 pub mod overview;
 pub mod policies;
 pub mod policy;
+pub mod revert;
 pub mod storage;
 pub mod tokens;
 pub mod users;

@@ -250,7 +250,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     view! {
                         <ul class="plain">
                             {lagging.into_iter().map(|c| view! {
-                                <li><strong>{format!("{}.{}", c.schema, c.name)}</strong>
+                                <li><strong>{tsdb::ident::display_name(&c.schema, &c.name)}</strong>
                                     <span class="muted small">{match (c.watermark, c.refresh_lag_seconds) {
                                         (Some(w), Some(lag)) => format!(" · materialized up to {} ({:.1} h behind)", format_time(&w), lag / 3600.0),
                                         _ => " · never refreshed".to_string(),

@@ -1,14 +1,16 @@
 //! Every hypertable's data-lifecycle policy: desired, live and drift side by side,
 //! filterable; the plan's steps with their SQL; the latest apply; admins apply the plan.
 
+use crate::components::confirm_loss::ConfirmLoss;
 use crate::components::error_panel::ErrorPanel;
-use crate::policies::{get_policies, ApplyPolicies, PoliciesView};
+use crate::policies::{get_policies, ApplyOutcome, ApplyPolicies, PoliciesView};
 use crate::url::encode;
 use leptos::prelude::*;
+use tsdb::policy::guard::Confirmations;
 use tsdb::policy::live::{LiveAge, LiveJob};
 use tsdb::policy::plan::TablePlan;
 use tsdb::policy::report::{ApplyReport, StepOutcome};
-use tsdb::policy::{Columns, Retention};
+use tsdb::policy::{Columns, CompressAfter, Retention};
 use tsdb::types::format_time;
 
 /// Which tables the list shows.
@@ -71,6 +73,25 @@ fn status(t: &TablePlan, failing: bool) -> (&'static str, String) {
     }
 }
 
+/// How an apply ended: its report, or why nothing ran.
+#[component]
+pub fn ApplyOutcomeView(outcome: ApplyOutcome) -> impl IntoView {
+    match outcome {
+        ApplyOutcome::Applied { report, held } => view! {
+            <ApplyResults report/>
+            {(!held.is_empty()).then(|| view! {
+                <p class="notice warn" role="status">{format!("Held until confirmed: {}", held.iter().map(|h| h.describe()).collect::<Vec<_>>().join("; "))}</p>
+            })}
+        }.into_any(),
+        ApplyOutcome::Changed { steps, .. } => view! {
+            <p class="notice warn" role="alert" data-testid="plan-changed">{format!("The plan changed since this page was loaded (it has {} step(s) now); nothing was applied. Reload to see it.", steps.len())}</p>
+        }.into_any(),
+        ApplyOutcome::NeedsConfirmation { hazards, .. } => view! {
+            <p class="notice bad" role="alert" data-testid="needs-confirmation">{format!("Nothing was applied: {}. Type each name above to confirm.", hazards.iter().map(|h| h.describe()).collect::<Vec<_>>().join("; "))}</p>
+        }.into_any(),
+    }
+}
+
 /// The report of an apply, step by step.
 #[component]
 pub fn ApplyResults(report: ApplyReport) -> impl IntoView {
@@ -124,6 +145,9 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
     let steps = v.plan.steps.clone();
     let step_count = steps.len();
     let editable = v.editable;
+    let fingerprint = v.fingerprint.clone();
+    let hazards = v.hazards.clone();
+    let confirm = RwSignal::new(Confirmations::default());
     let rows = {
         let is_failing = is_failing.clone();
         move || {
@@ -148,7 +172,7 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
                             <td>{if live.compression_enabled { "on" } else { "off" }}
                                 <div class="muted small">{format!("desired {}", if d.compression_enabled { "on" } else { "off" })}</div></td>
                             <td>{job_after(live.compression_policy.as_ref())}
-                                <div class="muted small">{format!("desired {}", d.compression_after)}</div></td>
+                                <div class="muted small">{format!("desired {}", CompressAfter(d.compression_after))}</div></td>
                             <td>{job_after(live.retention_policy.as_ref())}
                                 <div class="muted small">{format!("desired {}", Retention(d.retention))}</div></td>
                             <td>{age(live.chunk_interval.as_ref())}
@@ -189,13 +213,15 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
                 {chip(Filter::Unmanaged, "unmanaged", counts.2)}
                 {chip(Filter::Failing, "failing", counts.3)}
             </div>
+            <div class="table-scroll">
             <table class="data" data-testid="policies">
                 <thead><tr>
-                    <th>"Hypertable"</th><th>"Status"</th><th>"Compression"</th><th>"Compress after"</th>
+                    <th>"Hypertable or aggregate"</th><th>"Status"</th><th>"Compression"</th><th>"Compress after"</th>
                     <th>"Retention"</th><th>"Chunk interval"</th><th>"Segment by"</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
+            </div>
         </section>
         <section class="panel" data-testid="plan">
             <h2>{if step_count == 0 { "Plan: in sync".to_string() } else { format!("Plan: {step_count} step(s)") }}</h2>
@@ -213,8 +239,14 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
             }}
             {if editable {
                 view! {
+                    <ConfirmLoss hazards confirm/>
                     <button type="button" data-testid="apply-plan" disabled=move || apply.pending().get() || step_count == 0
-                        on:click=move |_| { apply.dispatch(ApplyPolicies {}); }>
+                        on:click=move |_| {
+                            apply.dispatch(ApplyPolicies {
+                                fingerprint: Some(fingerprint.clone()),
+                                confirm: confirm.get_untracked(),
+                            });
+                        }>
                         {move || if apply.pending().get() { "Applying…" } else { "Apply the plan" }}
                     </button>
                 }.into_any()
@@ -222,7 +254,7 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
                 view! { <p class="muted">"Read-only: only admins change policies."</p> }.into_any()
             }}
             {move || match apply.value().get() {
-                Some(Ok(report)) => view! { <ApplyResults report/> }.into_any(),
+                Some(Ok(outcome)) => view! { <ApplyOutcomeView outcome/> }.into_any(),
                 Some(Err(error)) => view! { <p class="notice bad" role="alert">{error.to_string()}</p> }.into_any(),
                 None => ().into_any(),
             }}
@@ -234,15 +266,23 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
             } else {
                 view! {
                     <table class="data">
-                        <thead><tr><th>"Aggregate"</th><th>"Source"</th><th>"Refresh from"</th><th>"To"</th><th>"Every"</th><th>"Scheduled"</th></tr></thead>
+                        <thead><tr><th>"Aggregate"</th><th>"Source"</th><th>"Refresh"</th><th>"Compression"</th><th>"Retention"</th></tr></thead>
                         <tbody>{v.caggs.iter().map(|c| {
-                            let r = c.refresh.as_ref();
-                            view! { <tr>
-                                <td class="name">{c.name.to_string()}</td><td>{c.source.to_string()}</td>
-                                <td>{age(r.and_then(|r| r.start_offset.as_ref()))}</td>
-                                <td>{age(r.and_then(|r| r.end_offset.as_ref()))}</td>
-                                <td>{r.map(|r| r.schedule.human()).unwrap_or_else(|| "no refresh policy".into())}</td>
-                                <td>{r.map(|r| if r.scheduled { "yes" } else { "paused" }).unwrap_or("—")}</td>
+                            let href = format!("/policies/{}/{}", encode(&c.name.schema, false), encode(&c.name.table, false));
+                            let refresh = if c.refresh.is_empty() {
+                                "no refresh policy".to_string()
+                            } else {
+                                c.refresh.iter().map(|r| format!("{} to {}, every {}{}",
+                                    r.start_offset.as_ref().map_or_else(|| "from the beginning".to_string(), |o| format!("{} ago", o.human())),
+                                    r.end_offset.as_ref().map_or_else(|| "now".to_string(), |o| format!("{} ago", o.human())),
+                                    r.schedule.human(),
+                                    if r.scheduled { "" } else { " (paused)" })).collect::<Vec<_>>().join("; ")
+                            };
+                            view! { <tr data-testid="cagg-row">
+                                <td class="name"><a href=href>{c.name.to_string()}</a></td><td>{c.source.to_string()}</td>
+                                <td>{refresh}</td>
+                                <td>{if c.policies.compression_enabled { job_after(c.policies.compression_policy.as_ref()) } else { "off".to_string() }}</td>
+                                <td>{job_after(c.policies.retention_policy.as_ref())}</td>
                             </tr> }
                         }).collect_view()}</tbody>
                     </table>

@@ -63,10 +63,15 @@ impl TrendsQuery {
                 "table: a schema-qualified name (schema.name) of at most 200 characters".into(),
             ));
         }
+        // Relations are kept in the one written form (`"s"."a"` is `s.a`); anything else
+        // (the database's own row) is looked up as given.
+        let relation = (!table.is_empty()).then(|| {
+            tsdb::ident::normalize_display_name(table).unwrap_or_else(|_| table.to_string())
+        });
         Ok(Self {
             range,
             view,
-            relation: (!table.is_empty()).then(|| table.to_string()),
+            relation,
         })
     }
 }

@@ -21,24 +21,26 @@ pub fn routes() -> Routes {
         .route(Access::Role(Role::Operator), routes!(trial))
 }
 
-/// The required `hypertable` parameter, `schema.name`.
+/// The required `hypertable` parameter, `schema.name` (parts quoted where they need it).
 fn hypertable(params: &HashMap<String, String>) -> Result<(String, String), ApiError> {
-    let accepted = "hypertable: required, schema.name of a hypertable";
-    let raw = params
-        .get("hypertable")
-        .ok_or_else(|| ApiError::from(AppError::Invalid(accepted.into())))?;
-    let (schema, name) = raw
-        .split_once('.')
-        .filter(|(s, n)| !s.is_empty() && !n.is_empty())
-        .ok_or_else(|| ApiError::from(AppError::Invalid(accepted.into())))?;
-    Ok((schema.to_string(), name.to_string()))
+    let raw = params.get("hypertable").ok_or_else(|| {
+        ApiError::from(AppError::Invalid(format!(
+            "hypertable: required, {}",
+            tsdb::ident::NAME_FORM
+        )))
+    })?;
+    tsdb::ident::parse_display_name(raw).map_err(|form| {
+        ApiError::from(AppError::Invalid(format!(
+            "hypertable {raw:?}: expected {form}"
+        )))
+    })
 }
 
 /// Suggested segment-by and order-by with reasons, TimescaleDB's defaults and the current
 /// settings' measured effect.
 #[utoipa::path(get, path = "/api/v1/advisor", tag = "advisor",
     security(("bearer" = [])),
-    params(("hypertable" = String, Query, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "schema.name")),
+    params(("hypertable" = String, Query, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "schema.name")),
     responses((status = 200, body = Advice), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn advice(
     State(state): State<AppState>,
@@ -56,7 +58,7 @@ pub async fn advice(
 /// scratch schema, inside a transaction that is rolled back, and reports the ratios.
 #[utoipa::path(post, path = "/api/v1/advisor/trial", tag = "advisor",
     security(("bearer" = [])),
-    params(("hypertable" = String, Query, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "schema.name")),
+    params(("hypertable" = String, Query, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "schema.name")),
     responses((status = 200, body = Trial), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trial(
     State(state): State<AppState>,

@@ -332,7 +332,7 @@ pub struct ChunkMetrics {
 #[utoipa::path(get, path = "/api/v1/monitoring/metrics/chunks", tag = "monitoring",
     security(("bearer" = [])),
     params(
-        ("hypertable" = Option<String>, Query, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "schema.name of one hypertable"),
+        ("hypertable" = Option<String>, Query, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "schema.name of one hypertable"),
         ("from" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range ends after this"),
         ("to" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range starts before this"),
         ("compressed" = Option<bool>, Query, description = "true or false"),
@@ -353,6 +353,7 @@ pub async fn chunks(
             code: "invalid_parameter",
             message,
             retry_after: None,
+            details: None,
         })?;
     let snapshot = snapshot(&state)?;
     Ok(Json(ChunkMetrics {

@@ -361,7 +361,7 @@ fn render_facts(out: &mut String, snapshot: &Snapshot) {
     );
     for cagg in &snapshot.continuous_aggregates {
         if let Some(lag) = cagg.refresh_lag_seconds {
-            let view = format!("{}.{}", cagg.schema, cagg.name);
+            let view = tsdb::ident::display_name(&cagg.schema, &cagg.name);
             sample(
                 out,
                 "ms5_continuous_aggregate_refresh_lag_seconds",

@@ -39,7 +39,7 @@ fn query(params: &HashMap<String, String>) -> Result<TrendsQuery, ApiError> {
     params(
         ("range" = Option<String>, Query, pattern = r"^(7d|30d|90d|all)$", description = "7d, 30d (default), 90d or all"),
         ("view" = Option<String>, Query, pattern = r"^(tables|compression)$", description = "tables (default) or compression"),
-        ("table" = Option<String>, Query, max_length = 200, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "one hypertable or continuous aggregate, schema.name"),
+        ("table" = Option<String>, Query, max_length = 200, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "one hypertable or continuous aggregate, schema.name"),
     ),
     responses((status = 200, body = Trends), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trends(
@@ -58,7 +58,7 @@ pub async fn trends(
     params(
         ("range" = Option<String>, Query, pattern = r"^(7d|30d|90d|all)$", description = "7d, 30d (default), 90d or all"),
         ("view" = Option<String>, Query, pattern = r"^(tables|compression)$", description = "tables (default) or compression"),
-        ("table" = Option<String>, Query, max_length = 200, pattern = r"^[^.\u0000]+\.[^\u0000]+$", description = "one hypertable or continuous aggregate, schema.name"),
+        ("table" = Option<String>, Query, max_length = 200, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "one hypertable or continuous aggregate, schema.name"),
     ),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trends_csv(

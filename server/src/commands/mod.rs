@@ -88,8 +88,11 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
                     command: PoliciesCommand::Plan,
                 } => policies::plan(&settings).await,
                 Command::Policies {
-                    command: PoliciesCommand::Apply { yes },
-                } => policies::apply(&settings, yes).await,
+                    command: PoliciesCommand::Apply { confirm },
+                } => policies::apply(&settings, &confirm).await,
+                Command::Policies {
+                    command: PoliciesCommand::Revert { audit_id, confirm },
+                } => policies::revert(&settings, audit_id, &confirm).await,
                 Command::Bench(args) => bench::run(&settings, args).await,
                 Command::Config { .. } => Ok(()),
             }

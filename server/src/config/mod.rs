@@ -90,8 +90,8 @@ impl Settings {
     /// interval (the demo tables are partitioned by timestamps), else the seed's 7 days.
     pub fn demo_compress_after(&self) -> tsdb::interval::PolicyInterval {
         match self.timescaledb.compression_after {
-            tsdb::policy::PolicyAge::Interval(interval) => interval,
-            tsdb::policy::PolicyAge::Integer(_) => "7 days".parse().expect("a valid interval"),
+            Some(tsdb::policy::PolicyAge::Interval(interval)) => interval,
+            _ => "7 days".parse().expect("a valid interval"),
         }
     }
 }
@@ -331,12 +331,15 @@ impl Draft {
                 },
                 timescaledb: Policy {
                     compression_enabled: true,
-                    compression_after: age,
+                    compression_after: Some(age),
                     retention: None,
                     chunk_time_interval: age,
                     segment_by: Vec::new(),
                     order_by: Vec::new(),
                     schedule_interval: placeholder,
+                    compression_schedule: None,
+                    retention_schedule: None,
+                    refresh: None,
                 },
                 apply_policies_on_startup: true,
                 managed_tables: Vec::new(),
@@ -532,7 +535,7 @@ impl Draft {
                         &retention,
                         format!(
                             "retention must be longer than {compress_source}=\"{}\", or chunks are dropped before they are ever compressed",
-                            policy.compression_after
+                            tsdb::policy::CompressAfter(policy.compression_after)
                         ),
                     );
                 }
@@ -619,7 +622,10 @@ mod tests {
         assert_eq!(s.profile, Profile::Production);
         assert!(!s.demo.enabled);
         assert!(s.timescaledb.compression_enabled);
-        assert_eq!(s.timescaledb.compression_after.to_string(), "7 days");
+        assert_eq!(
+            tsdb::policy::CompressAfter(s.timescaledb.compression_after).to_string(),
+            "7 days"
+        );
         assert_eq!(s.timescaledb.retention.unwrap().to_string(), "90 days");
         assert_eq!(s.timescaledb.chunk_time_interval.to_string(), "1 day");
         assert_eq!(s.listen_addr.to_string(), "127.0.0.1:3000");
@@ -719,7 +725,10 @@ mod tests {
             "environment wins over file"
         );
         assert_eq!(s.profile, Profile::Staging);
-        assert_eq!(s.timescaledb.compression_after.to_string(), "3 days");
+        assert_eq!(
+            tsdb::policy::CompressAfter(s.timescaledb.compression_after).to_string(),
+            "3 days"
+        );
         assert_eq!(s.timescaledb.segment_by, ["equipment_id", "metric_name"]);
         let table = &s.tables["factory_telemetry.metric_hist"];
         assert_eq!(table.retention.unwrap().unwrap().to_string(), "180 days");

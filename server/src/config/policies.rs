@@ -5,7 +5,8 @@
 use super::setting::Setting;
 use tsdb::policy::desired::parse_patterns;
 use tsdb::policy::{
-    parse_bool, parse_columns, parse_interval, parse_order_by, parse_retention, Columns, Retention,
+    parse_bool, parse_columns, parse_compress_after, parse_interval, parse_order_by,
+    parse_retention, Columns, CompressAfter, Retention,
 };
 
 /// Policy settings.
@@ -27,12 +28,12 @@ pub const SETTINGS: &[Setting] = &[
         section: "timescaledb",
         key: "compression_after",
         default: Some("7 days"),
-        description: "compress chunks older than this",
+        description: "compress chunks older than this (none: no compression policy)",
         apply: |d, raw| {
-            d.settings.timescaledb.compression_after = raw.parse()?;
+            d.settings.timescaledb.compression_after = parse_compress_after(raw)?;
             Ok(())
         },
-        show: |s| s.timescaledb.compression_after.to_string(),
+        show: |s| CompressAfter(s.timescaledb.compression_after).to_string(),
     },
     Setting {
         env: "TIMESCALEDB_RETENTION_POLICY",

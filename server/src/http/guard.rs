@@ -193,6 +193,7 @@ fn method_not_allowed(method: &Method, allowed: &[Method]) -> Response {
         code: "method_not_allowed",
         message: format!("{method} is not answered here; use {}", list.join(" or ")),
         retry_after: None,
+        details: None,
     }
     .into_response();
     if let Ok(value) = header::HeaderValue::from_str(&list.join(", ")) {

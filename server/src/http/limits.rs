@@ -79,6 +79,7 @@ async fn enforce(State(gate): State<Gate>, request: Request, next: Next) -> Resp
                 gate.limits.max_in_flight
             ),
             retry_after: Some(1),
+            details: None,
         }
         .into_response();
     };
@@ -135,6 +136,7 @@ fn refusal(status: StatusCode, code: &'static str, message: String) -> Response 
         code,
         message,
         retry_after: None,
+        details: None,
     }
     .into_response()
 }

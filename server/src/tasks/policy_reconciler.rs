@@ -2,7 +2,9 @@
 //! TimescaleDB is usable, it plans the managed hypertables' policies and applies the plan
 //! (`TIMESCALEDB_APPLY_POLICIES_ON_STARTUP`), in the background: the console serves all
 //! along. Failed steps show in `/health` (degraded) and on the overview; the next apply
-//! (an admin's, or the next start) retries them. One instance applies at a time.
+//! (an admin's, or the next start) retries them. Steps that would lose data (a retention
+//! dropping chunks, an aggregate losing rows) are held for an admin to confirm on the
+//! policies page. One instance applies at a time.
 
 use super::TaskError;
 use app::state::{AppState, StartupPhase};
@@ -43,8 +45,21 @@ pub async fn run(
         );
         return Ok(());
     }
-    match app::policies::service::apply(&state, &Actor::System, None, Trigger::Startup).await {
-        Ok(report) => {
+    // Steps that would lose data wait for an admin: the start-up apply never types a
+    // table's name for anyone.
+    let request = app::policies::service::ApplyRequest {
+        actor: &Actor::System,
+        client_addr: None,
+        trigger: Trigger::Startup,
+        expected: None,
+        confirmations: Default::default(),
+        hold_unconfirmed: true,
+    };
+    match app::policies::service::apply(&state, &request).await {
+        Ok(app::policies::ApplyOutcome::Applied { report, held }) => {
+            for hazard in &held {
+                tracing::warn!(hazard = %hazard.describe(), "policy steps held until an admin confirms them on the policies page");
+            }
             let failed = report.failed();
             if failed == 0 {
                 tracing::info!(steps = report.results.len(), "policies applied at start-up");
@@ -58,6 +73,7 @@ pub async fn run(
                 }
             }
         }
+        Ok(other) => tracing::warn!(outcome = ?other, "policies were not applied at start-up"),
         Err(error) => tracing::warn!(%error, "policies could not be applied at start-up"),
     }
     Ok(())

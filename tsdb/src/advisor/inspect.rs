@@ -142,7 +142,7 @@ pub async fn advise(
     };
     Ok(Advice {
         relation: table.qualified(),
-        sample_chunk: sample.map(|c| format!("{}.{}", c.schema, c.name)),
+        sample_chunk: sample.map(|c| crate::ident::display_name(&c.schema, &c.name)),
         sample_rows,
         columns,
         indexes,

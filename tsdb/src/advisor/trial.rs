@@ -247,7 +247,7 @@ pub async fn run(
     }
     tx.rollback().await?;
     Ok(Trial {
-        chunk: format!("{}.{}", chunk.schema, chunk.name),
+        chunk: crate::ident::display_name(&chunk.schema, &chunk.name),
         rows,
         results,
         seconds: started.elapsed().as_secs_f64(),

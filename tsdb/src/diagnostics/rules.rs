@@ -364,7 +364,7 @@ fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
             .any(|h| h.qualified() == source && h.chunk_count > 0)
     };
     for cagg in &snapshot.continuous_aggregates {
-        let name = format!("{}.{}", cagg.schema, cagg.name);
+        let name = crate::ident::display_name(&cagg.schema, &cagg.name);
         let schedule = cagg
             .refresh_schedule
             .as_deref()

@@ -191,7 +191,8 @@ pub async fn hypertables(
 struct CaggQueryRow {
     schema: String,
     name: String,
-    source: String,
+    source_schema: String,
+    source_name: String,
     mat_hypertable_id: i32,
     watermark: Option<PgTimestamp>,
 }
@@ -202,10 +203,12 @@ pub async fn continuous_aggregates(
     totals: &HashMap<i32, i64>,
     jobs: &[JobRow],
 ) -> Result<Vec<CaggFacts>> {
-    // A watermark at or before 4714 BC means "never refreshed".
+    // A watermark at or before 4714 BC means "never refreshed". An aggregate on an
+    // aggregate reads the lower one's materialized hypertable: named by its view.
     let rows: Vec<CaggQueryRow> = sqlx::query_as(
         "SELECT ca.user_view_schema::text AS schema, ca.user_view_name::text AS name,
-                format('%s.%s', raw.schema_name, raw.table_name) AS source,
+                COALESCE(parent.user_view_schema, raw.schema_name)::text AS source_schema,
+                COALESCE(parent.user_view_name, raw.table_name)::text AS source_name,
                 ca.mat_hypertable_id,
                 CASE WHEN d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
                       AND _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) > -210866803200000000
@@ -213,6 +216,8 @@ pub async fn continuous_aggregates(
                               _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id)) END AS watermark
            FROM _timescaledb_catalog.continuous_agg ca
            JOIN _timescaledb_catalog.hypertable raw ON raw.id = ca.raw_hypertable_id
+           LEFT JOIN _timescaledb_catalog.continuous_agg parent
+                  ON parent.mat_hypertable_id = ca.raw_hypertable_id
            LEFT JOIN LATERAL (
                 SELECT column_type FROM _timescaledb_catalog.dimension
                  WHERE hypertable_id = ca.mat_hypertable_id ORDER BY id LIMIT 1) d ON true
@@ -229,7 +234,7 @@ pub async fn continuous_aggregates(
             CaggFacts {
                 schema: row.schema,
                 name: row.name,
-                source: row.source,
+                source: crate::ident::display_name(&row.source_schema, &row.source_name),
                 materialized_bytes: totals.get(&mat_id).copied().unwrap_or(0),
                 refresh_lag_seconds: watermark
                     .map(|w| ((now - w).num_milliseconds() as f64 / 1000.0).max(0.0)),

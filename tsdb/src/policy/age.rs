@@ -28,7 +28,7 @@ pub enum TimeKind {
 }
 
 /// The accepted form, following "expected".
-pub const AGE_FORM: &str = "an interval such as \"90 days\" or \"12 hours\" (a positive whole number and one of second, minute, hour, day, week, month, year), or a positive whole number in the time column's own unit for an integer-time hypertable";
+pub const AGE_FORM: &str = "an interval such as \"90 days\" or \"12 hours\" (a positive whole number and one of second, minute, hour, day, week, month, year; at most 100 years), or a positive whole number in the time column's own unit for an integer-time hypertable";
 
 impl PolicyAge {
     /// Which kind of time column this fits.

@@ -2,12 +2,24 @@
 //! busy hypertable makes the step fail (and be retried at the next apply) instead of
 //! stalling the plant's inserts behind it. A failed step skips only the steps that depend
 //! on it. Every step is recorded (`console.policy_steps`) and audited in the same
-//! transaction as the change; one console instance applies at a time.
+//! transaction as the change.
+//!
+//! One apply at a time, and always the current plan: the plan is made under the policy
+//! lock from the live state and stored edits of that moment, applies only if it is the
+//! plan the caller was shown (its fingerprint), and only once the data-loss guard's
+//! hazards are confirmed. A second apply meanwhile gets [`Applied::Busy`].
 
-use super::plan::{Plan, Step};
+use super::desired::{ObjectKind, PolicySource};
+use super::guard::{self, Confirmations, Hazard};
+use super::live::LiveState;
+use super::plan::{self, Plan, PlanContext, Step, TablePlan};
 pub use super::report::{ApplyReport, LastRun, StepOutcome, StepResult, Trigger};
 use super::statement::Arg;
+use super::store::{self, PolicyEdit, RecordedLive, SaveContext};
+use super::target::Target;
+use super::HypertableName;
 use crate::audit::{self, Actor, Entry, Outcome};
+use crate::capabilities::Capabilities;
 use crate::locks::{try_lock, TaskLock};
 use crate::Result;
 use serde_json::json;
@@ -22,20 +34,290 @@ const STEP_LIMITS: [&str; 2] = [
     "SET LOCAL statement_timeout = '5min'",
 ];
 
-/// Applies `plan`; `None` when another console instance is applying right now.
+/// What an apply is to achieve.
+#[derive(Debug, Clone)]
+pub enum Intent<'a> {
+    /// Every managed relation as its desired policy says.
+    Reconcile {
+        /// Defaults, the file's sections and patterns.
+        source: &'a PolicySource,
+        /// Only this relation's steps (its policy page's "Apply now").
+        only: Option<HypertableName>,
+    },
+    /// One relation back to a live state an audit entry recorded, its saved edit
+    /// restored first (a revert).
+    Restore(Box<Restore>),
+}
+
+/// A revert: the edit to restore and the live state to plan back to.
+#[derive(Debug, Clone)]
+pub struct Restore {
+    /// The relation.
+    pub name: HypertableName,
+    /// Hypertable or aggregate.
+    pub kind: ObjectKind,
+    /// The edit saved before the reverted change.
+    pub edit: PolicyEdit,
+    /// The live state before it, if the entry recorded one (older entries did not: then
+    /// only the edit is restored and the desired policy planned).
+    pub live_before: Option<RecordedLive>,
+    /// The audit entry reverted.
+    pub revert_of: i64,
+    /// Policy sources, for planning the restored edit when no live state was recorded.
+    pub source: PolicySource,
+}
+
+/// How to apply: who asks, and what they saw and confirmed.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// Who.
+    pub actor: &'a Actor,
+    /// From where.
+    pub client_addr: Option<&'a str>,
+    /// Through what.
+    pub trigger: Trigger,
+    /// The plan's fingerprint as shown to the caller: the apply goes ahead only if the
+    /// plan made under the lock is still that one.
+    pub expected: Option<String>,
+    /// The names typed and the aggregate loss accepted.
+    pub confirmations: Confirmations,
+    /// Apply what needs no confirmation and hold the rest (the start-up apply), instead
+    /// of refusing the whole apply.
+    pub hold_unconfirmed: bool,
+}
+
+/// How an apply ended.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// The steps ran (some may have failed: see the report); `held` lists what waited
+    /// for a confirmation nobody gave.
+    Done {
+        /// What ran.
+        report: ApplyReport,
+        /// Hazards whose relations' steps were held back.
+        held: Vec<Hazard>,
+    },
+    /// Another console instance is applying right now.
+    Busy,
+    /// The plan is no longer the one the caller saw: nothing ran.
+    Changed {
+        /// The plan as it is now.
+        plan: Plan,
+    },
+    /// The audit entry a revert names was reverted meanwhile: nothing ran.
+    AlreadyReverted {
+        /// The entry.
+        entry: i64,
+        /// The entry that reverted it.
+        by: i64,
+    },
+    /// Steps would lose data and were not confirmed: nothing ran.
+    NeedsConfirmation {
+        /// The plan as it is now.
+        plan: Plan,
+        /// What would be lost, unconfirmed.
+        hazards: Vec<Hazard>,
+    },
+}
+
+/// Reads live state and stored edits on `conn` and plans `intent`.
+pub async fn plan_intent(
+    conn: &mut PgConnection,
+    capabilities: &Capabilities,
+    intent: &Intent<'_>,
+) -> Result<(LiveState, Plan)> {
+    let live = super::live::read(&mut *conn, capabilities).await?;
+    let context = PlanContext::from(capabilities);
+    match intent {
+        Intent::Reconcile { source, only } => {
+            let stored = store::load(&mut *conn).await?;
+            let mut desired = source.desired_all(&live, &stored);
+            if let Some(only) = only {
+                desired.retain(|d| &d.name == only);
+            }
+            let plan = plan::plan(context, &desired, &live);
+            Ok((live, plan))
+        }
+        Intent::Restore(restore) => {
+            let plan = restore_plan(context, &live, restore);
+            Ok((live, plan))
+        }
+    }
+}
+
+/// The plan of a revert: back to the recorded live state, or (an entry that recorded
+/// none) to the restored edit's desired policy.
+pub fn restore_plan(context: PlanContext, live: &LiveState, restore: &Restore) -> Plan {
+    let mut plan = Plan::default();
+    let Some(table) = live.relation(&restore.name) else {
+        return plan;
+    };
+    let refresh = live
+        .cagg(&restore.name)
+        .map(|c| c.refresh.as_slice())
+        .unwrap_or_default();
+    let stored = [super::desired::StoredPolicy {
+        name: restore.name.clone(),
+        managed: restore.edit.managed,
+        overrides: restore.edit.overrides.clone(),
+        updated_at: chrono::Utc::now(),
+        updated_by: String::new(),
+    }];
+    let desired = restore
+        .source
+        .desired_of(&restore.name, restore.kind, &stored);
+    let (target, mut notes) = match &restore.live_before {
+        Some(recorded) => {
+            let (target, notes) = Target::from_live(&recorded.table, recorded.refresh.as_deref());
+            let notes = notes
+                .into_iter()
+                .map(|n| format!("{n}: it is left as it is"))
+                .collect();
+            (Some(target), notes)
+        }
+        None if desired.managed.is_managed() => (
+            Some(plan::target_of(&desired.policy, restore.kind)),
+            vec!["this entry predates recorded live states: the way back applies the restored setting".to_string()],
+        ),
+        None => (
+            None,
+            vec!["this entry predates recorded live states and the table was not managed before it: only the setting is restored".to_string()],
+        ),
+    };
+    let mut entry = TablePlan {
+        name: restore.name.clone(),
+        kind: restore.kind,
+        managed: desired.managed.clone(),
+        desired: desired.policy.clone(),
+        live: table.clone(),
+        drift: Vec::new(),
+        notes: Vec::new(),
+        refused: Vec::new(),
+        target: target.clone(),
+    };
+    if let Some(target) = &target {
+        let found = plan::plan_target(
+            context,
+            restore.kind,
+            target,
+            table,
+            refresh,
+            &mut plan.steps,
+        );
+        entry.drift = found.drift;
+        notes.extend(found.notes);
+        entry.refused = found.refused;
+    }
+    entry.notes = notes;
+    plan.tables.push(entry);
+    plan
+}
+
+/// Applies `intent` under the policy lock: plans it from the live state of this moment,
+/// checks the caller's fingerprint and the data-loss guard, then runs the steps (for a
+/// revert, after saving the restored edit). One console instance at a time.
 pub async fn apply(
     pool: &PgPool,
-    plan: &Plan,
-    actor: &Actor,
-    client_addr: Option<&str>,
-    trigger: Trigger,
-) -> Result<Option<ApplyReport>> {
+    capabilities: &Capabilities,
+    intent: &Intent<'_>,
+    request: &Request<'_>,
+) -> Result<Applied> {
     let Some(mut held) = try_lock(pool, TaskLock::PolicyReconciler).await? else {
-        return Ok(None);
+        return Ok(Applied::Busy);
     };
-    let report = run(held.conn(), plan, actor, client_addr, trigger).await;
+    let outcome = apply_locked(held.conn(), capabilities, intent, request).await;
     held.release().await?;
-    report.map(Some)
+    outcome
+}
+
+async fn apply_locked(
+    conn: &mut PgConnection,
+    capabilities: &Capabilities,
+    intent: &Intent<'_>,
+    request: &Request<'_>,
+) -> Result<Applied> {
+    if let Intent::Restore(restore) = intent {
+        // Checked under the lock: of two reverts of one entry, only the first runs.
+        if let Some(by) = store::recorded(&mut *conn, restore.revert_of)
+            .await?
+            .reverted_by
+        {
+            return Ok(Applied::AlreadyReverted {
+                entry: restore.revert_of,
+                by,
+            });
+        }
+    }
+    let (live, mut plan) = plan_intent(&mut *conn, capabilities, intent).await?;
+    if let Some(expected) = &request.expected {
+        if *expected != plan.fingerprint() {
+            return Ok(Applied::Changed { plan });
+        }
+    }
+    let hazards = guard::assess(&mut *conn, capabilities, &live, &plan).await?;
+    let missing: Vec<Hazard> = request
+        .confirmations
+        .missing(&hazards)
+        .into_iter()
+        .cloned()
+        .collect();
+    if !missing.is_empty() && !request.hold_unconfirmed {
+        return Ok(Applied::NeedsConfirmation {
+            plan,
+            hazards: missing,
+        });
+    }
+    if !missing.is_empty() {
+        // Every step of a relation with an unconfirmed hazard waits (dependencies never
+        // cross relations); the rest are renumbered.
+        let held: Vec<&HypertableName> = missing.iter().map(|h| &h.relation).collect();
+        let kept: Vec<Step> = std::mem::take(&mut plan.steps)
+            .into_iter()
+            .filter(|s| !held.contains(&&s.table))
+            .collect();
+        let renumber: std::collections::HashMap<usize, usize> = kept
+            .iter()
+            .enumerate()
+            .map(|(new, step)| (step.ordinal, new))
+            .collect();
+        plan.steps = kept
+            .into_iter()
+            .map(|mut step| {
+                step.ordinal = renumber[&step.ordinal];
+                step.depends_on = step.depends_on.and_then(|d| renumber.get(&d).copied());
+                step
+            })
+            .collect();
+    }
+    if let Intent::Restore(restore) = intent {
+        let live_before = RecordedLive::of(&live, &restore.name);
+        store::save(
+            &mut *conn,
+            request.actor,
+            request.client_addr,
+            &restore.name,
+            &restore.edit,
+            &SaveContext {
+                kind: restore.kind,
+                live_before: live_before.as_ref(),
+                adopted: Vec::new(),
+                revert_of: Some(restore.revert_of),
+            },
+        )
+        .await?;
+    }
+    let report = run(
+        conn,
+        &plan,
+        request.actor,
+        request.client_addr,
+        request.trigger,
+    )
+    .await?;
+    Ok(Applied::Done {
+        report,
+        held: missing,
+    })
 }
 
 async fn run(
@@ -234,8 +516,13 @@ mod tests {
     /// Server functions and spawned tasks need `Send` futures; sqlx makes that easy to
     /// lose (its `raw_sql` and generic `Acquire` are not), and only this says so early.
     #[allow(dead_code)]
-    fn apply_is_send(pool: &sqlx::PgPool, plan: &super::Plan, actor: &super::Actor) {
+    fn apply_is_send(
+        pool: &sqlx::PgPool,
+        capabilities: &super::Capabilities,
+        intent: &super::Intent<'_>,
+        request: &super::Request<'_>,
+    ) {
         fn assert_send<T: Send>(_: T) {}
-        assert_send(super::apply(pool, plan, actor, None, super::Trigger::Cli));
+        assert_send(super::apply(pool, capabilities, intent, request));
     }
 }

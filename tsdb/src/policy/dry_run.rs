@@ -1,10 +1,14 @@
 //! What a policy change would do, before it is saved: the chunks a retention would drop
-//! now (as `show_chunks(older_than => …)` lists them) and the continuous aggregates that
-//! would lose raw data they never aggregated; the chunks compression would take next and
+//! at its next run (as `show_chunks(older_than => …)` lists them), which of them the
+//! current retention would drop anyway, and the continuous aggregates that would lose
+//! rows (the rules are in [`super::guard`]); the chunks compression would take next and
 //! the bytes it would save; the chunk size a new interval would give.
 
+use super::guard::Hazard;
 #[cfg(feature = "db")]
 use super::live::LiveState;
+#[cfg(feature = "db")]
+use super::target::JobAge;
 #[cfg(feature = "db")]
 use super::{HypertableName, Policy, PolicyAge, TimeKind};
 use chrono::{DateTime, Utc};
@@ -13,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// One chunk a retention would drop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DroppedChunk {
-    /// `schema.name` of the chunk.
+    /// The chunk, `schema.name` (parts quoted where they need it).
     pub chunk: String,
     /// Start of its range (time dimensions).
     pub range_start: Option<DateTime<Utc>>,
@@ -25,30 +29,31 @@ pub struct DroppedChunk {
     pub rows: i64,
     /// Whether it is compressed.
     pub compressed: bool,
+    /// Whether the current retention drops it at its next run anyway.
+    #[serde(default)]
+    pub dropped_anyway: bool,
 }
 
-/// A continuous aggregate the retention would damage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaggRisk {
-    /// The aggregate's view, `schema.name`.
-    pub cagg: String,
-    /// What would be lost, in words.
-    pub reason: String,
-}
-
-/// The effect of a retention.
+/// The effect of a retention, beside what the current one does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetentionDryRun {
-    /// The age given.
+    /// The retention given, in words.
     pub drop_after: String,
+    /// The current retention, in words (`None`: none).
+    #[serde(default)]
+    pub current: Option<String>,
     /// The chunks dropped at the next run, oldest first.
     pub chunks: Vec<DroppedChunk>,
+    /// How many of them the current retention would keep: what the change itself drops.
+    #[serde(default)]
+    pub new_chunks: usize,
     /// Their bytes.
     pub total_bytes: i64,
     /// Their estimated rows.
     pub total_rows: i64,
-    /// Aggregates that would lose data they have not materialized.
-    pub cagg_risks: Vec<CaggRisk>,
+    /// Continuous aggregates that would lose rows because of the change.
+    #[serde(default)]
+    pub hazards: Vec<Hazard>,
 }
 
 /// The effect of compress-after.
@@ -95,20 +100,15 @@ pub use read::{dry_run, retention};
 #[cfg(feature = "db")]
 mod read {
     use super::*;
+    use crate::capabilities::Capabilities;
     use crate::pg_time::PgTimestamp;
     use crate::Result;
-    use sqlx::PgPool;
-
-    fn age_bind(age: PolicyAge) -> (&'static str, String, i64) {
-        match age {
-            PolicyAge::Interval(interval) => ("interval", interval.to_string(), 0),
-            PolicyAge::Integer(n) => ("bigint", String::new(), n),
-        }
-    }
+    use sqlx::PgConnection;
 
     #[derive(sqlx::FromRow)]
     struct DroppedRow {
-        chunk: String,
+        chunk_schema: String,
+        chunk_name: String,
         range_start: Option<PgTimestamp>,
         range_end: Option<PgTimestamp>,
         bytes: i64,
@@ -116,138 +116,236 @@ mod read {
         compressed: bool,
     }
 
-    /// The chunks `drop_after` would drop from `table` now, and the aggregates at risk.
-    pub async fn retention(
-        pool: &PgPool,
-        live: &LiveState,
+    /// The chunks `age` selects from `table` now, exactly as the retention job's own
+    /// `show_chunks` call lists them, oldest first. Rows: the planner's estimate, or the
+    /// count recorded at compression (TimescaleDB's catalog; its chunk relation column
+    /// changed in 2.29).
+    async fn selected(
+        conn: &mut PgConnection,
+        capabilities: &Capabilities,
         table: &HypertableName,
-        drop_after: PolicyAge,
-    ) -> Result<RetentionDryRun> {
-        let (cast, text, number) = age_bind(drop_after);
-        // The same function the retention policy runs, so the list is exactly what it drops.
-        // Rows: the planner's estimate, or the count recorded at compression.
-        let sql = if cast == "interval" {
-            "WITH dropped AS (SELECT show_chunks($1::regclass, older_than => $2::interval) AS c)
-         SELECT d.c::text AS chunk, ch.range_start, ch.range_end,
-                COALESCE(s.total_bytes, pg_total_relation_size(d.c)) AS bytes,
-                CASE WHEN ch.is_compressed
-                     THEN COALESCE((SELECT m.numrows_pre_compression
-                                      FROM _timescaledb_catalog.compression_chunk_size m
-                                      JOIN _timescaledb_catalog.chunk k ON k.id = m.chunk_id
-                                     WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = d.c), 0)
-                     ELSE greatest((SELECT reltuples FROM pg_class WHERE oid = d.c), 0)::bigint END AS rows,
-                ch.is_compressed AS compressed
-           FROM dropped d
-           JOIN timescaledb_information.chunks ch
-             ON format('%I.%I', ch.chunk_schema, ch.chunk_name)::regclass = d.c
-           LEFT JOIN chunks_detailed_size($1::regclass) s
-             ON format('%I.%I', s.chunk_schema, s.chunk_name)::regclass = d.c
-          ORDER BY ch.range_start NULLS FIRST, 1"
-        } else {
-            "WITH dropped AS (SELECT show_chunks($1::regclass, older_than => $3::bigint) AS c)
-         SELECT d.c::text AS chunk, ch.range_start, ch.range_end,
-                COALESCE(s.total_bytes, pg_total_relation_size(d.c)) AS bytes,
-                greatest((SELECT reltuples FROM pg_class WHERE oid = d.c), 0)::bigint AS rows,
-                ch.is_compressed AS compressed
-           FROM dropped d
-           JOIN timescaledb_information.chunks ch
-             ON format('%I.%I', ch.chunk_schema, ch.chunk_name)::regclass = d.c
-           LEFT JOIN chunks_detailed_size($1::regclass) s
-             ON format('%I.%I', s.chunk_schema, s.chunk_name)::regclass = d.c
-          ORDER BY ch.range_start_integer NULLS FIRST, 1"
+        age: JobAge,
+    ) -> Result<Vec<DroppedChunk>> {
+        let (choice, value) = match age {
+            JobAge::After(PolicyAge::Interval(i)) => {
+                ("older_than => $2::text::interval", Some(i.to_string()))
+            }
+            JobAge::After(PolicyAge::Integer(n)) => {
+                ("older_than => $2::text::bigint", Some(n.to_string()))
+            }
+            JobAge::CreatedBefore(i) => {
+                ("created_before => $2::text::interval", Some(i.to_string()))
+            }
         };
-        let mut query = sqlx::query_as::<_, DroppedRow>(sql).bind(table.quoted());
-        query = if cast == "interval" {
-            query.bind(text)
+        let chunk_of = if capabilities.chunk_has_relid() {
+            "k.relid = d.c"
         } else {
-            query.bind(String::new()).bind(number)
+            "format('%I.%I', k.schema_name, k.table_name)::regclass = d.c"
         };
-        let rows = query.fetch_all(pool).await?;
-        let chunks: Vec<DroppedChunk> = rows
+        let sql = format!(
+            "WITH dropped AS (SELECT show_chunks($1::regclass, {choice}) AS c)
+             SELECT ch.chunk_schema::text AS chunk_schema, ch.chunk_name::text AS chunk_name,
+                    ch.range_start, ch.range_end,
+                    COALESCE(s.total_bytes, pg_total_relation_size(d.c)) AS bytes,
+                    CASE WHEN ch.is_compressed
+                         THEN COALESCE((SELECT m.numrows_pre_compression
+                                          FROM _timescaledb_catalog.compression_chunk_size m
+                                          JOIN _timescaledb_catalog.chunk k ON k.id = m.chunk_id
+                                         WHERE {chunk_of}), 0)
+                         ELSE greatest((SELECT reltuples FROM pg_class WHERE oid = d.c), 0)::bigint END AS rows,
+                    ch.is_compressed AS compressed
+               FROM dropped d
+               JOIN timescaledb_information.chunks ch
+                 ON format('%I.%I', ch.chunk_schema, ch.chunk_name)::regclass = d.c
+               LEFT JOIN chunks_detailed_size($1::regclass) s
+                 ON s.chunk_schema = ch.chunk_schema AND s.chunk_name = ch.chunk_name
+              ORDER BY ch.range_start NULLS FIRST, ch.range_start_integer NULLS FIRST, 1, 2"
+        );
+        let rows: Vec<DroppedRow> = sqlx::query_as(&sql)
+            .bind(table.quoted())
+            .bind(value)
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(rows
             .into_iter()
             .map(|row| DroppedChunk {
-                chunk: row.chunk,
+                chunk: crate::ident::display_name(&row.chunk_schema, &row.chunk_name),
                 range_start: PgTimestamp::finite_or_none(row.range_start),
                 range_end: PgTimestamp::finite_or_none(row.range_end),
                 bytes: row.bytes,
                 rows: row.rows,
                 compressed: row.compressed,
+                dropped_anyway: false,
             })
-            .collect();
-        let mut cagg_risks = Vec::new();
-        for cagg in live.caggs.iter().filter(|c| &c.source == table) {
-            let reaches = cagg
-                .refresh
-                .as_ref()
-                .and_then(|r| r.start_offset.as_ref())
-                .filter(|start| start.magnitude.is_some_and(|m| m > drop_after.magnitude()));
-            if let Some(start) = reaches {
-                cagg_risks.push(CaggRisk {
-                cagg: cagg.name.to_string(),
-                reason: format!(
-                    "its refresh reaches back {} (start_offset), beyond the retention of {drop_after}: each refresh would rewrite the dropped range from no raw data, emptying those aggregates",
-                    start.text
-                ),
-            });
+            .collect())
+    }
+
+    /// The hypertable whose chunks and sizes are `table`'s: itself, or an aggregate's
+    /// materialized hypertable.
+    fn sized(live: &LiveState, table: &HypertableName) -> HypertableName {
+        live.cagg(table)
+            .map(|c| c.materialization.clone())
+            .unwrap_or_else(|| table.clone())
+    }
+
+    /// Each time-based aggregate's watermark, by view.
+    async fn watermarks(
+        conn: &mut PgConnection,
+    ) -> Result<Vec<(HypertableName, Option<DateTime<Utc>>)>> {
+        // A watermark at or before 4714 BC means "never refreshed".
+        let rows: Vec<(String, String, Option<PgTimestamp>)> = sqlx::query_as(
+            "SELECT ca.user_view_schema::text, ca.user_view_name::text,
+                    CASE WHEN _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) > -210866803200000000
+                         THEN _timescaledb_functions.to_timestamp(_timescaledb_functions.cagg_watermark(ca.mat_hypertable_id)) END
+               FROM _timescaledb_catalog.continuous_agg ca
+               JOIN timescaledb_information.dimensions d
+                 ON d.hypertable_schema = ca.user_view_schema AND d.hypertable_name = ca.user_view_name
+                 OR (d.hypertable_schema, d.hypertable_name) IN
+                    (SELECT schema_name, table_name FROM _timescaledb_catalog.hypertable WHERE id = ca.mat_hypertable_id)
+              WHERE d.dimension_number = 1 AND d.time_interval IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(schema, name, watermark)| {
+                (
+                    HypertableName::new(schema, name),
+                    PgTimestamp::finite_or_none(watermark),
+                )
+            })
+            .collect())
+    }
+
+    /// The chunks `age` would drop from `table` at the next run, those the current
+    /// retention drops anyway, and the aggregates that would lose rows because of it.
+    pub async fn retention(
+        conn: &mut PgConnection,
+        capabilities: &Capabilities,
+        live: &LiveState,
+        table: &HypertableName,
+        age: JobAge,
+    ) -> Result<RetentionDryRun> {
+        // An aggregate's chunks belong to its materialized hypertable: the size functions
+        // take that one (`drop_chunks` on the view drops exactly these).
+        let subject = sized(live, table);
+        let mut chunks = selected(&mut *conn, capabilities, &subject, age).await?;
+        let current_job = live
+            .relation(table)
+            .and_then(|t| t.retention_policy.as_ref());
+        let current_age = current_job.and_then(|job| {
+            let kind = live.relation(table).map(|t| t.time_kind)?;
+            match (&job.after, &job.created_before) {
+                (Some(after), _) => after.to_policy_age(kind).map(JobAge::After),
+                (None, Some(before)) => before.to_interval().map(JobAge::CreatedBefore),
+                _ => None,
             }
-            if let PolicyAge::Interval(_) = drop_after {
-                let behind: Option<(Option<PgTimestamp>, Option<PgTimestamp>)> = sqlx::query_as(
-                "SELECT CASE WHEN _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) > -210866803200000000
-                             THEN _timescaledb_functions.to_timestamp(_timescaledb_functions.cagg_watermark(ca.mat_hypertable_id)) END,
-                        now() - $3::interval
-                   FROM _timescaledb_catalog.continuous_agg ca
-                  WHERE ca.user_view_schema = $1 AND ca.user_view_name = $2",
-            )
-            .bind(&cagg.name.schema)
-            .bind(&cagg.name.table)
-            .bind(drop_after.to_string())
-            .fetch_optional(pool)
-            .await?;
-                if let Some((watermark, boundary)) = behind {
-                    let watermark = PgTimestamp::finite_or_none(watermark);
-                    let boundary = PgTimestamp::finite_or_none(boundary);
-                    if let Some(boundary) = boundary {
-                        if watermark.is_none_or(|w| w < boundary) {
-                            cagg_risks.push(CaggRisk {
-                            cagg: cagg.name.to_string(),
-                            reason: match watermark {
-                                Some(w) => format!(
-                                    "it is materialized only up to {}, but chunks up to {} would be dropped before it aggregates them",
-                                    w.format("%Y-%m-%d %H:%M UTC"),
-                                    boundary.format("%Y-%m-%d %H:%M UTC")
-                                ),
-                                None => "it was never refreshed: every dropped chunk would be lost to it".to_string(),
-                            },
-                        });
-                        }
-                    }
-                }
+        });
+        if let Some(current_age) = current_age {
+            let anyway = selected(&mut *conn, capabilities, &subject, current_age).await?;
+            for chunk in &mut chunks {
+                chunk.dropped_anyway = anyway.iter().any(|c| c.chunk == chunk.chunk);
             }
         }
+        let new_chunks = chunks.iter().filter(|c| !c.dropped_anyway).count();
+        // How old the data is that the change makes go: by age, or for a creation-time
+        // retention the newest range it drops.
+        let lost_age = match age {
+            JobAge::After(after) => {
+                let shorter = current_job
+                    .and_then(|j| j.after.as_ref())
+                    .and_then(|a| a.magnitude)
+                    .is_none_or(|current| after.magnitude() < current);
+                shorter.then_some(after)
+            }
+            JobAge::CreatedBefore(_) => chunks
+                .iter()
+                .filter(|c| !c.dropped_anyway)
+                .filter_map(|c| c.range_end)
+                .max()
+                .map(|end| (Utc::now() - end).num_seconds().max(1))
+                .and_then(|secs| u32::try_from(secs).ok())
+                .and_then(|secs| {
+                    crate::interval::PolicyInterval::new(
+                        secs,
+                        crate::interval::IntervalUnit::Second,
+                    )
+                })
+                .map(PolicyAge::Interval),
+        };
+        let mut hazards = Vec::new();
+        if let Some(lost) = lost_age {
+            let marks = match lost {
+                PolicyAge::Interval(_) => watermarks(&mut *conn).await?,
+                PolicyAge::Integer(_) => Vec::new(),
+            };
+            let boundary = match lost {
+                PolicyAge::Interval(i) => {
+                    Some(Utc::now() - chrono::Duration::seconds(i.approx_seconds() as i64))
+                }
+                PolicyAge::Integer(_) => None,
+            };
+            let behind = |cagg: &super::super::live::LiveCagg| -> Option<String> {
+                let boundary = boundary?;
+                let (_, watermark) = marks.iter().find(|(name, _)| name == &cagg.name)?;
+                match watermark {
+                    None => Some("it was never refreshed: every chunk dropped is lost to it".into()),
+                    Some(w) if *w < boundary => Some(format!(
+                        "it is materialized only up to {}, but data up to {} would be dropped before it aggregates it",
+                        w.format("%Y-%m-%d %H:%M UTC"),
+                        boundary.format("%Y-%m-%d %H:%M UTC")
+                    )),
+                    Some(_) => None,
+                }
+            };
+            hazards = super::super::guard::aggregate_losses(live, table, lost, &behind);
+        }
         Ok(RetentionDryRun {
-            drop_after: drop_after.to_string(),
+            drop_after: match age {
+                JobAge::After(after) => after.to_string(),
+                JobAge::CreatedBefore(before) => format!("created before {before}"),
+            },
+            current: current_job.map(|j| {
+                j.after
+                    .as_ref()
+                    .map(|a| a.human())
+                    .or_else(|| {
+                        j.created_before
+                            .as_ref()
+                            .map(|c| format!("created before {}", c.human()))
+                    })
+                    .unwrap_or_default()
+            }),
             total_bytes: chunks.iter().map(|c| c.bytes).sum(),
             total_rows: chunks.iter().map(|c| c.rows).sum(),
+            new_chunks,
             chunks,
-            cagg_risks,
+            hazards,
         })
     }
 
     /// What `policy` would do to `table`.
     pub async fn dry_run(
-        pool: &PgPool,
+        conn: &mut PgConnection,
+        capabilities: &Capabilities,
         live: &LiveState,
         table: &HypertableName,
         policy: &Policy,
     ) -> Result<DryRun> {
         let retention = match policy.retention {
-            Some(age) => Some(retention(pool, live, table, age).await?),
+            Some(age) => {
+                Some(retention(&mut *conn, capabilities, live, table, JobAge::After(age)).await?)
+            }
             None => None,
         };
+        let subject = sized(live, table);
         let time = live
-            .table(table)
+            .relation(table)
             .is_some_and(|t| t.time_kind == TimeKind::Time);
-        let compression = if policy.compression_enabled && time {
+        let compress_after = policy
+            .compression_after
+            .filter(|_| policy.compression_enabled && time);
+        let compression = if let Some(compress_after) = compress_after {
             let (chunks, bytes, before, after): (i64, i64, Option<i64>, Option<i64>) =
             sqlx::query_as(
                 "SELECT count(*) FILTER (WHERE NOT c.is_compressed AND c.range_end < now() - $2::interval),
@@ -259,9 +357,9 @@ mod read {
                      ON s.chunk_schema = c.chunk_schema AND s.chunk_name = c.chunk_name
                   WHERE format('%I.%I', c.hypertable_schema, c.hypertable_name)::regclass = $1::regclass",
             )
-            .bind(table.quoted())
-            .bind(policy.compression_after.to_string())
-            .fetch_one(pool)
+            .bind(subject.quoted())
+            .bind(compress_after.to_string())
+            .fetch_one(&mut *conn)
             .await?;
             let ratio = match (before, after) {
                 (Some(b), Some(a)) if a > 0 => Some(b as f64 / a as f64),
@@ -289,8 +387,8 @@ mod read {
          SELECT (SELECT avg(rate) FROM recent),
                 pg_size_bytes(current_setting('shared_buffers')) / 4",
         )
-        .bind(table.quoted())
-        .fetch_one(pool)
+        .bind(subject.quoted())
+        .fetch_one(&mut *conn)
         .await?;
         let seconds = match policy.chunk_time_interval {
             PolicyAge::Interval(interval) => Some(interval.approx_seconds() as f64),

@@ -1,11 +1,13 @@
 //! The live policy state, as TimescaleDB reports it: per hypertable its time column and
 //! chunk interval, compression settings, and its compression and retention policy jobs;
-//! per continuous aggregate its refresh policy. Read through the public
-//! `timescaledb_information` views (stable from 2.13 to 2.29) and the compression settings
-//! the monitoring engine already reads per version.
+//! per continuous aggregate its refresh policies (several since 2.21) and its own
+//! compression and retention. Read through the public `timescaledb_information` views
+//! (stable from 2.13 to 2.29) and the compression settings the monitoring engine already
+//! reads per version; jobs on an aggregate are found by its view's name (2.20 on) or its
+//! materialized hypertable's (before).
 
-use super::{HypertableName, TimeKind};
-use crate::interval::postgres_interval_seconds;
+use super::{HypertableName, PolicyAge, TimeKind};
+use crate::interval::{postgres_interval_seconds, PolicyInterval};
 use serde::{Deserialize, Serialize};
 
 /// An age or interval as TimescaleDB stores it, with a magnitude to compare: seconds (for
@@ -52,6 +54,22 @@ impl LiveAge {
     }
 }
 
+impl LiveAge {
+    /// The value as a policy value of `kind`, exactly, or `None` when it cannot be one
+    /// (an interval mixing months and days, a fraction of a second, unreadable text).
+    pub fn to_policy_age(&self, kind: TimeKind) -> Option<PolicyAge> {
+        match kind {
+            TimeKind::Time => PolicyInterval::from_postgres(&self.text).map(PolicyAge::Interval),
+            TimeKind::Integer => self.magnitude.filter(|n| *n > 0).map(PolicyAge::Integer),
+        }
+    }
+
+    /// The value as a schedule, exactly, or `None`.
+    pub fn to_interval(&self) -> Option<PolicyInterval> {
+        PolicyInterval::from_postgres(&self.text)
+    }
+}
+
 /// A compression or retention policy job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveJob {
@@ -67,10 +85,11 @@ pub struct LiveJob {
     pub scheduled: bool,
 }
 
-/// One hypertable's live policy state.
+/// One hypertable's live policy state (or a continuous aggregate's own compression and
+/// retention, read from its materialized hypertable).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveTable {
-    /// The hypertable.
+    /// The hypertable (for an aggregate: its view).
     pub name: HypertableName,
     /// Its primary (time) dimension column.
     pub time_column: String,
@@ -101,9 +120,9 @@ pub struct LiveTable {
 pub struct LiveRefresh {
     /// The job's id.
     pub job_id: i32,
-    /// How far back each refresh reaches.
+    /// How far back each refresh reaches; `None`: from the very beginning (`NULL`).
     pub start_offset: Option<LiveAge>,
-    /// How close to now it stops.
+    /// How close to now it stops; `None`: up to now (`NULL`).
     pub end_offset: Option<LiveAge>,
     /// How often it runs.
     pub schedule: LiveAge,
@@ -111,15 +130,22 @@ pub struct LiveRefresh {
     pub scheduled: bool,
 }
 
-/// A continuous aggregate with its source and refresh policy.
+/// A continuous aggregate: its source, refresh policies and its own policies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveCagg {
     /// The aggregate's view.
     pub name: HypertableName,
-    /// The hypertable it aggregates.
+    /// What it aggregates: a hypertable, or (hierarchical) another aggregate's view.
     pub source: HypertableName,
-    /// Its refresh policy, if any.
-    pub refresh: Option<LiveRefresh>,
+    /// Whether the source is another continuous aggregate.
+    #[serde(default)]
+    pub source_is_aggregate: bool,
+    /// Its materialized hypertable (TimescaleDB before 2.20 names its jobs after it).
+    pub materialization: HypertableName,
+    /// Its refresh policies (several since TimescaleDB 2.21), by job id.
+    pub refresh: Vec<LiveRefresh>,
+    /// Its own compression and retention, with its time column and chunk interval.
+    pub policies: LiveTable,
 }
 
 /// Everything live, at one moment.
@@ -135,6 +161,25 @@ impl LiveState {
     /// One hypertable's state.
     pub fn table(&self, name: &HypertableName) -> Option<&LiveTable> {
         self.tables.iter().find(|t| &t.name == name)
+    }
+
+    /// One continuous aggregate.
+    pub fn cagg(&self, name: &HypertableName) -> Option<&LiveCagg> {
+        self.caggs.iter().find(|c| &c.name == name)
+    }
+
+    /// A hypertable's policies, or an aggregate's own.
+    pub fn relation(&self, name: &HypertableName) -> Option<&LiveTable> {
+        self.table(name)
+            .or_else(|| self.cagg(name).map(|c| &c.policies))
+    }
+
+    /// The aggregates reading `source` directly.
+    pub fn caggs_on<'a>(
+        &'a self,
+        source: &'a HypertableName,
+    ) -> impl Iterator<Item = &'a LiveCagg> + 'a {
+        self.caggs.iter().filter(move |c| &c.source == source)
     }
 }
 
@@ -223,20 +268,23 @@ mod read {
     use super::*;
     use crate::capabilities::Capabilities;
     use crate::Result;
-    use sqlx::PgPool;
+    use sqlx::PgConnection;
     use std::collections::HashMap;
 
+    /// A hypertable, or an aggregate with its materialized hypertable.
     #[derive(sqlx::FromRow)]
-    struct TableRow {
+    struct RelationRow {
         schema: String,
         name: String,
+        ht_schema: String,
+        ht_name: String,
         oid: i64,
         compression_enabled: bool,
+        is_cagg: bool,
         time_column: Option<String>,
         time_type: Option<String>,
         time_interval: Option<String>,
         integer_interval: Option<i64>,
-        compressed_chunks: i64,
         columns: Vec<String>,
     }
 
@@ -250,6 +298,13 @@ mod read {
         schedule_interval: String,
         scheduled: bool,
         config: Option<String>,
+    }
+
+    impl JobRow {
+        fn works_on(&self, schema: &str, name: &str) -> bool {
+            self.hypertable_schema.as_deref() == Some(schema)
+                && self.hypertable_name.as_deref() == Some(name)
+        }
     }
 
     /// A job config value: a string interval or a JSON number.
@@ -285,43 +340,61 @@ mod read {
         view_name: String,
         hypertable_schema: String,
         hypertable_name: String,
+        mat_schema: String,
+        mat_name: String,
     }
 
-    /// Reads the live state of every hypertable and continuous aggregate.
-    pub async fn read(pool: &PgPool, capabilities: &Capabilities) -> Result<LiveState> {
+    /// Reads the live state of every hypertable and continuous aggregate, through
+    /// TimescaleDB's public views only (their columns hold from 2.13 to 2.29).
+    pub async fn read(conn: &mut PgConnection, capabilities: &Capabilities) -> Result<LiveState> {
         capabilities.require_timescaledb()?;
-        // Compressed chunks counted from the catalog's status bit (the chunks view sizes
-        // every chunk); a dropped chunk's row (kept before 2.26) has no relation.
-        let rows: Vec<TableRow> = sqlx::query_as(
-            "SELECT h.hypertable_schema::text AS schema, h.hypertable_name::text AS name,
-                    format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass::oid::bigint AS oid,
-                    h.compression_enabled,
+        let rows: Vec<RelationRow> = sqlx::query_as(
+            "WITH rel AS (
+                 SELECT h.hypertable_schema AS schema, h.hypertable_name AS name,
+                        h.hypertable_schema AS ht_schema, h.hypertable_name AS ht_name,
+                        h.compression_enabled, false AS is_cagg
+                   FROM timescaledb_information.hypertables h
+                 UNION ALL
+                 SELECT c.view_schema, c.view_name,
+                        c.materialization_hypertable_schema, c.materialization_hypertable_name,
+                        c.compression_enabled, true
+                   FROM timescaledb_information.continuous_aggregates c)
+             SELECT rel.schema::text AS schema, rel.name::text AS name,
+                    rel.ht_schema::text AS ht_schema, rel.ht_name::text AS ht_name,
+                    format('%I.%I', rel.ht_schema, rel.ht_name)::regclass::oid::bigint AS oid,
+                    rel.compression_enabled, rel.is_cagg,
                     d.column_name::text AS time_column, d.column_type::text AS time_type,
                     d.time_interval::text AS time_interval, d.integer_interval,
-                    (SELECT count(*) FROM _timescaledb_catalog.chunk ch
-                       JOIN _timescaledb_catalog.hypertable ht ON ht.id = ch.hypertable_id
-                      WHERE ht.schema_name = h.hypertable_schema AND ht.table_name = h.hypertable_name
-                        AND ch.status & 1 <> 0
-                        AND to_regclass(format('%I.%I', ch.schema_name, ch.table_name)) IS NOT NULL)
-                        AS compressed_chunks,
                     ARRAY(SELECT a.attname::text FROM pg_attribute a
-                           WHERE a.attrelid = format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass
+                           WHERE a.attrelid = format('%I.%I', rel.schema, rel.name)::regclass
                              AND a.attnum > 0 AND NOT a.attisdropped
                            ORDER BY a.attnum) AS columns
-               FROM timescaledb_information.hypertables h
+               FROM rel
                LEFT JOIN timescaledb_information.dimensions d
-                      ON d.hypertable_schema = h.hypertable_schema
-                     AND d.hypertable_name = h.hypertable_name
+                      ON d.hypertable_schema = rel.ht_schema
+                     AND d.hypertable_name = rel.ht_name
                      AND d.dimension_number = 1
               ORDER BY 1, 2",
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
+        let compressed: HashMap<(String, String), i64> =
+            sqlx::query_as::<_, (String, String, i64)>(
+                "SELECT hypertable_schema::text, hypertable_name::text, count(*)
+                   FROM timescaledb_information.chunks
+                  WHERE is_compressed
+                  GROUP BY 1, 2",
+            )
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|(schema, name, n)| ((schema, name), n))
+            .collect();
         let settings: HashMap<i64, (Option<String>, Option<String>)> =
             sqlx::query_as::<_, (i64, Option<String>, Option<String>)>(
                 crate::monitoring::settings_query(capabilities),
             )
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?
             .into_iter()
             .map(|(oid, segment_by, order_by)| (oid, (segment_by, order_by)))
@@ -337,95 +410,119 @@ mod read {
                                   'policy_refresh_continuous_aggregate')
               ORDER BY job_id",
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
-        let job_for = |schema: &str, name: &str, proc: &str| {
+        // Before 2.20 a job on an aggregate names its materialized hypertable; after,
+        // the view: a job belongs to a relation by either name.
+        let job_for = |row: &RelationRow, proc: &str| {
             jobs.iter().find(|j| {
                 j.proc_name == proc
-                    && j.hypertable_schema.as_deref() == Some(schema)
-                    && j.hypertable_name.as_deref() == Some(name)
+                    && (j.works_on(&row.schema, &row.name)
+                        || j.works_on(&row.ht_schema, &row.ht_name))
             })
         };
-        let tables = rows
-            .iter()
-            .map(|row| {
-                let (segment_by, order_by) = settings.get(&row.oid).cloned().unwrap_or_default();
-                let time_kind = if row.time_interval.is_some() || row.integer_interval.is_none() {
-                    TimeKind::Time
-                } else {
-                    TimeKind::Integer
-                };
-                LiveTable {
-                    name: HypertableName {
-                        schema: row.schema.clone(),
-                        table: row.name.clone(),
-                    },
-                    time_column: row.time_column.clone().unwrap_or_default(),
-                    time_type: row.time_type.clone().unwrap_or_default(),
-                    time_kind,
-                    chunk_interval: match (&row.time_interval, row.integer_interval) {
-                        (Some(text), _) => Some(LiveAge::interval(text)),
-                        (None, Some(n)) => Some(LiveAge::integer(n)),
-                        (None, None) => None,
-                    },
-                    compression_enabled: row.compression_enabled,
-                    segment_by: names(segment_by.as_deref()),
-                    order_by: order_by
-                        .as_deref()
-                        .map(|t| {
-                            split_order_by(t)
-                                .iter()
-                                .map(|i| canonical_order_item(i))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    compressed_chunks: row.compressed_chunks,
-                    compression_policy: job_for(&row.schema, &row.name, "policy_compression")
-                        .map(|j| live_job(j, "compress_after", "compress_created_before")),
-                    retention_policy: job_for(&row.schema, &row.name, "policy_retention")
-                        .map(|j| live_job(j, "drop_after", "drop_created_before")),
-                    columns: row.columns.clone(),
-                }
-            })
-            .collect();
-        let caggs: Vec<CaggRow> = sqlx::query_as(
+        let mut tables = Vec::new();
+        let mut own: HashMap<HypertableName, LiveTable> = HashMap::new();
+        for row in &rows {
+            let (segment_by, order_by) = settings.get(&row.oid).cloned().unwrap_or_default();
+            let time_kind = if row.time_interval.is_some() || row.integer_interval.is_none() {
+                TimeKind::Time
+            } else {
+                TimeKind::Integer
+            };
+            let table = LiveTable {
+                name: HypertableName::new(row.schema.clone(), row.name.clone()),
+                time_column: row.time_column.clone().unwrap_or_default(),
+                time_type: row.time_type.clone().unwrap_or_default(),
+                time_kind,
+                chunk_interval: match (&row.time_interval, row.integer_interval) {
+                    (Some(text), _) => Some(LiveAge::interval(text)),
+                    (None, Some(n)) => Some(LiveAge::integer(n)),
+                    (None, None) => None,
+                },
+                compression_enabled: row.compression_enabled,
+                segment_by: names(segment_by.as_deref()),
+                order_by: order_by
+                    .as_deref()
+                    .map(|t| {
+                        split_order_by(t)
+                            .iter()
+                            .map(|i| canonical_order_item(i))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                compressed_chunks: compressed
+                    .get(&(row.ht_schema.clone(), row.ht_name.clone()))
+                    .copied()
+                    .unwrap_or(0),
+                compression_policy: job_for(row, "policy_compression")
+                    .map(|j| live_job(j, "compress_after", "compress_created_before")),
+                retention_policy: job_for(row, "policy_retention")
+                    .map(|j| live_job(j, "drop_after", "drop_created_before")),
+                columns: row.columns.clone(),
+            };
+            if row.is_cagg {
+                own.insert(table.name.clone(), table);
+            } else {
+                tables.push(table);
+            }
+        }
+        let cagg_rows: Vec<CaggRow> = sqlx::query_as(
             "SELECT view_schema::text AS view_schema, view_name::text AS view_name,
                     hypertable_schema::text AS hypertable_schema,
-                    hypertable_name::text AS hypertable_name
+                    hypertable_name::text AS hypertable_name,
+                    materialization_hypertable_schema::text AS mat_schema,
+                    materialization_hypertable_name::text AS mat_name
                FROM timescaledb_information.continuous_aggregates
               ORDER BY 1, 2",
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
-        let caggs = caggs
-            .into_iter()
-            .map(|row| {
-                let refresh = job_for(
-                    &row.view_schema,
-                    &row.view_name,
-                    "policy_refresh_continuous_aggregate",
-                )
-                .map(|job| {
-                    let config = config(job);
-                    LiveRefresh {
-                        job_id: job.job_id,
-                        start_offset: config.get("start_offset").and_then(config_age),
-                        end_offset: config.get("end_offset").and_then(config_age),
-                        schedule: LiveAge::interval(&job.schedule_interval),
-                        scheduled: job.scheduled,
-                    }
+        let caggs = cagg_rows
+            .iter()
+            .filter_map(|row| {
+                let name = HypertableName::new(row.view_schema.clone(), row.view_name.clone());
+                let policies = own.remove(&name)?;
+                // An aggregate on an aggregate reads the lower one's materialized hypertable.
+                let parent = cagg_rows.iter().find(|p| {
+                    p.mat_schema == row.hypertable_schema && p.mat_name == row.hypertable_name
                 });
-                LiveCagg {
-                    name: HypertableName {
-                        schema: row.view_schema,
-                        table: row.view_name,
-                    },
-                    source: HypertableName {
-                        schema: row.hypertable_schema,
-                        table: row.hypertable_name,
-                    },
+                let source = match parent {
+                    Some(p) => HypertableName::new(p.view_schema.clone(), p.view_name.clone()),
+                    None => HypertableName::new(
+                        row.hypertable_schema.clone(),
+                        row.hypertable_name.clone(),
+                    ),
+                };
+                let refresh = jobs
+                    .iter()
+                    .filter(|j| {
+                        j.proc_name == "policy_refresh_continuous_aggregate"
+                            && (j.works_on(&row.view_schema, &row.view_name)
+                                || j.works_on(&row.mat_schema, &row.mat_name))
+                    })
+                    .map(|job| {
+                        let config = config(job);
+                        LiveRefresh {
+                            job_id: job.job_id,
+                            start_offset: config.get("start_offset").and_then(config_age),
+                            end_offset: config.get("end_offset").and_then(config_age),
+                            schedule: LiveAge::interval(&job.schedule_interval),
+                            scheduled: job.scheduled,
+                        }
+                    })
+                    .collect();
+                Some(LiveCagg {
+                    name,
+                    source,
+                    source_is_aggregate: parent.is_some(),
+                    materialization: HypertableName::new(
+                        row.mat_schema.clone(),
+                        row.mat_name.clone(),
+                    ),
                     refresh,
-                }
+                    policies,
+                })
             })
             .collect();
         Ok(LiveState { tables, caggs })

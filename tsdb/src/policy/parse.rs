@@ -24,6 +24,62 @@ pub fn parse_retention(raw: &str) -> Result<Option<PolicyAge>, String> {
     }
 }
 
+/// A compress-after, or `none` for no compression policy (chunks compressed by hand).
+pub fn parse_compress_after(raw: &str) -> Result<Option<PolicyAge>, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "none" | "off" => Ok(None),
+        _ => raw
+            .parse::<PolicyAge>()
+            .map(Some)
+            .map_err(|form| format!("{form}; or \"none\" for no compression policy")),
+    }
+}
+
+/// The accepted form of refresh policies, following "expected".
+pub const REFRESH_FORM: &str = "refresh policies separated by \";\", each \"START to END every SCHEDULE\" such as \"30 days to 1 hour every 1 hour\" (START and END are how long ago the window begins and ends; \"none\" for START refreshes from the beginning, for END up to now), or \"none\" for no refresh policy";
+
+/// Refresh policies: `30 days to 1 hour every 1 hour; none to 30 days every 1 day`, or
+/// `none` for no refresh policy at all.
+pub fn parse_refresh(raw: &str) -> Result<Vec<super::target::RefreshTarget>, String> {
+    let text = raw.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let offset = |word: &str| -> Result<Option<PolicyAge>, String> {
+        if word.trim().eq_ignore_ascii_case("none") {
+            Ok(None)
+        } else {
+            word.parse::<PolicyAge>()
+                .map(Some)
+                .map_err(|_| REFRESH_FORM.to_string())
+        }
+    };
+    text.split(';')
+        .map(|item| {
+            let lower = item.to_ascii_lowercase();
+            let (window, schedule) = lower.split_once(" every ").ok_or(REFRESH_FORM)?;
+            let (start, end) = window.split_once(" to ").ok_or(REFRESH_FORM)?;
+            let refresh = super::target::RefreshTarget {
+                start_offset: offset(start)?,
+                end_offset: offset(end)?,
+                schedule: schedule
+                    .trim()
+                    .parse()
+                    .map_err(|_| REFRESH_FORM.to_string())?,
+            };
+            // TimescaleDB refuses a window that ends before it starts.
+            if let (Some(s), Some(e)) = (refresh.start_offset, refresh.end_offset) {
+                if s.kind() != e.kind() || s.magnitude() <= e.magnitude() {
+                    return Err(format!(
+                        "{REFRESH_FORM}; START must reach further back than END"
+                    ));
+                }
+            }
+            Ok(refresh)
+        })
+        .collect()
+}
+
 /// Column names are quoted when used, so any name is safe; refuse only the unusable.
 fn parse_column(raw: &str) -> Result<String, String> {
     let name = raw.trim();
@@ -78,7 +134,9 @@ pub fn parse_order_by(raw: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// A hypertable named `schema.table` (split at the first dot).
+/// A hypertable (or continuous aggregate) by its unquoted schema and name: a pair, never
+/// a dotted string, so `"a.b".c` and `a."b.c"` stay two relations. Written and read as
+/// [`crate::ident::display_name`] shows it.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -93,16 +151,7 @@ impl std::str::FromStr for HypertableName {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, String> {
-        match raw.split_once('.') {
-            Some((schema, table)) if !schema.is_empty() && !table.is_empty() => Ok(Self {
-                schema: schema.to_string(),
-                table: table.to_string(),
-            }),
-            _ => Err(
-                "a schema-qualified hypertable name such as \"factory_telemetry.metric_hist\""
-                    .into(),
-            ),
-        }
+        crate::ident::parse_display_name(raw).map(|(schema, table)| Self { schema, table })
     }
 }
 
@@ -124,7 +173,7 @@ impl HypertableName {
 
 impl fmt::Display for HypertableName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.schema, self.table)
+        f.write_str(&crate::ident::display_name(&self.schema, &self.table))
     }
 }
 
@@ -152,6 +201,32 @@ mod tests {
         );
         assert!("metric_hist".parse::<HypertableName>().is_err());
         assert!(".x".parse::<HypertableName>().is_err());
+        let dotted = HypertableName::new("zz_probe.a", "b");
+        assert_eq!(dotted.to_string(), "\"zz_probe.a\".b");
+        assert_eq!(
+            dotted.to_string().parse::<HypertableName>().unwrap(),
+            dotted
+        );
+    }
+
+    #[test]
+    fn refresh_windows_are_read_and_written_back() {
+        let parsed =
+            parse_refresh("30 days to 1 hour every 1 hour; None to 30 days every 1 day").unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[1].start_offset, None);
+        assert_eq!(
+            super::super::RefreshList(&parsed).to_string(),
+            "30 days to 1 hour every 1 hour; none to 30 days every 1 day"
+        );
+        assert!(parse_refresh("none").unwrap().is_empty());
+        for bad in [
+            "30 days every 1 hour",
+            "1 hour to 30 days every 1 hour",
+            "x to y every z",
+        ] {
+            assert!(parse_refresh(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

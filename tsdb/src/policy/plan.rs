@@ -1,11 +1,17 @@
-//! The plan: the concrete steps that make live equal desired, each in words with the SQL
-//! it will run. A pure function of the desired policies, the live state and what the
-//! server can do, so it is tested without a database and shown before anything runs.
-//! An empty plan means "in sync"; applying a plan and planning again gives an empty one.
+//! The plan: the concrete steps that make live equal a target, each in words with the SQL
+//! it will run. A pure function of the desired policies (or a recorded live state, for a
+//! revert), the live state and what the server can do, so it is tested without a database
+//! and shown before anything runs. An empty plan means "in sync"; applying a plan and
+//! planning again gives an empty one.
+//!
+//! Three parts: [`plan`] turns each managed relation's desired policy into a [`Target`]
+//! (refusing contradictions); [`plan_target`] compares a target with live and builds the
+//! steps; the words for drift and steps are made where each difference is found.
 
-use super::desired::{Desired, Managed};
-use super::live::{canonical_order_item, LiveAge, LiveJob, LiveState, LiveTable};
+use super::desired::{Desired, Managed, ObjectKind};
+use super::live::{canonical_order_item, LiveAge, LiveJob, LiveRefresh, LiveState, LiveTable};
 use super::statement::{Arg, Statement};
+use super::target::{JobAge, JobTarget, RefreshTarget, Target};
 use super::{HypertableName, Policy, PolicyAge, TimeKind};
 use crate::ident::{quote_ident, quote_literal};
 use crate::interval::PolicyInterval;
@@ -20,6 +26,12 @@ pub struct PlanContext {
     /// 2.13 refuses new compression settings while compressed chunks exist; 2.14+ applies
     /// them to chunks compressed later.
     pub settings_need_uncompressed_table: bool,
+    /// 2.21+: a continuous aggregate may have several refresh policies.
+    #[serde(default)]
+    pub several_refresh_policies: bool,
+    /// 2.22.1+: a segment-by or order-by can be reset to TimescaleDB's default.
+    #[serde(default)]
+    pub resets_compression_settings: bool,
 }
 
 #[cfg(feature = "db")]
@@ -29,6 +41,8 @@ impl From<&crate::capabilities::Capabilities> for PlanContext {
             columnstore: capabilities.uses_columnstore_names(),
             settings_need_uncompressed_table: capabilities
                 .refuses_compression_settings_with_compressed_chunks(),
+            several_refresh_policies: capabilities.allows_several_refresh_policies(),
+            resets_compression_settings: capabilities.resets_compression_settings(),
         }
     }
 }
@@ -57,6 +71,27 @@ pub enum StepKind {
     ChangeRetentionPolicy,
     /// Remove it.
     RemoveRetentionPolicy,
+    /// Add a continuous aggregate's refresh policy.
+    AddRefreshPolicy,
+    /// Change a refresh policy's window or schedule.
+    ChangeRefreshPolicy,
+    /// Remove a refresh policy.
+    RemoveRefreshPolicy,
+}
+
+impl StepKind {
+    /// Whether the step can make TimescaleDB drop data sooner than before: a retention
+    /// added or changed, or an aggregate's refresh window moved (a refresh over a range
+    /// whose raw data is gone empties it). Such steps pass the data-loss guard first.
+    pub fn may_lose_data(self) -> bool {
+        matches!(
+            self,
+            StepKind::AddRetentionPolicy
+                | StepKind::ChangeRetentionPolicy
+                | StepKind::AddRefreshPolicy
+                | StepKind::ChangeRefreshPolicy
+        )
+    }
 }
 
 /// One change, run in a transaction of its own.
@@ -64,7 +99,7 @@ pub enum StepKind {
 pub struct Step {
     /// Position in the plan (0-based).
     pub ordinal: usize,
-    /// The hypertable it changes.
+    /// The hypertable (or continuous aggregate) it changes.
     pub table: HypertableName,
     /// What it does.
     pub kind: StepKind,
@@ -76,14 +111,17 @@ pub struct Step {
     pub depends_on: Option<usize>,
 }
 
-/// One hypertable in the plan.
+/// One hypertable (or continuous aggregate) in the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TablePlan {
-    /// The hypertable.
+    /// The hypertable or aggregate.
     pub name: HypertableName,
+    /// Which of the two it is.
+    #[serde(default)]
+    pub kind: ObjectKind,
     /// Whether (and why) it is managed.
     pub managed: Managed,
-    /// The desired policy (shown for unmanaged tables too, as what managing would do).
+    /// The desired policy (shown for unmanaged tables too, as what managing would keep).
     pub desired: Policy,
     /// The live state.
     pub live: LiveTable,
@@ -93,12 +131,16 @@ pub struct TablePlan {
     pub notes: Vec<String>,
     /// Changes the console will not make, and why.
     pub refused: Vec<String>,
+    /// What the steps make live equal (managed relations only): what the data-loss guard
+    /// checks.
+    #[serde(default)]
+    pub target: Option<Target>,
 }
 
-/// The plan for every hypertable.
+/// The plan for every hypertable and continuous aggregate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
-    /// Every hypertable with its drift.
+    /// Every relation with its drift.
     pub tables: Vec<TablePlan>,
     /// The steps, in the order they run.
     pub steps: Vec<Step>,
@@ -110,10 +152,36 @@ impl Plan {
         self.steps.is_empty()
     }
 
-    /// The steps of one hypertable.
+    /// The steps of one relation.
     pub fn steps_for<'a>(&'a self, name: &'a HypertableName) -> impl Iterator<Item = &'a Step> {
         self.steps.iter().filter(move |s| &s.table == name)
     }
+
+    /// A short digest of the steps (relation, kind and SQL with its values, in order): a
+    /// plan shown to an admin applies only while this is still the plan's.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.steps)
+    }
+}
+
+/// The digest of `steps`, as [`Plan::fingerprint`] makes it.
+pub fn fingerprint(steps: &[Step]) -> String {
+    // FNV-1a, 64 bits: a stable digest without a dependency; collisions only matter
+    // between two plans of the same database minutes apart.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for step in steps {
+        for part in [
+            step.table.to_string(),
+            format!("{:?}", step.kind),
+            step.statement.display(),
+        ] {
+            for byte in part.bytes().chain([0u8]) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+    format!("{hash:016x}")
 }
 
 /// An age as SQL: its cast and bound value.
@@ -124,12 +192,15 @@ fn age_arg(age: PolicyAge) -> (&'static str, Arg) {
     }
 }
 
-/// An age as a JSON value for a job's config: TimescaleDB stores intervals as text and
-/// integer ages as numbers.
-fn age_json(age: PolicyAge) -> (&'static str, Arg) {
+/// An age as a JSON value for a job's config, from placeholder `$n`: TimescaleDB stores
+/// intervals as text and integer ages as numbers.
+fn age_json(age: PolicyAge, n: usize) -> (String, Arg) {
     match age {
-        PolicyAge::Interval(interval) => ("to_jsonb($3::text)", Arg::Text(interval.to_string())),
-        PolicyAge::Integer(n) => ("to_jsonb($3::bigint)", Arg::BigInt(n)),
+        PolicyAge::Interval(interval) => (
+            format!("to_jsonb(${n}::text)"),
+            Arg::Text(interval.to_string()),
+        ),
+        PolicyAge::Integer(value) => (format!("to_jsonb(${n}::bigint)"), Arg::BigInt(value)),
     }
 }
 
@@ -145,18 +216,27 @@ fn shown(live: Option<&LiveAge>) -> String {
     live.map_or_else(|| "none".to_string(), LiveAge::human)
 }
 
-/// The compression settings clause of `ALTER TABLE … SET (…)`, identifiers quoted and the
-/// lists written as literals: DDL takes no bound values.
-fn settings_clause(segment_by: &[String], order_by: &[String]) -> String {
+fn listed(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The compression settings clause of `ALTER … SET (…)`, identifiers quoted and the lists
+/// written as literals: DDL takes no bound values. `None` leaves a setting alone; an
+/// empty list clears it.
+fn settings_clause(segment_by: Option<&[String]>, order_by: Option<&[String]>) -> String {
     let mut clause = String::new();
-    if !segment_by.is_empty() {
+    if let Some(segment_by) = segment_by {
         let list: Vec<String> = segment_by.iter().map(|c| quote_ident(c)).collect();
         clause.push_str(&format!(
             ", timescaledb.compress_segmentby = {}",
             quote_literal(&list.join(", "))
         ));
     }
-    if !order_by.is_empty() {
+    if let Some(order_by) = order_by.filter(|o| !o.is_empty()) {
         let list: Vec<String> = order_by
             .iter()
             .map(|item| {
@@ -183,10 +263,21 @@ fn split_column(canonical: &str) -> (&str, &str) {
     (canonical, "")
 }
 
+/// How far apart the first runs of one table's compression and retention jobs start: the
+/// two on one hypertable at the same instant deadlock (seen on the native tier's first
+/// start). Half the compression job's schedule, between one minute and one hour.
+fn stagger(schedule: PolicyInterval) -> PolicyInterval {
+    let half = (schedule.approx_seconds() / 2).clamp(60, 3_600);
+    let minutes = u32::try_from(half / 60).unwrap_or(60);
+    PolicyInterval::new(minutes, crate::interval::IntervalUnit::Minute).unwrap_or(schedule)
+}
+
+/// Builds one relation's steps.
 struct Builder<'a> {
     context: PlanContext,
     steps: &'a mut Vec<Step>,
     table: HypertableName,
+    kind: ObjectKind,
 }
 
 impl Builder<'_> {
@@ -213,83 +304,112 @@ impl Builder<'_> {
         Arg::Text(self.table.quoted())
     }
 
-    fn add_compression_policy(
+    /// `ALTER TABLE` or, for an aggregate, `ALTER MATERIALIZED VIEW`.
+    fn alter(&self) -> String {
+        match self.kind {
+            ObjectKind::Hypertable => format!("ALTER TABLE {}", self.table.quoted()),
+            ObjectKind::Aggregate => format!("ALTER MATERIALIZED VIEW {}", self.table.quoted()),
+        }
+    }
+
+    /// The named argument choosing a job's chunks, with its cast and value.
+    fn job_age(&self, age: JobAge, which: JobKind) -> (String, Arg) {
+        let columnstore = self.context.columnstore && which == JobKind::Compression;
+        match age {
+            JobAge::After(after) => {
+                let (cast, value) = age_arg(after);
+                let name = if columnstore {
+                    "after"
+                } else {
+                    which.after_key()
+                };
+                (format!("{name} => $2::{cast}"), value)
+            }
+            JobAge::CreatedBefore(before) => {
+                let name = if columnstore {
+                    "created_before"
+                } else {
+                    which.created_key()
+                };
+                (
+                    format!("{name} => $2::interval"),
+                    Arg::Text(before.to_string()),
+                )
+            }
+        }
+    }
+
+    /// Adds a compression or retention job; its first run `delay` after now (a
+    /// retention job waits for the compression job starting with it).
+    fn add_job(
         &mut self,
-        after: PolicyAge,
-        schedule: PolicyInterval,
+        which: JobKind,
+        job: JobTarget,
+        delay: Option<PolicyInterval>,
         depends_on: Option<usize>,
     ) -> usize {
-        let (cast, value) = age_arg(after);
-        let sql = if self.context.columnstore {
-            format!("CALL add_columnstore_policy($1::regclass, after => $2::{cast}, schedule_interval => $3::interval)")
-        } else {
-            format!("SELECT add_compression_policy($1::regclass, compress_after => $2::{cast}, schedule_interval => $3::interval)")
+        let (age, value) = self.job_age(job.age, which);
+        let mut args = vec![self.regclass(), value, Arg::Text(job.schedule.to_string())];
+        let start = match delay {
+            Some(delay) => {
+                args.push(Arg::Text(delay.to_string()));
+                "now() + $4::interval"
+            }
+            None => "now()",
+        };
+        let call = match (which, self.context.columnstore) {
+            (JobKind::Compression, true) => "CALL add_columnstore_policy",
+            (JobKind::Compression, false) => "SELECT add_compression_policy",
+            (JobKind::Retention, _) => "SELECT add_retention_policy",
         };
         let statement = Statement::new(
-            sql,
-            vec![self.regclass(), value, Arg::Text(schedule.to_string())],
+            format!("{call}($1::regclass, {age}, schedule_interval => $3::interval, initial_start => {start})"),
+            args,
         );
         self.push(
-            StepKind::AddCompressionPolicy,
-            format!("add compression policy compress_after {after}, every {schedule}"),
+            which.add_step(),
+            format!(
+                "add {} policy {}, every {}{}",
+                which.label(),
+                age_words(job.age, which),
+                job.schedule,
+                delay
+                    .map(|d| format!(", first run in {d}"))
+                    .unwrap_or_default()
+            ),
             statement,
             depends_on,
         )
     }
 
-    fn remove_compression_policy(&mut self, why: &str) -> usize {
-        let sql = if self.context.columnstore {
-            "CALL remove_columnstore_policy($1::regclass, if_exists => true)"
-        } else {
-            "SELECT remove_compression_policy($1::regclass, if_exists => true)"
+    fn remove_job(&mut self, which: JobKind, why: &str) -> usize {
+        let sql = match (which, self.context.columnstore) {
+            (JobKind::Compression, true) => {
+                "CALL remove_columnstore_policy($1::regclass, if_exists => true)"
+            }
+            (JobKind::Compression, false) => {
+                "SELECT remove_compression_policy($1::regclass, if_exists => true)"
+            }
+            (JobKind::Retention, _) => {
+                "SELECT remove_retention_policy($1::regclass, if_exists => true)"
+            }
         };
         let statement = Statement::new(sql, vec![self.regclass()]);
         self.push(
-            StepKind::RemoveCompressionPolicy,
-            format!("remove compression policy ({why})"),
-            statement,
-            None,
-        )
-    }
-
-    fn add_retention_policy(
-        &mut self,
-        after: PolicyAge,
-        schedule: PolicyInterval,
-        depends_on: Option<usize>,
-    ) -> usize {
-        let (cast, value) = age_arg(after);
-        let statement = Statement::new(
-            format!("SELECT add_retention_policy($1::regclass, drop_after => $2::{cast}, schedule_interval => $3::interval)"),
-            vec![self.regclass(), value, Arg::Text(schedule.to_string())],
-        );
-        self.push(
-            StepKind::AddRetentionPolicy,
-            format!("add retention policy drop_after {after}, every {schedule}"),
-            statement,
-            depends_on,
-        )
-    }
-
-    fn remove_retention_policy(&mut self, why: &str) -> usize {
-        let statement = Statement::new(
-            "SELECT remove_retention_policy($1::regclass, if_exists => true)",
-            vec![self.regclass()],
-        );
-        self.push(
-            StepKind::RemoveRetentionPolicy,
-            format!("remove retention policy ({why})"),
+            which.remove_step(),
+            format!("remove {} policy ({why})", which.label()),
             statement,
             None,
         )
     }
 
     /// Changes a policy job's age setting and/or schedule with `alter_job`, keeping the job
-    /// (and its history).
+    /// (and its history). Named arguments: `alter_job`'s positional signature changed in
+    /// 2.29 (`config_merge`), its names did not.
     fn alter_job(
         &mut self,
         kind: StepKind,
-        job: &LiveJob,
+        job_id: i32,
         key: &str,
         after: Option<PolicyAge>,
         schedule: PolicyInterval,
@@ -297,237 +417,519 @@ impl Builder<'_> {
     ) {
         let statement = match after {
             Some(after) => {
-                let (json, value) = age_json(after);
+                let (json, value) = age_json(after, 3);
                 Statement::new(
                     format!(
                         "SELECT alter_job($1, schedule_interval => $2::interval, config => jsonb_set(
                             (SELECT config FROM timescaledb_information.jobs WHERE job_id = $1),
                             '{{{key}}}', {json}))"
                     ),
-                    vec![Arg::Int(job.job_id), Arg::Text(schedule.to_string()), value],
+                    vec![Arg::Int(job_id), Arg::Text(schedule.to_string()), value],
                 )
             }
             None => Statement::new(
                 "SELECT alter_job($1, schedule_interval => $2::interval)",
-                vec![Arg::Int(job.job_id), Arg::Text(schedule.to_string())],
+                vec![Arg::Int(job_id), Arg::Text(schedule.to_string())],
             ),
         };
         self.push(kind, summary, statement, None);
     }
+
+    fn add_refresh_policy(&mut self, refresh: RefreshTarget) -> usize {
+        let mut args = vec![self.regclass()];
+        let offset = |age: Option<PolicyAge>, args: &mut Vec<Arg>| match age {
+            None => "NULL".to_string(),
+            Some(age) => {
+                let (cast, value) = age_arg(age);
+                args.push(value);
+                format!("${}::{cast}", args.len())
+            }
+        };
+        let start = offset(refresh.start_offset, &mut args);
+        let end = offset(refresh.end_offset, &mut args);
+        args.push(Arg::Text(refresh.schedule.to_string()));
+        let schedule = format!("${}::interval", args.len());
+        let statement = Statement::new(
+            format!("SELECT add_continuous_aggregate_policy($1::regclass, start_offset => {start}, end_offset => {end}, schedule_interval => {schedule})"),
+            args,
+        );
+        self.push(
+            StepKind::AddRefreshPolicy,
+            format!("add refresh policy {}", refresh_words(&refresh)),
+            statement,
+            None,
+        )
+    }
+
+    fn change_refresh_policy(&mut self, job_id: i32, refresh: RefreshTarget, summary: String) {
+        let mut args = vec![Arg::Int(job_id), Arg::Text(refresh.schedule.to_string())];
+        let json = |age: Option<PolicyAge>, args: &mut Vec<Arg>| match age {
+            None => "'null'::jsonb".to_string(),
+            Some(age) => {
+                let (json, value) = age_json(age, args.len() + 1);
+                args.push(value);
+                json
+            }
+        };
+        let start = json(refresh.start_offset, &mut args);
+        let end = json(refresh.end_offset, &mut args);
+        let statement = Statement::new(
+            format!(
+                "SELECT alter_job($1, schedule_interval => $2::interval, config =>
+                    (SELECT config FROM timescaledb_information.jobs WHERE job_id = $1)
+                    || jsonb_build_object('start_offset', {start}, 'end_offset', {end}))"
+            ),
+            args,
+        );
+        self.push(StepKind::ChangeRefreshPolicy, summary, statement, None);
+    }
+
+    fn remove_refresh_policy(&mut self, job_id: i32, why: &str) -> usize {
+        self.push(
+            StepKind::RemoveRefreshPolicy,
+            format!("remove refresh policy (job {job_id}; {why})"),
+            Statement::new("SELECT delete_job($1)", vec![Arg::Int(job_id)]),
+            None,
+        )
+    }
 }
 
-/// Changing an age-based policy job in place (its age and/or schedule), keeping the job.
-struct JobChange {
-    kind: StepKind,
-    /// `compression` or `retention`, for the words.
-    label: &'static str,
-    /// The config key of the age: `compress_after` or `drop_after`.
-    key: &'static str,
+/// The two age-based policy jobs of a relation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobKind {
+    Compression,
+    Retention,
 }
 
-impl JobChange {
-    fn plan(
-        &self,
-        b: &mut Builder<'_>,
-        table: &mut TablePlan,
-        job: &LiveJob,
-        after: PolicyAge,
-        schedule: PolicyInterval,
-    ) {
-        let after_differs = !same(job.after.as_ref(), after);
-        let schedule_differs = !same_interval(&job.schedule, schedule);
-        if after_differs || schedule_differs {
-            let mut what = Vec::new();
-            if after_differs {
-                what.push(format!(
-                    "{} {} → {after}",
-                    self.key,
-                    shown(job.after.as_ref())
+impl JobKind {
+    fn label(self) -> &'static str {
+        match self {
+            JobKind::Compression => "compression",
+            JobKind::Retention => "retention",
+        }
+    }
+
+    /// The config key of its age.
+    fn after_key(self) -> &'static str {
+        match self {
+            JobKind::Compression => "compress_after",
+            JobKind::Retention => "drop_after",
+        }
+    }
+
+    /// The config key of its creation-time age.
+    fn created_key(self) -> &'static str {
+        match self {
+            JobKind::Compression => "compress_created_before",
+            JobKind::Retention => "drop_created_before",
+        }
+    }
+
+    fn add_step(self) -> StepKind {
+        match self {
+            JobKind::Compression => StepKind::AddCompressionPolicy,
+            JobKind::Retention => StepKind::AddRetentionPolicy,
+        }
+    }
+
+    fn change_step(self) -> StepKind {
+        match self {
+            JobKind::Compression => StepKind::ChangeCompressionPolicy,
+            JobKind::Retention => StepKind::ChangeRetentionPolicy,
+        }
+    }
+
+    fn remove_step(self) -> StepKind {
+        match self {
+            JobKind::Compression => StepKind::RemoveCompressionPolicy,
+            JobKind::Retention => StepKind::RemoveRetentionPolicy,
+        }
+    }
+}
+
+/// A job's chunk choice in words.
+fn age_words(age: JobAge, which: JobKind) -> String {
+    match age {
+        JobAge::After(after) => format!("{} {after}", which.after_key()),
+        JobAge::CreatedBefore(before) => format!("{} {before}", which.created_key()),
+    }
+}
+
+/// A refresh window and schedule in words.
+pub fn refresh_words(refresh: &RefreshTarget) -> String {
+    let ago = |offset: Option<PolicyAge>, none: &str| {
+        offset.map_or_else(|| none.to_string(), |o| format!("{o} ago"))
+    };
+    format!(
+        "from {} to {}, every {}",
+        ago(refresh.start_offset, "the beginning"),
+        ago(refresh.end_offset, "now"),
+        refresh.schedule
+    )
+}
+
+/// A live refresh window in words.
+fn live_refresh_words(live: &LiveRefresh) -> String {
+    format!(
+        "from {} to {}, every {}",
+        live.start_offset.as_ref().map_or_else(
+            || "the beginning".to_string(),
+            |o| format!("{} ago", o.human())
+        ),
+        live.end_offset
+            .as_ref()
+            .map_or_else(|| "now".to_string(), |o| format!("{} ago", o.human())),
+        live.schedule.human()
+    )
+}
+
+/// Whether a live offset equals a target one (`None` is `NULL` on both sides).
+fn same_offset(live: Option<&LiveAge>, target: Option<PolicyAge>) -> bool {
+    match (live, target) {
+        (None, None) => true,
+        (Some(live), Some(target)) => same(Some(live), target),
+        _ => false,
+    }
+}
+
+/// What one comparison found besides the steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Where live differs from the target.
+    pub drift: Vec<String>,
+    /// Things to know.
+    pub notes: Vec<String>,
+    /// Changes refused, and why.
+    pub refused: Vec<String>,
+}
+
+/// One compression or retention job: added, changed in place (keeping its id and
+/// history), replaced (a different kind of age), or removed.
+fn plan_job(
+    b: &mut Builder<'_>,
+    found: &mut Findings,
+    which: JobKind,
+    live: Option<&LiveJob>,
+    wanted: Option<JobTarget>,
+    delay: Option<PolicyInterval>,
+    depends_on: Option<usize>,
+) {
+    let label = which.label();
+    match (live, wanted) {
+        (None, None) => {}
+        (None, Some(job)) => {
+            found.drift.push(format!(
+                "{label} policy: none, desired {}",
+                age_words(job.age, which)
+            ));
+            b.add_job(which, job, delay, depends_on);
+        }
+        (Some(live_job), None) => {
+            found.drift.push(format!(
+                "{label} policy: live {}, desired none",
+                live_job_words(live_job, which)
+            ));
+            let why = match which {
+                JobKind::Compression => "no compression policy is wanted",
+                JobKind::Retention => "data is to be kept forever",
+            };
+            b.remove_job(which, why);
+        }
+        (Some(live_job), Some(job)) => {
+            let in_place = match job.age {
+                JobAge::After(after) => live_job.after.is_some().then_some(Some(after)),
+                JobAge::CreatedBefore(before) => live_job
+                    .created_before
+                    .as_ref()
+                    .is_some_and(|l| same(Some(l), PolicyAge::Interval(before)))
+                    .then_some(None),
+            };
+            match in_place {
+                Some(after) => {
+                    let after_differs = after.is_some_and(|a| !same(live_job.after.as_ref(), a));
+                    let schedule_differs = !same_interval(&live_job.schedule, job.schedule);
+                    if after_differs || schedule_differs {
+                        let mut what = Vec::new();
+                        if let Some(after) = after.filter(|_| after_differs) {
+                            what.push(format!(
+                                "{} {} → {after}",
+                                which.after_key(),
+                                shown(live_job.after.as_ref())
+                            ));
+                        }
+                        if schedule_differs {
+                            what.push(format!(
+                                "schedule {} → {}",
+                                live_job.schedule.human(),
+                                job.schedule
+                            ));
+                        }
+                        let what = what.join(", ");
+                        found.drift.push(format!("{label} policy: {what}"));
+                        b.alter_job(
+                            which.change_step(),
+                            live_job.job_id,
+                            which.after_key(),
+                            after.filter(|_| after_differs),
+                            job.schedule,
+                            format!("change {label} policy (job {}): {what}", live_job.job_id),
+                        );
+                    }
+                }
+                None => {
+                    // Another kind of age: replaced (alter_job on a drop_created_before
+                    // job fails on 2.21-2.26.2).
+                    found.drift.push(format!(
+                        "{label} policy: live {}, desired {}",
+                        live_job_words(live_job, which),
+                        age_words(job.age, which)
+                    ));
+                    let removed = b.remove_job(which, "it is replaced");
+                    b.add_job(which, job, delay, Some(removed));
+                }
+            }
+            if !live_job.scheduled {
+                found.notes.push(format!(
+                    "{label} job {} is paused; apply leaves it paused",
+                    live_job.job_id
                 ));
             }
-            if schedule_differs {
-                what.push(format!("schedule {} → {schedule}", job.schedule.human()));
-            }
-            let what = what.join(", ");
-            table.drift.push(format!("{} policy: {what}", self.label));
-            b.alter_job(
-                self.kind,
-                job,
-                self.key,
-                after_differs.then_some(after),
-                schedule,
-                format!("change {} policy (job {}): {what}", self.label, job.job_id),
-            );
-        }
-        if !job.scheduled {
-            table.notes.push(format!(
-                "{} job {} is paused; apply leaves it paused",
-                self.label, job.job_id
-            ));
         }
     }
 }
 
-/// Plans one managed hypertable: its steps go into `steps`, its findings into `table`.
-fn plan_table(
+/// The steps that make `live` equal `target` go into `steps`; the differences found are
+/// returned. `refresh` is the aggregate's live refresh policies (empty for a hypertable).
+pub fn plan_target(
     context: PlanContext,
-    desired: &Policy,
-    table: &mut TablePlan,
+    kind: ObjectKind,
+    target: &Target,
+    live: &LiveTable,
+    refresh: &[LiveRefresh],
     steps: &mut Vec<Step>,
-) {
-    let live = table.live.clone();
-    let name = table.name.clone();
-    for problem in desired.problems() {
-        table.refused.push(match problem {
-            super::PolicyProblem::RetentionNotAfterCompression => format!(
-                "retention {} is not longer than compress-after {}: chunks would be dropped before they are compressed",
-                super::Retention(desired.retention),
-                desired.compression_after
-            ),
-            super::PolicyProblem::MixedTimeKinds => {
-                "the policy mixes intervals and whole numbers".to_string()
-            }
-        });
-    }
-    if !table.refused.is_empty() {
-        return;
-    }
-    if desired.time_kind() != live.time_kind {
-        let wanted = match live.time_kind {
-            TimeKind::Time => "intervals such as \"7 days\"",
-            TimeKind::Integer => "whole numbers in the column's own unit",
-        };
-        table.refused.push(format!(
-            "{name} is partitioned by {} ({}): its policy needs {wanted}; set them for this table",
-            live.time_column, live.time_type
-        ));
-        return;
+) -> Findings {
+    let mut found = Findings::default();
+    if let Some(wanted) = target.time_kind() {
+        if wanted != live.time_kind {
+            let needs = match live.time_kind {
+                TimeKind::Time => "intervals such as \"7 days\"",
+                TimeKind::Integer => "whole numbers in the column's own unit",
+            };
+            found.refused.push(format!(
+                "{} is partitioned by {} ({}): its policy needs {needs}; set them for this table",
+                live.name, live.time_column, live.time_type
+            ));
+            return found;
+        }
     }
     let mut b = Builder {
         context,
         steps,
-        table: name.clone(),
+        table: live.name.clone(),
+        kind,
     };
-    let schedule = desired.schedule_interval;
 
     // Chunk interval: applies to chunks created from now on.
-    if !same(live.chunk_interval.as_ref(), desired.chunk_time_interval) {
-        let (cast, value) = age_arg(desired.chunk_time_interval);
-        table.drift.push(format!(
-            "chunk interval: live {}, desired {}",
-            shown(live.chunk_interval.as_ref()),
-            desired.chunk_time_interval
-        ));
-        b.push(
-            StepKind::ChunkInterval,
-            format!(
-                "chunk interval {} → {}: applies to new chunks only",
+    if let Some(interval) = target.chunk_interval {
+        if kind == ObjectKind::Hypertable && !same(live.chunk_interval.as_ref(), interval) {
+            let (cast, value) = age_arg(interval);
+            found.drift.push(format!(
+                "chunk interval: live {}, desired {interval}",
                 shown(live.chunk_interval.as_ref()),
-                desired.chunk_time_interval
-            ),
-            Statement::new(
-                format!("SELECT set_chunk_time_interval($1::regclass, $2::{cast})"),
-                vec![b.regclass(), value],
-            ),
+            ));
+            b.push(
+                StepKind::ChunkInterval,
+                format!(
+                    "chunk interval {} → {interval}: applies to new chunks only",
+                    shown(live.chunk_interval.as_ref()),
+                ),
+                Statement::new(
+                    format!("SELECT set_chunk_time_interval($1::regclass, $2::{cast})"),
+                    vec![b.regclass(), value],
+                ),
+                None,
+            );
+        }
+    }
+
+    let enabled_step = plan_compression(&mut b, &mut found, target, live);
+
+    // The compression policy. Turning compression off removed it already.
+    let removed_with_compression =
+        !target.compression_enabled && live.compression_enabled && live.compressed_chunks == 0;
+    if let Some(wanted) = target.compression_policy {
+        if !(removed_with_compression && wanted.is_none()) {
+            plan_job(
+                &mut b,
+                &mut found,
+                JobKind::Compression,
+                live.compression_policy.as_ref(),
+                wanted,
+                None,
+                enabled_step,
+            );
+        }
+    }
+
+    // The retention policy; its first run waits a while after a compression job's.
+    let compression_schedule = match target.compression_policy {
+        Some(Some(job)) => Some(job.schedule),
+        Some(None) => None,
+        None => live
+            .compression_policy
+            .as_ref()
+            .and_then(|j| j.schedule.to_interval()),
+    };
+    if let Some(wanted) = target.retention_policy {
+        plan_job(
+            &mut b,
+            &mut found,
+            JobKind::Retention,
+            live.retention_policy.as_ref(),
+            wanted,
+            compression_schedule.map(stagger),
             None,
         );
     }
 
-    let quoted = name.quoted();
-    let segment_drift = !desired.segment_by.is_empty() && desired.segment_by != live.segment_by;
-    let desired_order: Vec<String> = desired
-        .order_by
-        .iter()
-        .map(|i| canonical_order_item(i))
-        .collect();
-    let order_drift = !desired_order.is_empty() && desired_order != live.order_by;
+    if let Some(wanted) = &target.refresh {
+        plan_refresh(&mut b, &mut found, wanted, refresh);
+    }
+    found
+}
 
-    // Compression on, off, or with new settings.
-    let mut enabled_step = None;
-    if desired.compression_enabled && !live.compression_enabled {
-        table.drift.push("compression: live off, desired on".into());
-        let clause = settings_clause(&desired.segment_by, &desired.order_by);
-        enabled_step = Some(b.push(
+/// A live job's chunk choice in words.
+fn live_job_words(job: &LiveJob, which: JobKind) -> String {
+    match (&job.after, &job.created_before) {
+        (Some(after), _) => format!("{} {}", which.after_key(), after.human()),
+        (None, Some(before)) => format!("{} {}", which.created_key(), before.human()),
+        (None, None) => "a job without an age".to_string(),
+    }
+}
+
+/// Compression on, off, or with new settings; the step that turned it on, if any.
+fn plan_compression(
+    b: &mut Builder<'_>,
+    found: &mut Findings,
+    target: &Target,
+    live: &LiveTable,
+) -> Option<usize> {
+    let desired_order: Option<Vec<String>> = target
+        .order_by
+        .as_ref()
+        .map(|items| items.iter().map(|i| canonical_order_item(i)).collect());
+    let segment_drift = target
+        .segment_by
+        .as_ref()
+        .is_some_and(|s| *s != live.segment_by);
+    let order_drift = desired_order.as_ref().is_some_and(|o| *o != live.order_by);
+    let alter = b.alter();
+    if target.compression_enabled && !live.compression_enabled {
+        found.drift.push("compression: live off, desired on".into());
+        let segment = target.segment_by.as_deref().filter(|s| !s.is_empty());
+        let clause = settings_clause(segment, desired_order.as_deref());
+        return Some(b.push(
             StepKind::EnableCompression,
             format!(
                 "enable compression{}{}",
-                if desired.segment_by.is_empty() {
-                    String::new()
-                } else {
-                    format!(", segment by {}", desired.segment_by.join(", "))
-                },
-                if desired.order_by.is_empty() {
-                    String::new()
-                } else {
-                    format!(", order by {}", desired_order.join(", "))
-                }
+                segment
+                    .map(|s| format!(", segment by {}", s.join(", ")))
+                    .unwrap_or_default(),
+                desired_order
+                    .as_ref()
+                    .filter(|o| !o.is_empty())
+                    .map(|o| format!(", order by {}", o.join(", ")))
+                    .unwrap_or_default()
             ),
             Statement::new(
-                format!("ALTER TABLE {quoted} SET (timescaledb.compress{clause})"),
+                format!("{alter} SET (timescaledb.compress{clause})"),
                 vec![],
             ),
             None,
         ));
-    } else if desired.compression_enabled && (segment_drift || order_drift) {
+    }
+    if target.compression_enabled && (segment_drift || order_drift) {
         if segment_drift {
-            table.drift.push(format!(
+            found.drift.push(format!(
                 "segment by: live {}, desired {}",
-                if live.segment_by.is_empty() {
-                    "none".to_string()
-                } else {
-                    live.segment_by.join(", ")
-                },
-                desired.segment_by.join(", ")
+                listed(&live.segment_by),
+                listed(target.segment_by.as_deref().unwrap_or_default())
             ));
         }
         if order_drift {
-            table.drift.push(format!(
+            found.drift.push(format!(
                 "order by: live {}, desired {}",
-                if live.order_by.is_empty() {
-                    "none".to_string()
-                } else {
-                    live.order_by.join(", ")
-                },
-                desired_order.join(", ")
+                listed(&live.order_by),
+                listed(desired_order.as_deref().unwrap_or_default())
             ));
         }
-        if live.compressed_chunks > 0 && context.settings_need_uncompressed_table {
-            table.refused.push(format!(
+        if live.compressed_chunks > 0 && b.context.settings_need_uncompressed_table {
+            found.refused.push(format!(
                 "new compression settings: this TimescaleDB (2.13) refuses them while {} chunks are compressed; decompress them first, or upgrade to 2.14 or later",
                 live.compressed_chunks
             ));
-        } else {
-            if live.compressed_chunks > 0 {
-                table.notes.push(format!(
-                    "the new compression settings apply to chunks compressed from now on; the {} compressed chunks keep theirs until decompressed",
-                    live.compressed_chunks
-                ));
+            return None;
+        }
+        if live.compressed_chunks > 0 {
+            found.notes.push(format!(
+                "the new compression settings apply to chunks compressed from now on; the {} compressed chunks keep theirs until decompressed",
+                live.compressed_chunks
+            ));
+        }
+        // A list emptied goes back to TimescaleDB's default: `RESET` where the server
+        // takes it; before 2.22.1 an empty segment-by is set instead, and an order-by
+        // cannot be taken back at all.
+        let segment = target.segment_by.as_deref().filter(|_| segment_drift);
+        let order = desired_order.as_deref().filter(|_| order_drift);
+        let resets = b.context.resets_compression_settings;
+        let mut reset = Vec::new();
+        let segment_set = match segment {
+            Some([]) if resets => {
+                reset.push("timescaledb.compress_segmentby");
+                None
             }
-            let segment = if segment_drift {
-                desired.segment_by.clone()
-            } else {
-                Vec::new()
-            };
-            let order = if order_drift {
-                desired.order_by.clone()
-            } else {
-                Vec::new()
-            };
-            let clause = settings_clause(&segment, &order);
+            other => other,
+        };
+        let order_set = match order {
+            Some([]) if resets => {
+                reset.push("timescaledb.compress_orderby");
+                None
+            }
+            Some([]) => {
+                found.notes.push(
+                    "order by cannot be taken back to TimescaleDB's default on this version (before 2.22.1): it is left as it is"
+                        .to_string(),
+                );
+                None
+            }
+            other => other,
+        };
+        if segment_set.is_some() || order_set.is_some() {
+            let clause = settings_clause(segment_set, order_set);
             b.push(
                 StepKind::CompressionSettings,
                 "change compression settings".to_string(),
                 Statement::new(
-                    format!("ALTER TABLE {quoted} SET (timescaledb.compress{clause})"),
+                    format!("{alter} SET (timescaledb.compress{clause})"),
                     vec![],
                 ),
                 None,
             );
         }
-    } else if !desired.compression_enabled && live.compression_enabled {
-        table.drift.push("compression: live on, desired off".into());
+        if !reset.is_empty() {
+            b.push(
+                StepKind::CompressionSettings,
+                format!("reset {} to TimescaleDB's default", reset.join(" and ")),
+                Statement::new(format!("{alter} RESET ({})", reset.join(", ")), vec![]),
+                None,
+            );
+        }
+        return None;
+    }
+    if !target.compression_enabled && live.compression_enabled {
+        found.drift.push("compression: live on, desired off".into());
         if live.compressed_chunks > 0 {
-            table.refused.push(format!(
+            found.refused.push(format!(
                 "turning compression off: {} chunks are compressed; decompress them first (the console does not decompress a table for you)",
                 live.compressed_chunks
             ));
@@ -535,109 +937,150 @@ fn plan_table(
             let removed = live
                 .compression_policy
                 .as_ref()
-                .map(|_| b.remove_compression_policy("compression is turned off"));
+                .map(|_| b.remove_job(JobKind::Compression, "compression is turned off"));
             b.push(
                 StepKind::DisableCompression,
                 "disable compression".to_string(),
                 Statement::new(
-                    format!("ALTER TABLE {quoted} SET (timescaledb.compress = false)"),
+                    format!("{alter} SET (timescaledb.compress = false)"),
                     vec![],
                 ),
                 removed,
             );
         }
     }
+    None
+}
 
-    // The compression policy.
-    match (&live.compression_policy, desired.compression_enabled) {
-        (None, true) => {
-            table.drift.push(format!(
-                "compression policy: none, desired compress_after {}",
-                desired.compression_after
-            ));
-            b.add_compression_policy(desired.compression_after, schedule, enabled_step);
-        }
-        (Some(job), true) if job.after.is_none() => {
-            table.drift.push(format!(
-                "compression policy: live compress_created_before {}, desired compress_after {}",
-                shown(job.created_before.as_ref()),
-                desired.compression_after
-            ));
-            let removed = b.remove_compression_policy("it compresses by creation time");
-            b.add_compression_policy(desired.compression_after, schedule, Some(removed));
-        }
-        (Some(job), true) => {
-            let change = JobChange {
-                kind: StepKind::ChangeCompressionPolicy,
-                label: "compression",
-                key: "compress_after",
-            };
-            change.plan(&mut b, table, job, desired.compression_after, schedule);
-        }
-        (Some(_), false) if live.compression_enabled && live.compressed_chunks > 0 => {
-            // Compression stays on (refused above); its policy goes.
-            table
-                .drift
-                .push("compression policy: live, desired none".to_string());
-            b.remove_compression_policy("compression is not wanted");
-        }
-        (Some(_), false) | (None, false) => {}
+/// A continuous aggregate's refresh policies: paired with the live ones in job order;
+/// extra live ones removed, missing ones added.
+fn plan_refresh(
+    b: &mut Builder<'_>,
+    found: &mut Findings,
+    wanted: &[RefreshTarget],
+    live: &[LiveRefresh],
+) {
+    if wanted.len() > 1 && !b.context.several_refresh_policies {
+        found.refused.push(format!(
+            "{} refresh policies: this TimescaleDB allows one per continuous aggregate (several from 2.21)",
+            wanted.len()
+        ));
+        return;
     }
-
-    // The retention policy.
-    match (&live.retention_policy, desired.retention) {
-        (None, Some(after)) => {
-            table
-                .drift
-                .push(format!("retention: none, desired drop_after {after}"));
-            b.add_retention_policy(after, schedule, None);
+    for (index, target) in wanted.iter().enumerate() {
+        match live.get(index) {
+            None => {
+                found.drift.push(format!(
+                    "refresh policy {}: none, desired {}",
+                    index + 1,
+                    refresh_words(target)
+                ));
+                b.add_refresh_policy(*target);
+            }
+            Some(job) => {
+                let window_differs = !same_offset(job.start_offset.as_ref(), target.start_offset)
+                    || !same_offset(job.end_offset.as_ref(), target.end_offset);
+                let schedule_differs = !same_interval(&job.schedule, target.schedule);
+                if window_differs || schedule_differs {
+                    let what = format!("{} → {}", live_refresh_words(job), refresh_words(target));
+                    found.drift.push(format!(
+                        "refresh policy {} (job {}): {what}",
+                        index + 1,
+                        job.job_id
+                    ));
+                    b.change_refresh_policy(
+                        job.job_id,
+                        *target,
+                        format!("change refresh policy (job {}): {what}", job.job_id),
+                    );
+                }
+                if !job.scheduled {
+                    found.notes.push(format!(
+                        "refresh job {} is paused; apply leaves it paused",
+                        job.job_id
+                    ));
+                }
+            }
         }
-        (Some(job), Some(after)) if job.after.is_none() => {
-            // alter_job on a drop_created_before job fails on 2.21-2.26.2: replace it.
-            table.drift.push(format!(
-                "retention: live drop_created_before {}, desired drop_after {after}",
-                shown(job.created_before.as_ref())
-            ));
-            let removed = b.remove_retention_policy("it drops by creation time");
-            b.add_retention_policy(after, schedule, Some(removed));
-        }
-        (Some(job), Some(after)) => {
-            let change = JobChange {
-                kind: StepKind::ChangeRetentionPolicy,
-                label: "retention",
-                key: "drop_after",
-            };
-            change.plan(&mut b, table, job, after, schedule);
-        }
-        (Some(job), None) => {
-            table.drift.push(format!(
-                "retention: live drop_after {}, desired none (keep forever)",
-                shown(job.after.as_ref().or(job.created_before.as_ref()))
-            ));
-            b.remove_retention_policy("data is to be kept forever");
-        }
-        (None, None) => {}
+    }
+    for job in live.iter().skip(wanted.len()) {
+        found.drift.push(format!(
+            "refresh policy (job {}): live {}, desired none",
+            job.job_id,
+            live_refresh_words(job)
+        ));
+        b.remove_refresh_policy(job.job_id, "no longer wanted");
     }
 }
 
-/// Plans every hypertable of `live` against its desired policy.
+/// The refusals of a desired policy that contradicts itself.
+fn contradictions(desired: &Policy) -> Vec<String> {
+    desired
+        .problems()
+        .into_iter()
+        .map(|problem| match problem {
+            super::PolicyProblem::RetentionNotAfterCompression => format!(
+                "retention {} is not longer than compress-after {}: chunks would be dropped before they are compressed",
+                super::Retention(desired.retention),
+                super::CompressAfter(desired.compression_after)
+            ),
+            super::PolicyProblem::MixedTimeKinds => {
+                "the policy mixes intervals and whole numbers".to_string()
+            }
+        })
+        .collect()
+}
+
+/// The target a desired policy gives a relation of `kind`: an aggregate has no chunk
+/// interval of its own to set.
+pub fn target_of(desired: &Policy, kind: ObjectKind) -> Target {
+    let mut target = Target::from_policy(desired);
+    if kind == ObjectKind::Aggregate {
+        target.chunk_interval = None;
+        target.segment_by = None;
+        target.order_by = None;
+    }
+    target
+}
+
+/// Plans every managed hypertable and continuous aggregate of `live` against its desired
+/// policy.
 pub fn plan(context: PlanContext, desired: &[Desired], live: &LiveState) -> Plan {
     let mut plan = Plan::default();
-    for table in &live.tables {
+    let relations = live
+        .tables
+        .iter()
+        .map(|t| (t, ObjectKind::Hypertable, &[][..]))
+        .chain(
+            live.caggs
+                .iter()
+                .map(|c| (&c.policies, ObjectKind::Aggregate, c.refresh.as_slice())),
+        );
+    for (table, kind, refresh) in relations {
         let Some(wanted) = desired.iter().find(|d| d.name == table.name) else {
             continue;
         };
         let mut entry = TablePlan {
             name: table.name.clone(),
+            kind,
             managed: wanted.managed.clone(),
             desired: wanted.policy.clone(),
             live: table.clone(),
             drift: Vec::new(),
             notes: Vec::new(),
             refused: Vec::new(),
+            target: None,
         };
         if wanted.managed.is_managed() {
-            plan_table(context, &wanted.policy, &mut entry, &mut plan.steps);
+            entry.refused = contradictions(&wanted.policy);
+            if entry.refused.is_empty() {
+                let target = target_of(&wanted.policy, kind);
+                let found = plan_target(context, kind, &target, table, refresh, &mut plan.steps);
+                entry.drift = found.drift;
+                entry.notes = found.notes;
+                entry.refused = found.refused;
+                entry.target = Some(target);
+            }
         }
         plan.tables.push(entry);
     }
@@ -652,17 +1095,15 @@ mod tests {
     const NEW: PlanContext = PlanContext {
         columnstore: true,
         settings_need_uncompressed_table: false,
+        several_refresh_policies: true,
+        resets_compression_settings: true,
     };
 
     fn policy() -> Policy {
         Policy {
-            compression_enabled: true,
-            compression_after: "7 days".parse().unwrap(),
-            retention: Some("90 days".parse().unwrap()),
-            chunk_time_interval: "1 day".parse().unwrap(),
             segment_by: vec!["equipment_id".into()],
             order_by: vec!["ts DESC".into()],
-            schedule_interval: "12 hours".parse().unwrap(),
+            ..Policy::seed()
         }
     }
 
@@ -686,6 +1127,7 @@ mod tests {
     fn desired(policy: Policy) -> Desired {
         Desired {
             name: HypertableName::new("factory_telemetry", "metric_hist"),
+            kind: ObjectKind::Hypertable,
             managed: Managed::ConfigTable,
             policy,
             stored: None,
@@ -728,11 +1170,11 @@ mod tests {
         );
         assert_eq!(
             plan.steps[2].summary,
-            "add retention policy drop_after 90 days, every 12 hours"
+            "add retention policy drop_after 90 days, every 12 hours, first run in 60 minutes"
         );
         assert_eq!(
             plan.steps[1].statement.display(),
-            "CALL add_columnstore_policy('\"factory_telemetry\".\"metric_hist\"'::regclass, after => '7 days'::interval, schedule_interval => '12 hours'::interval)"
+            "CALL add_columnstore_policy('\"factory_telemetry\".\"metric_hist\"'::regclass, after => '7 days'::interval, schedule_interval => '12 hours'::interval, initial_start => now())"
         );
         let old = plan_with(
             PlanContext {
@@ -870,7 +1312,7 @@ mod tests {
         live.time_kind = TimeKind::Integer;
         live.chunk_interval = Some(LiveAge::integer(100_000));
         let integer = Policy {
-            compression_after: PolicyAge::Integer(300_000),
+            compression_after: Some(PolicyAge::Integer(300_000)),
             retention: Some(PolicyAge::Integer(9_000_000)),
             chunk_time_interval: PolicyAge::Integer(100_000),
             ..policy()
@@ -879,7 +1321,7 @@ mod tests {
         assert!(plan.tables[0].refused.is_empty());
         assert_eq!(
             plan.steps[1].statement.display(),
-            "CALL add_columnstore_policy('\"factory_telemetry\".\"metric_hist\"'::regclass, after => 300000::bigint, schedule_interval => '12 hours'::interval)"
+            "CALL add_columnstore_policy('\"factory_telemetry\".\"metric_hist\"'::regclass, after => 300000::bigint, schedule_interval => '12 hours'::interval, initial_start => now())"
         );
     }
 }

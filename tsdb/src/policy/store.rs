@@ -1,14 +1,18 @@
 //! The console's policy edits (`console.policy_settings`), each saved in the same
-//! transaction as its audit entry (before and after), and reverted from that entry.
+//! transaction as its audit entry. The entry records the edit before and after, the
+//! relation as a pair (schema, name) and the live state before the change: a revert plans
+//! the way back to that live state, not only to the saved setting.
 
-use super::desired::StoredPolicy;
+use super::desired::{ObjectKind, StoredPolicy};
+use super::live::{LiveRefresh, LiveState, LiveTable};
 use super::HypertableName;
 pub use super::PolicyEdit;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -22,14 +26,12 @@ struct Row {
 
 impl Row {
     fn into_stored(self) -> Result<StoredPolicy> {
+        let name = HypertableName::new(self.hypertable_schema, self.hypertable_name);
         let overrides = serde_json::from_str(&self.overrides).map_err(|e| {
-            Error::Unexpected(format!(
-                "stored policy of {}.{} is unreadable: {e}",
-                self.hypertable_schema, self.hypertable_name
-            ))
+            Error::Unexpected(format!("stored policy of {name} is unreadable: {e}"))
         })?;
         Ok(StoredPolicy {
-            name: HypertableName::new(self.hypertable_schema, self.hypertable_name),
+            name,
             managed: self.managed,
             overrides,
             updated_at: self.updated_at,
@@ -50,21 +52,83 @@ pub async fn load(executor: impl PgExecutor<'_>) -> Result<Vec<StoredPolicy>> {
     rows.into_iter().map(Row::into_stored).collect()
 }
 
+/// A relation's live state as the audit trail keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedLive {
+    /// Its compression, retention, chunk interval and settings.
+    pub table: LiveTable,
+    /// An aggregate's refresh policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<Vec<LiveRefresh>>,
+}
+
+impl RecordedLive {
+    /// `name`'s state in `live`, if it is there.
+    pub fn of(live: &LiveState, name: &HypertableName) -> Option<RecordedLive> {
+        if let Some(cagg) = live.cagg(name) {
+            return Some(RecordedLive {
+                table: cagg.policies.clone(),
+                refresh: Some(cagg.refresh.clone()),
+            });
+        }
+        live.table(name).map(|table| RecordedLive {
+            table: table.clone(),
+            refresh: None,
+        })
+    }
+}
+
+/// What a save records besides the edit.
+#[derive(Debug, Clone, Default)]
+pub struct SaveContext<'a> {
+    /// Hypertable or aggregate.
+    pub kind: ObjectKind,
+    /// The live state before the change.
+    pub live_before: Option<&'a RecordedLive>,
+    /// The keys filled from live when the relation was taken under management.
+    pub adopted: Vec<&'static str>,
+    /// The audit entry this save reverts.
+    pub revert_of: Option<i64>,
+}
+
 fn edit_json(edit: &PolicyEdit) -> serde_json::Value {
     json!({"managed": edit.managed, "overrides": edit.overrides})
 }
 
-/// Saves `edit` for `name` and audits it (`policy.edit`, or `policy.revert` of entry
-/// `revert_of`) with before and after; returns the audit entry's id.
+/// The edit stored for `name` now (an empty one when none is).
+pub async fn current(executor: impl PgExecutor<'_>, name: &HypertableName) -> Result<PolicyEdit> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT hypertable_schema, hypertable_name, managed, overrides::text AS overrides,
+                updated_at, updated_by
+           FROM console.policy_settings
+          WHERE hypertable_schema = $1 AND hypertable_name = $2",
+    )
+    .bind(&name.schema)
+    .bind(&name.table)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row
+        .map(Row::into_stored)
+        .transpose()?
+        .map(|stored| PolicyEdit {
+            managed: stored.managed,
+            overrides: stored.overrides,
+        })
+        .unwrap_or_default())
+}
+
+/// Saves `edit` for `name` and audits it (`policy.edit`, or `policy.revert` of an entry)
+/// with before and after, the relation's name as a pair and its live state before the
+/// change; returns the audit entry's id.
 pub async fn save(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     actor: &Actor,
     client_addr: Option<&str>,
     name: &HypertableName,
     edit: &PolicyEdit,
-    revert_of: Option<i64>,
+    context: &SaveContext<'_>,
 ) -> Result<i64> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     // Serialises concurrent edits of one table (and takes the row if it exists).
     let before: Option<Row> = sqlx::query_as(
         "SELECT hypertable_schema, hypertable_name, managed, overrides::text AS overrides,
@@ -102,21 +166,37 @@ pub async fn save(
     .bind(actor.name())
     .execute(&mut *tx)
     .await?;
-    let detail = revert_of.map(|id| format!("revert of audit entry {id}"));
+    let mut before_json = edit_json(&before);
+    before_json["relation"] =
+        json!({"schema": name.schema, "name": name.table, "kind": context.kind});
+    if let Some(live) = context.live_before {
+        before_json["live"] = serde_json::to_value(live)
+            .map_err(|e| Error::Unexpected(format!("live state not serializable: {e}")))?;
+    }
+    let mut after_json = edit_json(edit);
+    if !context.adopted.is_empty() {
+        after_json["adopted_from_live"] = json!(context.adopted);
+    }
+    if let Some(id) = context.revert_of {
+        after_json["revert_of"] = json!(id);
+    }
+    let detail = context
+        .revert_of
+        .map(|id| format!("revert of audit entry {id}"));
     let id = audit::record(
         &mut *tx,
         &Entry {
             actor,
             client_addr,
-            action: if revert_of.is_some() {
+            action: if context.revert_of.is_some() {
                 "policy.revert"
             } else {
                 "policy.edit"
             },
-            object_type: Some("hypertable"),
+            object_type: Some(context.kind.word()),
             object_id: Some(&name.to_string()),
-            before: Some(edit_json(&before)),
-            after: Some(edit_json(edit)),
+            before: Some(before_json),
+            after: Some(after_json),
             outcome: Outcome::Success,
             detail: detail.as_deref(),
         },
@@ -126,16 +206,76 @@ pub async fn save(
     Ok(id)
 }
 
-/// The edit an audit entry recorded before its change, and the table it was for: what
-/// reverting entry `audit_id` saves.
-pub async fn before_of(pool: &PgPool, audit_id: i64) -> Result<(HypertableName, PolicyEdit)> {
-    let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT action, object_id, before::text FROM console.audit_log WHERE id = $1",
+/// The relation an audit entry names: a pair when the entry recorded one; the bare
+/// `schema.name` text of entries written before, which may be ambiguous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordedName {
+    /// Schema and name as recorded.
+    Exact(HypertableName),
+    /// The text of an older entry, resolved against the live relations.
+    Legacy(String),
+}
+
+impl RecordedName {
+    /// The one live relation this names. An older entry wrote `schema.table` without
+    /// quotes, so `a.b.c` may be `"a.b".c` or `a."b.c"`: when both exist the entry cannot
+    /// be told apart and the error says so.
+    pub fn resolve(&self, live: &LiveState) -> std::result::Result<HypertableName, String> {
+        let text = match self {
+            RecordedName::Exact(name) => return Ok(name.clone()),
+            RecordedName::Legacy(text) => text,
+        };
+        if let Ok(name) = text.parse::<HypertableName>() {
+            if live.relation(&name).is_some() {
+                return Ok(name);
+            }
+        }
+        let candidates: Vec<HypertableName> = text
+            .match_indices('.')
+            .map(|(at, _)| HypertableName::new(&text[..at], &text[at + 1..]))
+            .filter(|name| live.relation(name).is_some())
+            .collect();
+        match candidates.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(format!("no hypertable or continuous aggregate named {text} exists now")),
+            several => Err(format!(
+                "{text} could be {}: this entry predates names kept as pairs; change the policy on its page instead",
+                several
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )),
+        }
+    }
+}
+
+/// A policy change as its audit entry recorded it: what reverting it restores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    /// The entry's id.
+    pub audit_id: i64,
+    /// The relation.
+    pub name: RecordedName,
+    /// Hypertable or aggregate.
+    pub kind: ObjectKind,
+    /// The saved edit before the change.
+    pub edit_before: PolicyEdit,
+    /// The live state before the change (entries written since it was recorded).
+    pub live_before: Option<RecordedLive>,
+    /// The entry that already reverted this one, if any.
+    pub reverted_by: Option<i64>,
+}
+
+/// Reads audit entry `audit_id` as a policy change.
+pub async fn recorded(conn: &mut PgConnection, audit_id: i64) -> Result<Recorded> {
+    let row: Option<(String, Option<String>, Option<serde_json::Value>, String)> = sqlx::query_as(
+        "SELECT action, object_id, before, outcome FROM console.audit_log WHERE id = $1",
     )
     .bind(audit_id)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
-    let Some((action, object_id, before)) = row else {
+    let Some((action, object_id, before, outcome)) = row else {
         return Err(Error::NotFound(format!("no audit entry {audit_id}")));
     };
     if action != "policy.edit" && action != "policy.revert" {
@@ -143,16 +283,23 @@ pub async fn before_of(pool: &PgPool, audit_id: i64) -> Result<(HypertableName, 
             "audit entry {audit_id} is a {action}: only policy changes can be reverted"
         )));
     }
-    let name: HypertableName = object_id
-        .as_deref()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|e| Error::Unexpected(format!("audit entry {audit_id} names no table: {e}")))?;
-    let before: serde_json::Value = before
-        .as_deref()
-        .and_then(|b| serde_json::from_str(b).ok())
+    if outcome != "success" {
+        return Err(Error::Invalid(format!(
+            "audit entry {audit_id} records a change that did not happen ({outcome}): nothing to revert"
+        )));
+    }
+    let before = before.unwrap_or_default();
+    let relation = before.get("relation");
+    let name =
+        match relation.and_then(|r| Some((r.get("schema")?.as_str()?, r.get("name")?.as_str()?))) {
+            Some((schema, table)) => RecordedName::Exact(HypertableName::new(schema, table)),
+            None => RecordedName::Legacy(object_id.unwrap_or_default()),
+        };
+    let kind = relation
+        .and_then(|r| r.get("kind").cloned())
+        .and_then(|k| serde_json::from_value(k).ok())
         .unwrap_or_default();
-    let edit = PolicyEdit {
+    let edit_before = PolicyEdit {
         managed: before.get("managed").and_then(|m| m.as_bool()),
         overrides: before
             .get("overrides")
@@ -162,5 +309,108 @@ pub async fn before_of(pool: &PgPool, audit_id: i64) -> Result<(HypertableName, 
             .map_err(|e| Error::Unexpected(format!("audit entry {audit_id}: {e}")))?
             .unwrap_or_default(),
     };
-    Ok((name, edit))
+    let live_before = before
+        .get("live")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| Error::Unexpected(format!("audit entry {audit_id}'s live state: {e}")))?;
+    let reverted_by: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM console.audit_log
+          WHERE action = 'policy.revert' AND outcome = 'success'
+            AND (after ->> 'revert_of' = $1::text OR detail = 'revert of audit entry ' || $1::text)
+          ORDER BY id LIMIT 1",
+    )
+    .bind(audit_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(Recorded {
+        audit_id,
+        name,
+        kind,
+        edit_before,
+        live_before,
+        reverted_by,
+    })
+}
+
+/// The ids among `ids` that a later entry reverted, with the reverting entry's id.
+pub async fn reverted(pool: &PgPool, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT o.id, min(r.id)
+           FROM unnest($1::bigint[]) AS o(id)
+           JOIN console.audit_log r
+             ON r.action = 'policy.revert' AND r.outcome = 'success'
+            AND (r.after ->> 'revert_of' = o.id::text OR r.detail = 'revert of audit entry ' || o.id)
+          GROUP BY o.id",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::live::LiveCagg;
+    use crate::policy::TimeKind;
+
+    fn table(schema: &str, name: &str) -> LiveTable {
+        LiveTable {
+            name: HypertableName::new(schema, name),
+            time_column: "ts".into(),
+            time_type: "timestamp with time zone".into(),
+            time_kind: TimeKind::Time,
+            chunk_interval: None,
+            compression_enabled: false,
+            segment_by: vec![],
+            order_by: vec![],
+            compressed_chunks: 0,
+            compression_policy: None,
+            retention_policy: None,
+            columns: vec![],
+        }
+    }
+
+    #[test]
+    fn older_entries_resolve_to_the_one_table_that_exists() {
+        let mut live = LiveState {
+            tables: vec![table("zz_probe.a", "b")],
+            caggs: vec![],
+        };
+        let legacy = RecordedName::Legacy("zz_probe.a.b".into());
+        assert_eq!(
+            legacy.resolve(&live).unwrap(),
+            HypertableName::new("zz_probe.a", "b")
+        );
+        live.tables.push(table("zz_probe", "a.b"));
+        let error = legacy.resolve(&live).unwrap_err();
+        assert!(
+            error.contains("zz_probe.\"a.b\" or \"zz_probe.a\".b"),
+            "{error}"
+        );
+        let exact = RecordedName::Exact(HypertableName::new("zz_probe", "a.b"));
+        assert_eq!(exact.resolve(&live).unwrap().table, "a.b");
+        live.caggs.push(LiveCagg {
+            name: HypertableName::new("plant", "hourly"),
+            source: HypertableName::new("plant", "raw"),
+            source_is_aggregate: false,
+            materialization: HypertableName::new(
+                "_timescaledb_internal",
+                "_materialized_hypertable_2",
+            ),
+            refresh: vec![],
+            policies: table("plant", "hourly"),
+        });
+        assert_eq!(
+            RecordedName::Legacy("plant.hourly".into())
+                .resolve(&live)
+                .unwrap(),
+            HypertableName::new("plant", "hourly")
+        );
+        assert!(RecordedName::Legacy("plant.gone".into())
+            .resolve(&live)
+            .is_err());
+    }
 }

@@ -5,8 +5,9 @@
 
 use super::live::{canonical_order_item, LiveTable};
 use super::{
-    parse_bool, parse_columns, parse_interval, parse_order_by, parse_retention, Policy, PolicyAge,
-    PolicyEdit, PolicyOverride, PolicyProblem, TimeKind,
+    parse_bool, parse_columns, parse_compress_after, parse_interval, parse_order_by, parse_refresh,
+    parse_retention, CompressAfter, Policy, PolicyAge, PolicyEdit, PolicyOverride, PolicyProblem,
+    RefreshList, TimeKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,17 @@ pub struct PolicyForm {
     pub order_by: String,
     /// An interval or empty.
     pub schedule_interval: String,
+    /// An interval or empty: the compression job's own schedule.
+    pub compression_schedule: String,
+    /// An interval or empty: the retention job's own schedule.
+    pub retention_schedule: String,
+    /// A continuous aggregate's refresh policies (`30 days to 1 hour every 1 hour; …`),
+    /// `none`, or empty.
+    pub refresh: String,
+    /// When the relation is taken under management, where empty fields come from:
+    /// `live` (keep what TimescaleDB has now; the default) or `defaults` (the configured
+    /// policy).
+    pub adopt: String,
 }
 
 /// A refused field and why.
@@ -53,7 +65,8 @@ impl PolicyForm {
                 Some(false) => "no".into(),
             },
             compression_enabled: text(o.compression_enabled.map(|v| v.to_string())),
-            compression_after: text(o.compression_after.map(|v| v.to_string())),
+            compression_after: text(o.compression_after.map(|v| CompressAfter(v).to_string()))
+                .replace(" (no compression policy)", ""),
             retention: match o.retention {
                 None => String::new(),
                 Some(None) => "none".into(),
@@ -63,6 +76,10 @@ impl PolicyForm {
             segment_by: text(o.segment_by.as_ref().map(|v| v.join(", "))),
             order_by: text(o.order_by.as_ref().map(|v| v.join(", "))),
             schedule_interval: text(o.schedule_interval.map(|v| v.to_string())),
+            compression_schedule: text(o.compression_schedule.map(|v| v.to_string())),
+            retention_schedule: text(o.retention_schedule.map(|v| v.to_string())),
+            refresh: text(o.refresh.as_deref().map(|v| RefreshList(v).to_string())),
+            adopt: String::new(),
         }
     }
 }
@@ -167,7 +184,17 @@ pub fn validate(
             Err(e) => r.refuse("compression_enabled", format!("{raw:?}: expected {e}")),
         }
     }
-    overrides.compression_after = r.age(table, "compression_after", given(&form.compression_after));
+    if let Some(raw) = given(&form.compression_after) {
+        match parse_compress_after(&raw) {
+            Ok(None) => overrides.compression_after = Some(None),
+            Ok(Some(_)) => {
+                if let Some(age) = r.age(table, "compression_after", Some(raw)) {
+                    overrides.compression_after = Some(Some(age));
+                }
+            }
+            Err(e) => r.refuse("compression_after", format!("{raw:?}: expected {e}")),
+        }
+    }
     overrides.chunk_time_interval = r.age(
         table,
         "chunk_time_interval",
@@ -205,11 +232,59 @@ pub fn validate(
             Err(e) => r.refuse("order_by", format!("{raw:?}: expected {e}")),
         }
     }
-    if let Some(raw) = given(&form.schedule_interval) {
-        match parse_interval(&raw) {
-            Ok(v) => overrides.schedule_interval = Some(v),
-            Err(e) => r.refuse("schedule_interval", format!("{raw:?}: expected {e}")),
+    for (field, raw, slot) in [
+        (
+            "schedule_interval",
+            &form.schedule_interval,
+            &mut overrides.schedule_interval,
+        ),
+        (
+            "compression_schedule",
+            &form.compression_schedule,
+            &mut overrides.compression_schedule,
+        ),
+        (
+            "retention_schedule",
+            &form.retention_schedule,
+            &mut overrides.retention_schedule,
+        ),
+    ] {
+        if let Some(raw) = given(raw) {
+            match parse_interval(&raw) {
+                Ok(v) => *slot = Some(v),
+                Err(e) => r.refuse(field, format!("{raw:?}: expected {e}")),
+            }
         }
+    }
+    if let Some(raw) = given(&form.refresh) {
+        match parse_refresh(&raw) {
+            Ok(policies) => {
+                let wrong_kind = policies
+                    .iter()
+                    .flat_map(|p| [p.start_offset, p.end_offset])
+                    .flatten()
+                    .any(|age| age.kind() != table.time_kind);
+                if wrong_kind {
+                    r.refuse(
+                        "refresh",
+                        format!(
+                            "{raw:?}: {} is partitioned by {} ({}): offsets must be {}",
+                            table.name,
+                            table.time_column,
+                            table.time_type,
+                            kind_word(table.time_kind)
+                        ),
+                    );
+                } else {
+                    overrides.refresh = Some(policies);
+                }
+            }
+            Err(e) => r.refuse("refresh", format!("{raw:?}: expected {e}")),
+        }
+    }
+    match form.adopt.trim() {
+        "" | "live" | "defaults" => {}
+        other => r.refuse("adopt", format!("{other:?}: expected live or defaults")),
     }
     if r.0.is_empty() {
         let effective = overrides.over(base);
@@ -220,7 +295,7 @@ pub fn validate(
                     format!(
                         "retention {} must be longer than compress-after {}, or chunks are dropped before they are ever compressed",
                         super::Retention(effective.retention),
-                        effective.compression_after
+                        CompressAfter(effective.compression_after)
                     ),
                 ),
                 PolicyProblem::MixedTimeKinds => r.refuse(
@@ -264,15 +339,7 @@ mod tests {
     }
 
     fn base() -> Policy {
-        Policy {
-            compression_enabled: true,
-            compression_after: "7 days".parse().unwrap(),
-            retention: Some("90 days".parse().unwrap()),
-            chunk_time_interval: "1 day".parse().unwrap(),
-            segment_by: vec![],
-            order_by: vec![],
-            schedule_interval: "12 hours".parse().unwrap(),
-        }
+        Policy::seed()
     }
 
     #[test]

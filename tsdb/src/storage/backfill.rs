@@ -78,7 +78,7 @@ pub fn reconstruct(snapshot: &Snapshot, step: Duration) -> Vec<StorageSample> {
             samples.push(StorageSample {
                 sampled_at: at,
                 kind: RelationKind::ContinuousAggregate,
-                relation: format!("{}.{}", cagg.schema, cagg.name),
+                relation: crate::ident::display_name(&cagg.schema, &cagg.name),
                 total_bytes: bytes,
                 compressed_bytes: 0,
                 uncompressed_bytes: bytes,

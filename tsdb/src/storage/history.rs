@@ -21,12 +21,12 @@ pub fn own_policy(retention: Option<PolicyAge>) -> PolicyOverride {
     };
     PolicyOverride {
         compression_enabled: Some(true),
-        compression_after: Some(interval("7 days")),
+        compression_after: Some(Some(interval("7 days"))),
         retention: Some(retention),
         chunk_time_interval: Some(interval("30 days")),
         segment_by: Some(vec!["relation".into()]),
         order_by: Some(vec!["sampled_at DESC".into()]),
-        schedule_interval: None,
+        ..PolicyOverride::default()
     }
 }
 

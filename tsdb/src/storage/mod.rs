@@ -116,7 +116,7 @@ pub fn samples_of(snapshot: &Snapshot) -> Vec<StorageSample> {
             .map(|c| StorageSample {
                 sampled_at: at,
                 kind: RelationKind::ContinuousAggregate,
-                relation: format!("{}.{}", c.schema, c.name),
+                relation: crate::ident::display_name(&c.schema, &c.name),
                 total_bytes: c.materialized_bytes,
                 compressed_bytes: 0,
                 uncompressed_bytes: c.materialized_bytes,

@@ -525,7 +525,7 @@ pub fn states_of(snapshot: &crate::facts::Snapshot) -> Vec<TableState> {
         .map(|s| (s.relation.clone(), s.held_days))
         .collect();
     states.extend(snapshot.continuous_aggregates.iter().map(|c| TableState {
-        relation: format!("{}.{}", c.schema, c.name),
+        relation: crate::ident::display_name(&c.schema, &c.name),
         kind: RelationKind::ContinuousAggregate,
         bytes_now: c.materialized_bytes as f64,
         held_days: source_days.get(&c.source).copied().unwrap_or(0.0),

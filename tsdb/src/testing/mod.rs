@@ -7,6 +7,7 @@ mod cluster;
 mod devdb;
 pub mod flaky_job;
 mod native;
+pub mod policies;
 pub mod scheduler;
 
 pub use cluster::Cluster;

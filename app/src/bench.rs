@@ -107,6 +107,15 @@ pub async fn start_bench(
 ) -> Result<(), AppError> {
     let (principal, auth) = crate::auth::require(tsdb::types::Role::Admin).await?;
     check(runs, rows)?;
+    // Only an explicit yes counts: "false" or "0" used to start a production run too.
+    let accept_production = match accept_production.as_deref() {
+        None | Some("") => false,
+        Some(raw) => tsdb::policy::parse_bool(raw).map_err(|_| {
+            AppError::Invalid(format!(
+                "run on a production database {raw:?}: expected yes or no"
+            ))
+        })?,
+    };
     let state = crate::state::app_state()?;
     state
         .bench
@@ -116,7 +125,7 @@ pub async fn start_bench(
             auth.addr(),
             runs,
             rows,
-            accept_production.is_some(),
+            accept_production,
         )
         .await
 }

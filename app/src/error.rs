@@ -72,6 +72,9 @@ pub enum AppError {
     /// The object asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// A long operation's lane is full: what is running, and the cap.
+    #[error("Too many at once: {0}. Try again in a few seconds.")]
+    Busy(String),
     /// The request itself failed (network, encoding).
     #[error("The request failed: {0}")]
     Request(String),
@@ -82,7 +85,8 @@ impl AppError {
     pub fn retry_after_seconds(&self) -> Option<i64> {
         match self {
             AppError::Throttled(seconds) => Some((*seconds).max(1)),
-            AppError::ConnectionLimit => Some(5),
+            AppError::ConnectionLimit | AppError::Busy(_) => Some(5),
+            AppError::DatabaseBusy => Some(2),
             _ => None,
         }
     }
@@ -98,6 +102,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::Request(_) => 400,
             AppError::DatabaseUnavailable
             | AppError::DatabaseBusy
+            | AppError::Busy(_)
             | AppError::ConnectionLimit
             | AppError::StatementCancelled
             | AppError::DiskFull
@@ -135,6 +140,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::NotFound(_) => "not_found",
             AppError::Request(_) => "bad_request",
+            AppError::Busy(_) => "busy",
         }
     }
 }

@@ -14,6 +14,8 @@ pub mod csp;
 pub mod diagnostics;
 pub mod error;
 pub mod jobs;
+#[cfg(feature = "ssr")]
+pub mod lanes;
 pub mod monitoring;
 pub mod pages;
 pub mod policies;
@@ -27,5 +29,7 @@ pub mod tasks;
 pub mod tokens;
 pub mod url;
 pub mod users;
+#[cfg(feature = "ssr")]
+pub mod visibility;
 
 pub use routes::{shell, App};

@@ -91,6 +91,8 @@ pub struct AppState {
     pub bench: crate::bench::BenchBoard,
     /// Credentials verified in the last seconds (see `auth::cache`).
     pub credentials: crate::auth::cache::CredentialCache,
+    /// Caps on long operations (see `lanes`).
+    pub lanes: crate::lanes::Lanes,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             trusted_proxies: Arc::default(),
             bench: Default::default(),
             credentials: Default::default(),
+            lanes: Default::default(),
         }
     }
 
@@ -169,6 +172,12 @@ impl AppState {
         let capabilities = self.capabilities().ok_or(AppError::DatabaseUnavailable)?;
         capabilities.require_timescaledb()?;
         Ok((pool, capabilities))
+    }
+
+    /// A place in a long operation's lane (see `lanes`), or `Busy` at once.
+    pub fn lane(&self, lane: crate::lanes::Lane) -> Result<crate::lanes::Place, AppError> {
+        let pool = self.pool()?;
+        self.lanes.enter(lane, pool.options().get_max_connections())
     }
 
     /// The probed capabilities, if connected.

@@ -85,7 +85,7 @@ async fn odd_names_work_on_every_page_and_endpoint() {
     let mut walked = 0;
     for name in [table.as_str(), counter] {
         let (es, en) = (encode(schema, false), encode(name, false));
-        let qualified = encode(&format!("{schema}.{name}"), false);
+        let qualified = encode(&tsdb::ident::display_name(schema, name), false);
         for path in [
             format!("/hypertables/{es}/{en}"),
             format!("/hypertables/{es}/{en}/advisor"),

@@ -55,20 +55,32 @@ pub async fn convert(
     conversion: Conversion,
 ) -> Result<()> {
     capabilities.require_timescaledb()?;
+    for (field, part) in [("chunk schema", schema), ("chunk name", name)] {
+        crate::ident::check_part(field, part).map_err(Error::Invalid)?;
+    }
     let mut tx = pool.begin().await?;
     // Rows of dropped chunks (kept before 2.26) have no relation: regclass finds none.
-    let status: Option<i32> = sqlx::query_scalar(
+    // 2.29 names a chunk's relation by `relid` only.
+    let sql = if capabilities.chunk_has_relid() {
+        "SELECT status FROM _timescaledb_catalog.chunk
+          WHERE relid = to_regclass(format('%I.%I', $1::text, $2::text))
+          FOR UPDATE"
+    } else {
         "SELECT status FROM _timescaledb_catalog.chunk
           WHERE schema_name = $1 AND table_name = $2
             AND to_regclass(format('%I.%I', schema_name, table_name)) IS NOT NULL
-          FOR UPDATE",
-    )
-    .bind(schema)
-    .bind(name)
-    .fetch_optional(&mut *tx)
-    .await?;
+          FOR UPDATE"
+    };
+    let status: Option<i32> = sqlx::query_scalar(sql)
+        .bind(schema)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
     let Some(status) = status else {
-        return Err(Error::NotFound(format!("no chunk named {schema}.{name}")));
+        return Err(Error::NotFound(format!(
+            "no chunk named {}",
+            crate::ident::display_name(schema, name)
+        )));
     };
     let compressed = status & 1 != 0;
     match (conversion, compressed) {

@@ -230,6 +230,9 @@ pub struct JobFacts {
     pub total_runs: i64,
     /// Failed runs so far.
     pub total_failures: i64,
+    /// Failed runs since the last success (TimescaleDB's count; none where unknown).
+    #[serde(default)]
+    pub consecutive_failures: Option<i64>,
     /// The newest recorded error message, where the version records them.
     pub last_error: Option<String>,
     /// That error's SQLSTATE code, e.g. `P0001` for a `RAISE`.

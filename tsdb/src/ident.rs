@@ -147,6 +147,18 @@ pub fn parse_display_name(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Refuses a schema or relation name no relation can have: empty, longer than 200
+/// characters, or with control characters (PostgreSQL refuses a NUL outright); the
+/// message names `field`.
+pub fn check_part(field: &str, part: &str) -> Result<(), String> {
+    if part.is_empty() || part.chars().count() > 200 || part.chars().any(char::is_control) {
+        return Err(format!(
+            "{field} {part:?}: expected 1 to 200 characters, without control characters"
+        ));
+    }
+    Ok(())
+}
+
 /// A name in the one written form: `"s"."a"` and `s.a` both become `s.a`.
 pub fn normalize_display_name(text: &str) -> Result<String, String> {
     parse_display_name(text).map(|(schema, name)| display_name(&schema, &name))

@@ -38,9 +38,9 @@ pub async fn create(
     new: NewToken<'_>,
 ) -> Result<ApiToken> {
     let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(Error::Invalid(format!(
-            "token name {name:?}: expected 1 to 100 characters"
+            "token name {name:?}: expected 1 to 100 characters, without control characters"
         )));
     }
     if new.expires_at <= Utc::now() {

@@ -73,6 +73,9 @@ async fn job_setting(pool: &sqlx::PgPool, proc: &str, table: &str, key: &str) ->
     .flatten()
 }
 
+/// A compression setting: column, segment-by index, order-by index, ascending.
+type SettingRow = (String, Option<i16>, Option<i16>, Option<bool>);
+
 /// A hypertable's lifecycle as TimescaleDB's public views report it, job ids left out
 /// (a revert may re-create a job): compression, its settings, the chunk interval, and
 /// each policy job's kind, age settings and schedule.
@@ -91,7 +94,7 @@ async fn lifecycle(pool: &sqlx::PgPool, name: &HypertableName) -> String {
     .fetch_one(pool)
     .await
     .unwrap();
-    let settings: Vec<(String, Option<i16>, Option<i16>, Option<bool>)> = sqlx::query_as(
+    let settings: Vec<SettingRow> = sqlx::query_as(
         "SELECT attname::text, segmentby_column_index, orderby_column_index, orderby_asc
            FROM timescaledb_information.compression_settings
           WHERE hypertable_schema = $1 AND hypertable_name = $2

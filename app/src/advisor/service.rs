@@ -18,6 +18,7 @@ pub async fn advice(state: &AppState, schema: &str, name: &str) -> Result<Advice
 /// suggestion.
 pub async fn trial(state: &AppState, schema: &str, name: &str) -> Result<Trial, AppError> {
     let (pool, _) = state.timescaledb()?;
+    let _place = state.lane(crate::lanes::Lane::Trial)?;
     let (snapshot, table) = state.monitor.hypertable(schema, name)?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let advice = inspect::advise(&mut conn, &table, &snapshot.chunks).await?;

@@ -34,7 +34,9 @@ pub async fn open_alerts() -> Result<Vec<Alert>, AppError> {
     let auth = crate::auth::request_auth().await?;
     match auth.principal {
         Some(principal) if principal.role.includes(tsdb::types::Role::Viewer) => {
-            Ok(crate::state::app_state()?.alerts.open())
+            let mut open = crate::state::app_state()?.alerts.open();
+            crate::visibility::alerts(principal.role, &mut open);
+            Ok(open)
         }
         _ => Ok(Vec::new()),
     }
@@ -43,8 +45,8 @@ pub async fn open_alerts() -> Result<Vec<Alert>, AppError> {
 /// Open and recent alerts and the webhook's state.
 #[server(prefix = "/api/fn", endpoint = "alerts")]
 pub async fn get_alerts() -> Result<AlertsView, AppError> {
-    crate::auth::require(tsdb::types::Role::Viewer).await?;
-    service::view(&crate::state::app_state()?).await
+    let (principal, _) = crate::auth::require(tsdb::types::Role::Viewer).await?;
+    service::view(&crate::state::app_state()?, principal.role).await
 }
 
 /// Marks an open alert as seen (operators); stops its reminders; audited.

@@ -23,11 +23,13 @@ pub fn alert_id(raw: &str) -> Result<i64, AppError> {
 }
 
 /// Open and recent alerts and the webhook's state.
-pub async fn view(state: &AppState) -> Result<AlertsView, AppError> {
+pub async fn view(state: &AppState, role: tsdb::types::Role) -> Result<AlertsView, AppError> {
     let pool = state.pool()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
-    let open = tsdb::alerts::store::open(&mut *conn).await?;
-    let recent = tsdb::alerts::store::recent(&mut *conn, None, RECENT).await?;
+    let mut open = tsdb::alerts::store::open(&mut *conn).await?;
+    let mut recent = tsdb::alerts::store::recent(&mut *conn, None, RECENT).await?;
+    crate::visibility::alerts(role, &mut open);
+    crate::visibility::alerts(role, &mut recent);
     let outbox = match &state.job_config.webhook {
         Some(_) => Some(tsdb::alerts::notifications::status(&mut *conn).await?),
         None => None,

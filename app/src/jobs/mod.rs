@@ -39,16 +39,16 @@ pub fn job_id(raw: &str) -> Result<i32, AppError> {
 /// Every job, whether a scheduler runs them, whether successes are logged, open alerts.
 #[server(prefix = "/api/fn", endpoint = "jobs")]
 pub async fn get_jobs() -> Result<JobsView, AppError> {
-    crate::auth::require(tsdb::types::Role::Viewer).await?;
-    service::list(&crate::state::app_state()?).await
+    let (principal, _) = crate::auth::require(tsdb::types::Role::Viewer).await?;
+    service::list(&crate::state::app_state()?, principal.role).await
 }
 
 /// One job with its runs (TimescaleDB's and the console's) and its alerts.
 #[server(prefix = "/api/fn", endpoint = "job")]
 pub async fn get_job(id: String) -> Result<JobDetail, AppError> {
-    crate::auth::require(tsdb::types::Role::Viewer).await?;
+    let (principal, _) = crate::auth::require(tsdb::types::Role::Viewer).await?;
     let id = job_id(&id)?;
-    service::detail(&crate::state::app_state()?, id).await
+    service::detail(&crate::state::app_state()?, principal.role, id).await
 }
 
 /// Runs a job now and waits for it (operators). A failing job is a run with
@@ -74,7 +74,15 @@ pub async fn set_job_scheduled(id: String, scheduled: String) -> Result<(), AppE
     let scheduled = tsdb::policy::parse_bool(&scheduled)
         .map_err(|accepted| AppError::Invalid(format!("scheduled: {accepted}")))?;
     let state = crate::state::app_state()?;
-    service::set_scheduled(&state, &principal.actor, auth.addr(), id, scheduled).await
+    service::set_scheduled(
+        &state,
+        principal.role,
+        &principal.actor,
+        auth.addr(),
+        id,
+        scheduled,
+    )
+    .await
 }
 
 /// Changes how often a job runs (admins).
@@ -86,7 +94,15 @@ pub async fn set_job_schedule(id: String, schedule_interval: String) -> Result<(
         .parse()
         .map_err(|e| AppError::Invalid(format!("schedule interval: {e}")))?;
     let state = crate::state::app_state()?;
-    service::set_schedule(&state, &principal.actor, auth.addr(), id, interval).await
+    service::set_schedule(
+        &state,
+        principal.role,
+        &principal.actor,
+        auth.addr(),
+        id,
+        interval,
+    )
+    .await
 }
 
 /// Turns on TimescaleDB's execution logging for the server (admins; `ALTER SYSTEM`).

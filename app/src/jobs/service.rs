@@ -6,11 +6,13 @@
 use super::HISTORY;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::visibility;
 use sqlx::PgConnection;
 use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::facts::JobFacts;
 use tsdb::jobs::{ExecutionLogging, JobDetail, JobRun, JobsView};
+use tsdb::types::Role;
 
 async fn facts(conn: &mut PgConnection) -> Result<Vec<JobFacts>, AppError> {
     Ok(tsdb::monitoring::jobs::jobs(&mut *conn)
@@ -31,8 +33,9 @@ async fn logging(conn: &mut PgConnection, capabilities: &Capabilities) -> Option
     }
 }
 
-/// Every job, whether a scheduler runs them, whether successes are logged, open alerts.
-pub async fn list(state: &AppState) -> Result<JobsView, AppError> {
+/// Every job, whether a scheduler runs them, whether successes are logged, open alerts,
+/// as `role` may read them.
+pub async fn list(state: &AppState, role: Role) -> Result<JobsView, AppError> {
     let (pool, capabilities) = state.timescaledb()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let mut console_runs: Vec<JobRun> = tsdb::jobs::history::latest_console_runs(&mut conn)
@@ -40,17 +43,21 @@ pub async fn list(state: &AppState) -> Result<JobsView, AppError> {
         .into_values()
         .collect();
     console_runs.sort_by_key(|run| run.job_id);
-    Ok(JobsView {
+    let mut view = JobsView {
         jobs: facts(&mut conn).await?,
         job_scheduler: capabilities.has_job_scheduler(),
         logging: logging(&mut conn, &capabilities).await,
         alerts: state.alerts.open(),
         console_runs,
-    })
+    };
+    visibility::jobs(role, &mut view.jobs);
+    visibility::runs(role, &mut view.console_runs);
+    visibility::alerts(role, &mut view.alerts);
+    Ok(view)
 }
 
-/// One job with its runs and its alerts.
-pub async fn detail(state: &AppState, id: i32) -> Result<JobDetail, AppError> {
+/// One job with its runs and its alerts, as `role` may read them.
+pub async fn detail(state: &AppState, role: Role, id: i32) -> Result<JobDetail, AppError> {
     let (pool, capabilities) = state.timescaledb()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let job = facts(&mut conn)
@@ -58,13 +65,17 @@ pub async fn detail(state: &AppState, id: i32) -> Result<JobDetail, AppError> {
         .into_iter()
         .find(|j| j.id == i64::from(id))
         .ok_or_else(|| AppError::NotFound(format!("no job with id {id}")))?;
-    Ok(JobDetail {
+    let mut detail = JobDetail {
         job,
         runs: tsdb::jobs::history::runs(&mut conn, &capabilities, id, HISTORY).await?,
         alerts: tsdb::alerts::store::recent(&mut *conn, Some(id), 20).await?,
         job_scheduler: capabilities.has_job_scheduler(),
         logging: logging(&mut conn, &capabilities).await,
-    })
+    };
+    visibility::job(role, &mut detail.job);
+    visibility::runs(role, &mut detail.runs);
+    visibility::alerts(role, &mut detail.alerts);
+    Ok(detail)
 }
 
 fn after_action(state: &AppState) {
@@ -80,6 +91,7 @@ pub async fn run(
     id: i32,
 ) -> Result<JobRun, AppError> {
     let (pool, capabilities) = state.timescaledb()?;
+    let _place = state.lane(crate::lanes::Lane::RunNow)?;
     let run = tsdb::jobs::actions::run_now(
         &pool,
         &capabilities,
@@ -93,15 +105,38 @@ pub async fn run(
     Ok(run)
 }
 
+/// Whether `role` may pause, resume or reschedule job `id`: nobody TimescaleDB's own
+/// jobs (ids below 1000: telemetry, job-history retention), only admins the console's own
+/// (its storage history's policies).
+async fn may_control(conn: &mut PgConnection, role: Role, id: i32) -> Result<(), AppError> {
+    if id < 1000 {
+        return Err(AppError::Forbidden);
+    }
+    let own = facts(conn).await?.into_iter().any(|j| {
+        j.id == i64::from(id) && j.hypertable.as_deref() == Some(tsdb::storage::history::TABLE)
+    });
+    if own && !role.includes(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
 /// Pauses or resumes a job.
 pub async fn set_scheduled(
     state: &AppState,
+    role: Role,
     actor: &Actor,
     client_addr: Option<&str>,
     id: i32,
     scheduled: bool,
 ) -> Result<(), AppError> {
     let (pool, capabilities) = state.timescaledb()?;
+    may_control(
+        &mut *pool.acquire().await.map_err(tsdb::Error::from)?,
+        role,
+        id,
+    )
+    .await?;
     tsdb::jobs::actions::set_scheduled(&pool, &capabilities, actor, client_addr, id, scheduled)
         .await?;
     after_action(state);
@@ -111,12 +146,19 @@ pub async fn set_scheduled(
 /// Changes a job's schedule.
 pub async fn set_schedule(
     state: &AppState,
+    role: Role,
     actor: &Actor,
     client_addr: Option<&str>,
     id: i32,
     interval: tsdb::interval::PolicyInterval,
 ) -> Result<(), AppError> {
     let (pool, capabilities) = state.timescaledb()?;
+    may_control(
+        &mut *pool.acquire().await.map_err(tsdb::Error::from)?,
+        role,
+        id,
+    )
+    .await?;
     tsdb::jobs::actions::set_schedule(&pool, &capabilities, actor, client_addr, id, interval)
         .await?;
     after_action(state);

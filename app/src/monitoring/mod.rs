@@ -204,6 +204,7 @@ async fn convert_chunk(
     let (principal, auth) = crate::auth::require(tsdb::types::Role::Operator).await?;
     let state = crate::state::app_state()?;
     let capabilities = state.capabilities().ok_or(AppError::DatabaseUnavailable)?;
+    let _place = state.lane(crate::lanes::Lane::Chunk)?;
     tsdb::chunk_actions::convert(
         &state.pool()?,
         &capabilities,

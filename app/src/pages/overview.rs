@@ -208,6 +208,13 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                             <a href="/policies">"Policies"</a>
                         </p>
                         <ul class="plain">{run.failures.into_iter().map(|f| view! { <li class="error-text small">{f}</li> }).collect_view()}</ul>
+                        {(!run.held.is_empty()).then(|| view! {
+                            <p class="notice warn" data-testid="held">
+                                {format!("{} change(s) wait for an admin's confirmation because they would drop data: ", run.held.len())}
+                                <a href="/policies">"review them on the Policies page"</a>
+                            </p>
+                            <ul class="plain">{run.held.into_iter().map(|h| view! { <li class="small">{h}</li> }).collect_view()}</ul>
+                        })}
                     }.into_any(),
                 }}
             </section>

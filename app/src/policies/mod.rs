@@ -114,7 +114,7 @@ pub enum Preview {
     /// The change's effect.
     Effect {
         /// The effective policy after the change.
-        policy: Policy,
+        policy: Box<Policy>,
         /// Its dry-run against the relation.
         dry_run: Box<DryRun>,
         /// The steps that would make live match it.

@@ -394,7 +394,7 @@ pub async fn preview(
         dry_run.retention = None;
     }
     Ok(Preview::Effect {
-        policy: e.policy,
+        policy: Box::new(e.policy),
         dry_run: Box::new(dry_run),
         steps: e.steps,
         hazards: e.hazards,
@@ -481,9 +481,11 @@ async fn finish(state: &AppState, applied: Applied) -> Result<ApplyOutcome, AppE
         }),
         Applied::Done { report, held } => {
             let pool = state.pool()?;
-            state
-                .policies
-                .publish(tsdb::policy::apply::last_run(&pool).await?);
+            let mut last = tsdb::policy::apply::last_run(&pool).await?;
+            if let Some(last) = &mut last {
+                last.held = held.iter().map(Hazard::describe).collect();
+            }
+            state.policies.publish(last);
             state.monitor.request_refresh();
             Ok(ApplyOutcome::Applied { report, held })
         }

@@ -42,8 +42,8 @@ pub async fn alerts(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
 ) -> Result<Json<AlertsDocument>, ApiError> {
-    auth.require(Role::Viewer)?;
-    let view = app::alerts::service::view(&state).await?;
+    let principal = auth.require(Role::Viewer)?;
+    let view = app::alerts::service::view(&state, principal.role).await?;
     Ok(Json(AlertsDocument {
         open: view.open,
         recent: view.recent,

@@ -50,8 +50,8 @@ pub async fn jobs(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
 ) -> Result<Json<JobsDocument>, ApiError> {
-    auth.require(Role::Viewer)?;
-    let view = app::jobs::service::list(&state).await?;
+    let principal = auth.require(Role::Viewer)?;
+    let view = app::jobs::service::list(&state, principal.role).await?;
     Ok(Json(JobsDocument {
         jobs: view.jobs,
         job_scheduler: view.job_scheduler,
@@ -94,9 +94,9 @@ pub async fn runs(
     Extension(auth): Extension<RequestAuth>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<RunsDocument>, ApiError> {
-    auth.require(Role::Viewer)?;
+    let principal = auth.require(Role::Viewer)?;
     let id = job_id(&params)?;
-    let detail = app::jobs::service::detail(&state, id).await?;
+    let detail = app::jobs::service::detail(&state, principal.role, id).await?;
     Ok(Json(RunsDocument {
         job: detail.job,
         runs: detail.runs,
@@ -157,6 +157,14 @@ async fn set_scheduled(
 ) -> Result<axum::http::StatusCode, ApiError> {
     let principal = auth.require(Role::Operator)?;
     let id = job_id(&params)?;
-    app::jobs::service::set_scheduled(&state, &principal.actor, auth.addr(), id, scheduled).await?;
+    app::jobs::service::set_scheduled(
+        &state,
+        principal.role,
+        &principal.actor,
+        auth.addr(),
+        id,
+        scheduled,
+    )
+    .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,7 @@
 //! Security headers on every response. Pages carry their own Content-Security-Policy
 //! with the nonce of their inline scripts (`app::csp`); every other response gets the
-//! same policy without one.
+//! same policy without one. Everything but the site's files is `Cache-Control:
+//! no-store`.
 
 use app::state::AppState;
 use axum::extract::{Request, State};
@@ -21,6 +22,12 @@ pub async fn security_headers(
         if let Ok(policy) = HeaderValue::from_str(&app::csp::policy(None)) {
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
+    }
+    // Pages, the API and server functions answer for one signed-in caller (a new token's
+    // secret, a job's error): no shared or browser cache keeps them. The site's files set
+    // their own caching.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -22,12 +22,30 @@ pub fn status(state: &AppState, path: &str, query: Option<&str>) -> Option<Statu
         // pages read the database: an object created since the last pass (at most one
         // monitoring interval ago; the console's own changes ask for a pass at once) may
         // be shown under a 404 until the next one.
-        ["hypertables", schema, name]
-        | ["hypertables", schema, name, "advisor"]
-        | ["policies", schema, name] => match state.monitor.hypertable(schema, name) {
-            Err(AppError::NotFound(_)) => Some(StatusCode::NOT_FOUND),
+        ["hypertables", schema, name] | ["hypertables", schema, name, "advisor"] => {
+            match state.monitor.hypertable(schema, name) {
+                Err(AppError::NotFound(_)) => Some(StatusCode::NOT_FOUND),
+                _ => None,
+            }
+        }
+        // A policy page is a hypertable's or a continuous aggregate's.
+        ["policies", schema, name] => match state.monitor.hypertable(schema, name) {
+            Err(AppError::NotFound(_)) => {
+                let aggregate = state.monitor.snapshot().is_some_and(|s| {
+                    s.continuous_aggregates
+                        .iter()
+                        .any(|c| c.schema == *schema && c.name == *name)
+                });
+                (!aggregate).then_some(StatusCode::NOT_FOUND)
+            }
             _ => None,
         },
+        ["admin", "audit", id, "revert"] => id
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .is_none()
+            .then_some(StatusCode::BAD_REQUEST),
         ["jobs", id] => match tsdb::jobs::parse_job_id(id) {
             Err(_) => Some(StatusCode::BAD_REQUEST),
             Ok(id) => state

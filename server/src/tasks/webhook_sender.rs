@@ -62,7 +62,11 @@ pub async fn run(
         let _ = shutdown.changed().await;
         return Ok(());
     };
+    // Never follow a redirect: the next hop would get the body again and, as `Referer`,
+    // the configured URL's secret path and query. A redirect is a failed delivery.
     let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .timeout(POST_TIMEOUT)
         .user_agent(concat!("ms5-console/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -105,6 +109,10 @@ async fn deliver(
     }
     let outcome = match request.body(body).send().await {
         Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) if response.status().is_redirection() => Err(format!(
+            "the receiver answered HTTP {} (a redirect): the console does not follow redirects, so that the URL's path and query stay with the receiver configured; set MS5_ALERT_WEBHOOK_URL to the final address",
+            response.status().as_u16()
+        )),
         Ok(response) => Err(format!(
             "the receiver answered HTTP {}",
             response.status().as_u16()

@@ -329,6 +329,12 @@ impl Call {
         self
     }
 
+    /// Sends a JSON body.
+    pub fn json(mut self, value: &serde_json::Value) -> Self {
+        self.body = value.to_string();
+        self.header("content-type", "application/json")
+    }
+
     /// Comes from this client address.
     pub fn client_at(mut self, addr: [u8; 4]) -> Self {
         self.addr = SocketAddr::from((addr, 40000));
@@ -343,7 +349,8 @@ impl Call {
         for (name, value) in &self.headers {
             builder = builder.header(name, value);
         }
-        if self.method == "POST" {
+        let typed = self.headers.iter().any(|(n, _)| n == "content-type");
+        if self.method == "POST" && !typed {
             builder = builder.header("content-type", "application/x-www-form-urlencoded");
         }
         let mut request = builder.body(Body::from(self.body)).unwrap();

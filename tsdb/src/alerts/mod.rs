@@ -166,6 +166,13 @@ fn latest_failure(job: &JobFacts, console: Option<&JobRun>) -> Option<String> {
         return None;
     }
     if job.last_run_status.as_deref() == Some("Failed") {
+        // A run that lost a deadlock to another job on the same table is retried by
+        // TimescaleDB: only a job that keeps losing is failing.
+        if job.last_error_code.as_deref() == Some(DEADLOCK)
+            && job.consecutive_failures.unwrap_or(1) < DEADLOCKS_BEFORE_ALERT
+        {
+            return None;
+        }
         let mut message = describe_error(
             "last scheduled run",
             job.last_error.as_deref(),
@@ -179,6 +186,12 @@ fn latest_failure(job: &JobFacts, console: Option<&JobRun>) -> Option<String> {
     }
     None
 }
+
+/// PostgreSQL's SQLSTATE for a deadlock.
+const DEADLOCK: &str = "40P01";
+
+/// Deadlocks in a row after which a job is failing rather than retrying.
+const DEADLOCKS_BEFORE_ALERT: i64 = 3;
 
 fn describe_error(what: &str, message: Option<&str>, code: Option<&str>) -> String {
     let code = code.map(|c| format!(" [{c}]")).unwrap_or_default();
@@ -363,6 +376,7 @@ mod tests {
             last_successful_finish: Some(now() - Duration::minutes(30)),
             total_runs: 10,
             total_failures: 0,
+            consecutive_failures: None,
             last_error: None,
             last_error_code: None,
             known_cause: None,
@@ -407,6 +421,20 @@ mod tests {
             conditions[0].message,
             "last scheduled run failed [P0001]: boom — a known cause"
         );
+    }
+
+    #[test]
+    fn a_lost_deadlock_is_retried_not_failing_until_it_repeats() {
+        let mut deadlocked = job(1);
+        deadlocked.kind = "policy_retention".into();
+        deadlocked.last_run_status = Some("Failed".into());
+        deadlocked.last_error = Some("deadlock detected".into());
+        deadlocked.last_error_code = Some("40P01".into());
+        deadlocked.consecutive_failures = Some(1);
+        assert!(evaluate(&[deadlocked.clone()], &HashMap::new(), RULES, now()).is_empty());
+        deadlocked.consecutive_failures = Some(3);
+        let conditions = evaluate(&[deadlocked], &HashMap::new(), RULES, now());
+        assert_eq!(conditions[0].kind, AlertKind::Failing);
     }
 
     #[test]

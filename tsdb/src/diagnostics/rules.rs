@@ -542,6 +542,7 @@ mod tests {
             last_successful_finish: None,
             total_runs: 1,
             total_failures: 0,
+            consecutive_failures: None,
             last_error: None,
             last_error_code: None,
             known_cause: None,

@@ -30,7 +30,7 @@ impl Row {
             finished_at: PgTimestamp::finite_or_none(self.finished_at),
             succeeded: self.succeeded,
             sqlstate: self.sqlstate,
-            message: self.message,
+            message: self.message.as_deref().map(crate::secrets::mask),
             started_by: self.started_by,
         })
     }

@@ -27,7 +27,8 @@ struct Row {
     id: i32,
     kind: String,
     hypertable_id: Option<i32>,
-    hypertable: Option<String>,
+    hypertable_schema: Option<String>,
+    hypertable_name: Option<String>,
     schedule_interval: String,
     schedule_seconds: f64,
     scheduled: bool,
@@ -40,6 +41,7 @@ struct Row {
     last_successful_finish: Option<PgTimestamp>,
     total_runs: Option<i64>,
     total_failures: Option<i64>,
+    consecutive_failures: Option<i64>,
     last_error: Option<String>,
     last_error_code: Option<String>,
     compress_after_micros: Option<i64>,
@@ -65,8 +67,8 @@ pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
               ORDER BY job_id, start_time DESC NULLS LAST)
          SELECT j.job_id AS id, j.proc_name::text AS kind,
                 COALESCE(ca.mat_hypertable_id, h.id) AS hypertable_id,
-                CASE WHEN j.hypertable_name IS NOT NULL
-                     THEN format('%s.%s', j.hypertable_schema, j.hypertable_name) END AS hypertable,
+                COALESCE(ca.user_view_schema, j.hypertable_schema)::text AS hypertable_schema,
+                COALESCE(ca.user_view_name, j.hypertable_name)::text AS hypertable_name,
                 j.schedule_interval::text AS schedule_interval,
                 extract(epoch FROM j.schedule_interval)::float8 AS schedule_seconds, j.scheduled,
                 j.config::text AS config,
@@ -85,7 +87,7 @@ pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
                      THEN extract(epoch FROM s.last_finish - s.last_start)::float8 END
                     AS last_run_duration_seconds,
                 s.last_successful_finish,
-                s.total_runs, s.total_failures,
+                s.total_runs, s.total_failures, s.consecutive_failures::bigint AS consecutive_failures,
                 e.err_message AS last_error, e.sqlerrcode AS last_error_code,
                 CASE WHEN j.proc_name = 'policy_compression'
                       AND jsonb_typeof(j.config -> 'compress_after') = 'string'
@@ -93,11 +95,13 @@ pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
                 END AS compress_after_micros
            FROM timescaledb_information.jobs j
            LEFT JOIN _timescaledb_internal.bgw_job_stat s ON s.job_id = j.job_id
-           LEFT JOIN _timescaledb_catalog.continuous_agg ca
-                  ON ca.user_view_schema = j.hypertable_schema AND ca.user_view_name = j.hypertable_name
            LEFT JOIN _timescaledb_catalog.hypertable h
-                  ON ca.mat_hypertable_id IS NULL
-                 AND h.schema_name = j.hypertable_schema AND h.table_name = j.hypertable_name
+                  ON h.schema_name = j.hypertable_schema AND h.table_name = j.hypertable_name
+           -- Before 2.20 a job on an aggregate names its materialized hypertable: both
+           -- are mapped back to the view.
+           LEFT JOIN _timescaledb_catalog.continuous_agg ca
+                  ON (ca.user_view_schema = j.hypertable_schema AND ca.user_view_name = j.hypertable_name)
+                  OR ca.mat_hypertable_id = h.id
            LEFT JOIN last_error e ON e.job_id = j.job_id
           ORDER BY j.job_id",
     )
@@ -122,7 +126,11 @@ impl From<Row> for JobRow {
             facts: JobFacts {
                 id: i64::from(row.id),
                 kind: row.kind,
-                hypertable: row.hypertable,
+                hypertable: row
+                    .hypertable_schema
+                    .as_deref()
+                    .zip(row.hypertable_name.as_deref())
+                    .map(|(schema, name)| crate::ident::display_name(schema, name)),
                 schedule_interval: row.schedule_interval,
                 schedule_seconds: row.schedule_seconds,
                 scheduled: row.scheduled,
@@ -134,14 +142,15 @@ impl From<Row> for JobRow {
                 last_successful_finish: PgTimestamp::finite_or_none(row.last_successful_finish),
                 total_runs: row.total_runs.unwrap_or(0),
                 total_failures: row.total_failures.unwrap_or(0),
+                consecutive_failures: row.consecutive_failures,
                 known_cause: row
                     .last_error
                     .as_deref()
                     .and_then(super::known_failures::explain)
                     .map(str::to_string),
-                last_error: row.last_error,
+                last_error: row.last_error.as_deref().map(crate::secrets::mask),
                 last_error_code: row.last_error_code,
-                config: row.config,
+                config: row.config.as_deref().map(crate::secrets::mask_config),
             },
         }
     }

@@ -11,6 +11,14 @@ const KNOWN: &[(&str, &str)] = &[
          TimescaleDB ships a fix; meanwhile nothing is compressed, dropped or refreshed.",
     ),
     (
+        "deadlock detected",
+        "Another job working on the same table at the same moment (typically its \
+         compression and its retention policy) held a lock this run needed, and PostgreSQL \
+         cancelled this run to break the deadlock. TimescaleDB runs it again after its retry \
+         period; the console raises an alert only when it fails three times in a row. The \
+         policies the console creates start at different times so that this is rare.",
+    ),
+    (
         "must be preloaded",
         "TimescaleDB is not in shared_preload_libraries: add \
          shared_preload_libraries = 'timescaledb' to postgresql.conf and restart PostgreSQL.",

@@ -508,6 +508,7 @@ pub async fn last_run(pool: &PgPool) -> Result<Option<LastRun>> {
         steps,
         failed,
         failures,
+        held: Vec::new(),
     }))
 }
 

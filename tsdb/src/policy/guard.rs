@@ -104,10 +104,7 @@ impl Confirmations {
 
 /// How far back a live refresh reaches: `None` for everything (a `NULL` start).
 fn reach(start: Option<&LiveAge>) -> Option<i64> {
-    match start {
-        None => None,
-        Some(age) => Some(age.magnitude.unwrap_or(i64::MAX)),
-    }
+    start.map(|age| age.magnitude.unwrap_or(i64::MAX))
 }
 
 /// Whether a refresh reaching `reach` (`None`: everything) covers data older than `age`.
@@ -206,10 +203,7 @@ pub fn refresh_losses(live: &LiveState, cagg: &LiveCagg, wanted: &[RefreshTarget
         .refresh
         .iter()
         .map(|r| reach(r.start_offset.as_ref()))
-        .fold(Some(0), |acc: Option<i64>, r| match (acc, r) {
-            (None, _) | (_, None) => None,
-            (Some(a), Some(b)) => Some(a.max(b)),
-        });
+        .try_fold(0, |acc: i64, r| r.map(|b| acc.max(b)));
     let mut hazards = Vec::new();
     for target in wanted {
         let new_reach = target.start_offset.map(PolicyAge::magnitude);

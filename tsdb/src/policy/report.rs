@@ -102,4 +102,8 @@ pub struct LastRun {
     pub failed: i32,
     /// The failed steps, in words with their errors.
     pub failures: Vec<String>,
+    /// What it held back until an admin confirms (it would lose data), in words; known
+    /// to the instance that applied.
+    #[serde(default)]
+    pub held: Vec<String>,
 }

@@ -361,10 +361,11 @@ pub fn to_csv(trends: &Trends) -> String {
     out
 }
 
-/// Quotes a CSV field when it holds a comma, quote or line break; a leading `=`, `+`, `-`
-/// or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
+/// Quotes a CSV field when it holds a comma, quote or line break; a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return is prefixed with `'` so a spreadsheet does not run it as a
+/// formula.
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_string()
@@ -458,6 +459,10 @@ mod tests {
             lines[1]
         );
         assert!(lines[3].ends_with(",306,10002"), "{}", lines[3]);
+        // A leading tab or carriage return is a formula's disguise too.
+        assert_eq!(csv_field("\t=1+2"), "'\t=1+2");
+        assert_eq!(csv_field("\r@SUM(A1)"), "\"'\r@SUM(A1)\"");
+        assert_eq!(csv_field("plain"), "plain");
     }
 
     #[test]

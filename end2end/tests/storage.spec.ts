@@ -88,11 +88,11 @@ test('an admin takes an advisor suggestion into the policy and applies the plan'
   await expect(page.locator('input[name="order_by"]')).toHaveValue('event_time DESC');
   await page.getByTestId('preview').click();
   await expect(page.getByTestId('preview-result')).toContainText('change compression settings');
-  // The demo holds 120 days and the retention is 90: saving a policy that drops data asks
-  // for the table's name, as every such change does.
+  // The demo holds 120 days and the start-up apply held the 90-day retention: saving a
+  // policy whose steps drop data asks for the table's name, as every such change does.
   await page.getByTestId('save').click();
-  await expect(page.getByTestId('needs-confirmation')).toContainText("type the table's name");
-  await page.getByTestId('confirm-name').fill('factory_telemetry.production_events');
+  await expect(page.getByTestId('needs-confirmation')).toContainText('Type the name (factory_telemetry.production_events)');
+  await page.getByTestId('preview-result').getByTestId('confirm-name').fill('factory_telemetry.production_events');
   await page.getByTestId('save').click();
   await expect(page.getByTestId('saved')).toContainText('Saved (audit entry');
   await page.getByTestId('apply').click();

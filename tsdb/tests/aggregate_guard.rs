@@ -42,6 +42,21 @@ async fn fixture(pool: &sqlx::PgPool, schema: &str) {
     .unwrap();
 }
 
+/// The fixture with `schema.daily`, an aggregate of `hourly`; both materialized in full.
+async fn daily_on_hourly(pool: &sqlx::PgPool, schema: &str) {
+    fixture(pool, schema).await;
+    sqlx::raw_sql(&format!(
+        "CREATE MATERIALIZED VIEW {schema}.daily WITH (timescaledb.continuous) AS
+              SELECT time_bucket(interval '1 day', bucket) AS day, sum(total) AS total
+                FROM {schema}.hourly GROUP BY 1 WITH NO DATA;"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    refresh_all(pool, &format!("{schema}.hourly")).await;
+    refresh_all(pool, &format!("{schema}.daily")).await;
+}
+
 /// Materializes `view` over everything.
 async fn refresh_all(pool: &sqlx::PgPool, view: &str) {
     sqlx::query(&format!(
@@ -334,17 +349,7 @@ async fn several_policies_and_a_paused_one(pool: &sqlx::PgPool, several: bool) {
 }
 
 async fn aggregates_on_aggregates_and_their_own_retention(pool: &sqlx::PgPool) {
-    fixture(pool, "g7").await;
-    sqlx::raw_sql(
-        "CREATE MATERIALIZED VIEW g7.daily WITH (timescaledb.continuous) AS
-              SELECT time_bucket(interval '1 day', bucket) AS day, sum(total) AS total
-                FROM g7.hourly GROUP BY 1 WITH NO DATA;",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    refresh_all(pool, "g7.hourly").await;
-    refresh_all(pool, "g7.daily").await;
+    daily_on_hourly(pool, "g7").await;
     let hourly_job = refresh_policy(pool, "g7.hourly", "NULL", "interval '1 hour'").await;
     let daily_job =
         refresh_policy(pool, "g7.daily", "interval '60 days'", "interval '1 day'").await;
@@ -375,17 +380,7 @@ async fn aggregates_on_aggregates_and_their_own_retention(pool: &sqlx::PgPool) {
     assert!(rows(pool, "g7.daily").await < daily_before - 10);
 
     // An aggregate's own retention: dropping hourly's old rows empties daily's range.
-    fixture(pool, "g8").await;
-    sqlx::raw_sql(
-        "CREATE MATERIALIZED VIEW g8.daily WITH (timescaledb.continuous) AS
-              SELECT time_bucket(interval '1 day', bucket) AS day, sum(total) AS total
-                FROM g8.hourly GROUP BY 1 WITH NO DATA;",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    refresh_all(pool, "g8.hourly").await;
-    refresh_all(pool, "g8.daily").await;
+    daily_on_hourly(pool, "g8").await;
     let daily_job = refresh_policy(pool, "g8.daily", "NULL", "interval '1 day'").await;
     let daily_before = rows(pool, "g8.daily").await;
     let hourly = HypertableName::new("g8", "hourly");

@@ -34,6 +34,8 @@ pub fn PolicyPage() -> impl IntoView {
     };
     let save = ServerAction::<SavePolicy>::new();
     let apply = ServerAction::<ApplyPolicy>::new();
+    // What the admin typed survives the reload after a save: "Apply now" sends it again.
+    let confirm = RwSignal::new(Confirmations::default());
     // Reloaded when something was saved or applied, not when a save only asked for a
     // confirmation: the form and its preview must survive that.
     let saved = move || match save.value().get() {
@@ -47,7 +49,7 @@ pub fn PolicyPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the policy…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
-                {move || Suspend::new(async move { detail.await.map(|d| view! { <PolicyBody d save apply/> }) })}
+                {move || Suspend::new(async move { detail.await.map(|d| view! { <PolicyBody d save apply confirm/> }) })}
             </ErrorBoundary>
         </Transition>
     }
@@ -62,7 +64,7 @@ fn field_error(errors: &[FieldError], field: &str) -> Option<String> {
 }
 
 #[component]
-fn DryRunView(dry: DryRun) -> impl IntoView {
+fn DryRunView(dry: DryRun, aggregate: bool) -> impl IntoView {
     view! {
         <div class="dry-run" data-testid="dry-run">
             {match dry.retention {
@@ -106,7 +108,7 @@ fn DryRunView(dry: DryRun) -> impl IntoView {
                     }
                 )}</p>
             })}
-            {
+            {(!aggregate).then(|| {
                 let s = dry.chunk_interval;
                 view! { <p>{match s.expected_chunk_bytes {
                     Some(bytes) => format!(
@@ -118,8 +120,17 @@ fn DryRunView(dry: DryRun) -> impl IntoView {
                     ),
                     None => format!("Chunk interval: no recent uncompressed chunks to measure the ingest rate; guidance: {} per chunk at most.", format_bytes(s.guidance_bytes)),
                 }}</p> }
-            }
+            })}
         </div>
+    }
+}
+
+/// A desired segment-by or order-by: the items, or that TimescaleDB chooses.
+fn chosen(items: &[String]) -> String {
+    if items.is_empty() {
+        "TimescaleDB chooses".to_string()
+    } else {
+        items.join(", ")
     }
 }
 
@@ -137,6 +148,7 @@ fn PolicyBody(
     d: PolicyDetail,
     save: ServerAction<SavePolicy>,
     apply: ServerAction<ApplyPolicy>,
+    confirm: RwSignal<Confirmations>,
 ) -> impl IntoView {
     let t = d.table.clone();
     let live = t.live.clone();
@@ -169,7 +181,6 @@ fn PolicyBody(
         initial.order_by = order_by;
     }
     let form = RwSignal::new(initial);
-    let confirm = RwSignal::new(Confirmations::default());
     let apply_confirm = RwSignal::new(Confirmations::default());
     let errors = move || -> Vec<FieldError> {
         match (preview.value().get(), save.value().get()) {
@@ -293,8 +304,8 @@ fn PolicyBody(
                     <tr><td>"Retention job runs every"</td><td>{live_schedule(live.retention_policy.as_ref())}</td><td>{format!("{}{}", desired.retention_every(), source_of(&sources, "retention_schedule"))}</td></tr>
                     {(!aggregate).then(|| view! {
                         <tr><td>"Chunk interval"</td><td>{age(live.chunk_interval.as_ref())}</td><td>{shown_desired(format!("{}{}", desired.chunk_time_interval, source_of(&sources, "chunk_time_interval")))}</td></tr>
-                        <tr><td>"Segment by"</td><td>{Columns(&live.segment_by).to_string()}</td><td>{format!("{}{}", Columns(&desired.segment_by), source_of(&sources, "segment_by"))}</td></tr>
-                        <tr><td>"Order by"</td><td>{Columns(&live.order_by).to_string()}</td><td>{format!("{}{}", Columns(&desired.order_by), source_of(&sources, "order_by"))}</td></tr>
+                        <tr><td>"Segment by"</td><td>{Columns(&live.segment_by).to_string()}</td><td>{format!("{}{}", chosen(&desired.segment_by), source_of(&sources, "segment_by"))}</td></tr>
+                        <tr><td>"Order by"</td><td>{Columns(&live.order_by).to_string()}</td><td>{format!("{}{}", chosen(&desired.order_by), source_of(&sources, "order_by"))}</td></tr>
                     })}
                     {aggregate.then(|| view! {
                         <tr><td>"Refresh"</td><td data-testid="live-refresh">{if refresh_rows.is_empty() { "no refresh policy".to_string() } else {
@@ -355,7 +366,7 @@ fn PolicyBody(
                             <label class="field"><span>"Fields left empty"</span>
                                 <select name="adopt" prop:value=move || form.get().adopt
                                     on:change=move |ev| form.update(|f| f.adopt = event_target_value(&ev))>
-                                    <option value="live">"keep the live values"</option>
+                                    <option value="">"keep the live values"</option>
                                     <option value="defaults">"take the configured defaults"</option>
                                 </select>
                                 {move || field_error(&errors(), "adopt").map(|m| view! { <span class="field-error">{m}</span> })}
@@ -391,7 +402,7 @@ fn PolicyBody(
                     {move || match preview.value().get() {
                         Some(Ok(Preview::Effect { dry_run, steps, hazards, notes, .. })) => view! {
                             <div class="preview" data-testid="preview-result">
-                                <DryRunView dry=*dry_run/>
+                                <DryRunView dry=*dry_run aggregate/>
                                 {notes.into_iter().map(|n| view! { <p class="notice warn">{n}</p> }).collect_view()}
                                 <h2>{if steps.is_empty() { "No step needed".to_string() } else { format!("{} step(s) after saving", steps.len()) }}</h2>
                                 <ol class="steps">{steps.into_iter().map(|s| view! { <li>{s.summary}<pre class="sql">{s.statement.display()}</pre></li> }).collect_view()}</ol>

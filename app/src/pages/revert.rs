@@ -62,8 +62,13 @@ fn RevertView(p: RevertPreview, revert: ServerAction<RevertPolicy>) -> impl Into
     let audit_id = p.audit_id;
     let fingerprint = p.fingerprint.clone();
     let restores = p.restores.clone();
+    let managed = match restores.managed.as_str() {
+        "yes" => "managed in the console",
+        "no" => "not managed",
+        _ => "as the configuration says (patterns and the file)",
+    };
     let setting: Vec<(&str, String)> = [
-        ("Managed", restores.managed.clone()),
+        ("Managed", managed.to_string()),
         ("Compression", restores.compression_enabled.clone()),
         ("Compress after", restores.compression_after.clone()),
         ("Retention", restores.retention.clone()),
@@ -93,7 +98,7 @@ fn RevertView(p: RevertPreview, revert: ServerAction<RevertPolicy>) -> impl Into
         })}
         <h2>"The setting it restores"</h2>
         <ul data-testid="restores">
-            {if setting.is_empty() { view! { <li>"every setting follows the configuration"</li> }.into_any() } else {
+            {if setting.len() == 1 { view! { <li>{format!("Managed: {managed}; every setting from the defaults and the configuration file")}</li> }.into_any() } else {
                 setting.into_iter().map(|(label, value)| view! { <li>{format!("{label}: {value}")}</li> }).collect_view().into_any()
             }}
         </ul>

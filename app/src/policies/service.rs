@@ -19,7 +19,6 @@ use tsdb::policy::desired::{adopt, merge, Desired, ObjectKind, StoredPolicy};
 use tsdb::policy::guard::{self, Confirmations, Hazard};
 use tsdb::policy::live::LiveState;
 use tsdb::policy::plan::{self, PlanContext, Step};
-use tsdb::policy::report::Trigger;
 use tsdb::policy::store::{self, RecordedLive, SaveContext};
 use tsdb::policy::validate::{validate, FieldError, PolicyForm};
 use tsdb::policy::{
@@ -28,35 +27,8 @@ use tsdb::policy::{
 };
 use tsdb::types::Role;
 
-/// Who applies, what they were shown and what they confirmed.
-#[derive(Debug, Clone)]
-pub struct ApplyRequest<'a> {
-    /// Who.
-    pub actor: &'a Actor,
-    /// From where.
-    pub client_addr: Option<&'a str>,
-    /// Through what.
-    pub trigger: Trigger,
-    /// The fingerprint of the plan shown; `None` applies the plan of the moment.
-    pub expected: Option<String>,
-    /// Names typed, aggregate losses accepted.
-    pub confirmations: Confirmations,
-    /// Hold unconfirmed steps instead of refusing the apply (start-up).
-    pub hold_unconfirmed: bool,
-}
-
-impl ApplyRequest<'_> {
-    fn tsdb(&self) -> apply::Request<'_> {
-        apply::Request {
-            actor: self.actor,
-            client_addr: self.client_addr,
-            trigger: self.trigger,
-            expected: self.expected.clone(),
-            confirmations: self.confirmations.clone(),
-            hold_unconfirmed: self.hold_unconfirmed,
-        }
-    }
-}
+/// Who applies, what they were shown and what they confirmed (the engine's own request).
+pub use tsdb::policy::apply::Request as ApplyRequest;
 
 /// A connection and the server's capabilities, once TimescaleDB is usable.
 async fn connect(state: &AppState) -> Result<(PoolConnection<Postgres>, Capabilities), AppError> {
@@ -505,7 +477,7 @@ pub async fn apply_only(
         &pool,
         &capabilities,
         &Intent::Reconcile { source, only },
-        &request.tsdb(),
+        request,
     )
     .await?;
     finish(state, applied).await
@@ -598,7 +570,7 @@ pub async fn revert(
         &pool,
         &capabilities,
         &Intent::Restore(Box::new(restore)),
-        &request.tsdb(),
+        request,
     )
     .await?;
     finish(state, applied).await

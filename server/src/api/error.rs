@@ -91,6 +91,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A 400 naming what was wrong with a JSON body.
+fn refused_body(rejection: &axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid",
+        message: format!("request body: {}", rejection.body_text()),
+        retry_after: None,
+        details: None,
+    }
+}
+
 /// A JSON request body whose refusal (not JSON, wrong fields, wrong content type) is
 /// answered in the API's error shape, naming what was wrong.
 #[derive(Debug, Clone)]
@@ -110,13 +121,7 @@ where
     ) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError {
-                status: StatusCode::BAD_REQUEST,
-                code: "invalid",
-                message: format!("request body: {}", rejection.body_text()),
-                retry_after: None,
-                details: None,
-            }),
+            Err(rejection) => Err(refused_body(&rejection)),
         }
     }
 }
@@ -139,13 +144,7 @@ where
             .await
         {
             Ok(value) => Ok(value.map(|axum::Json(value)| ApiJson(value))),
-            Err(rejection) => Err(ApiError {
-                status: StatusCode::BAD_REQUEST,
-                code: "invalid",
-                message: format!("request body: {}", rejection.body_text()),
-                retry_after: None,
-                details: None,
-            }),
+            Err(rejection) => Err(refused_body(&rejection)),
         }
     }
 }

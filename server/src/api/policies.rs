@@ -142,11 +142,7 @@ fn answer(outcome: ApplyOutcome) -> Result<Json<ApplyDocument>, ApiError> {
             "confirmation_required",
             format!(
                 "nothing was applied: {}. Name each relation in `confirm`{}",
-                hazards
-                    .iter()
-                    .map(Hazard::describe)
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                tsdb::policy::guard::describe_all(&hazards),
                 if hazards.iter().any(Hazard::is_aggregate_loss) {
                     " and set `accept_aggregate_loss`"
                 } else {

@@ -169,11 +169,7 @@ fn report(applied: Applied) -> Result<(), CommandError> {
         )),
         Applied::NeedsConfirmation { hazards, .. } => Err(CommandError::Refused(format!(
             "nothing was applied: {}; name each relation with --confirm{}",
-            hazards
-                .iter()
-                .map(Hazard::describe)
-                .collect::<Vec<_>>()
-                .join("; "),
+            guard::describe_all(&hazards),
             if hazards.iter().any(Hazard::is_aggregate_loss) {
                 " and add --accept-aggregate-loss"
             } else {

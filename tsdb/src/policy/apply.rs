@@ -268,12 +268,26 @@ async fn apply_locked(
         });
     }
     if !missing.is_empty() {
-        // Every step of a relation with an unconfirmed hazard waits (dependencies never
-        // cross relations); the rest are renumbered.
-        let held: Vec<&HypertableName> = missing.iter().map(|h| &h.relation).collect();
+        // The steps that could lose data on a relation with an unconfirmed hazard wait, and
+        // those they depend on (a policy removed to be replaced); the rest run. Steps are
+        // renumbered so that dependencies still point at their steps.
+        let relations: Vec<&HypertableName> = missing.iter().map(|h| &h.relation).collect();
+        let mut held: Vec<usize> = plan
+            .steps
+            .iter()
+            .filter(|s| s.kind.may_lose_data() && relations.contains(&&s.table))
+            .map(|s| s.ordinal)
+            .collect();
+        let prerequisites: Vec<usize> = plan
+            .steps
+            .iter()
+            .filter(|s| held.contains(&s.ordinal))
+            .filter_map(|s| s.depends_on)
+            .collect();
+        held.extend(prerequisites);
         let kept: Vec<Step> = std::mem::take(&mut plan.steps)
             .into_iter()
-            .filter(|s| !held.contains(&&s.table))
+            .filter(|s| !held.contains(&s.ordinal))
             .collect();
         let renumber: std::collections::HashMap<usize, usize> = kept
             .iter()

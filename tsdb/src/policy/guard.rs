@@ -75,6 +75,15 @@ impl Hazard {
     }
 }
 
+/// `hazards` in words, one after the other.
+pub fn describe_all(hazards: &[Hazard]) -> String {
+    hazards
+        .iter()
+        .map(Hazard::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// What an admin confirmed with a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confirmations {
@@ -348,23 +357,9 @@ mod assess {
 mod tests {
     use super::*;
     use crate::policy::live::{LiveJob, LiveTable};
-    use crate::policy::TimeKind;
 
     fn table(schema: &str, name: &str) -> LiveTable {
-        LiveTable {
-            name: HypertableName::new(schema, name),
-            time_column: "ts".into(),
-            time_type: "timestamp with time zone".into(),
-            time_kind: TimeKind::Time,
-            chunk_interval: None,
-            compression_enabled: false,
-            segment_by: vec![],
-            order_by: vec![],
-            compressed_chunks: 0,
-            compression_policy: None,
-            retention_policy: None,
-            columns: vec![],
-        }
+        LiveTable::bare(schema, name)
     }
 
     fn refresh(job_id: i32, start: Option<&str>) -> LiveRefresh {

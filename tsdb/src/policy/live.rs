@@ -115,6 +115,27 @@ pub struct LiveTable {
     pub columns: Vec<String>,
 }
 
+#[cfg(test)]
+impl LiveTable {
+    /// A table partitioned by `ts` timestamps, without compression or policies (tests).
+    pub(crate) fn bare(schema: &str, name: &str) -> LiveTable {
+        LiveTable {
+            name: HypertableName::new(schema, name),
+            time_column: "ts".into(),
+            time_type: "timestamp with time zone".into(),
+            time_kind: TimeKind::Time,
+            chunk_interval: None,
+            compression_enabled: false,
+            segment_by: vec![],
+            order_by: vec![],
+            compressed_chunks: 0,
+            compression_policy: None,
+            retention_policy: None,
+            columns: vec![],
+        }
+    }
+}
+
 /// A continuous aggregate's refresh policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveRefresh {

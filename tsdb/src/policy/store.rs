@@ -354,23 +354,9 @@ pub async fn reverted(pool: &PgPool, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
 mod tests {
     use super::*;
     use crate::policy::live::LiveCagg;
-    use crate::policy::TimeKind;
 
     fn table(schema: &str, name: &str) -> LiveTable {
-        LiveTable {
-            name: HypertableName::new(schema, name),
-            time_column: "ts".into(),
-            time_type: "timestamp with time zone".into(),
-            time_kind: TimeKind::Time,
-            chunk_interval: None,
-            compression_enabled: false,
-            segment_by: vec![],
-            order_by: vec![],
-            compressed_chunks: 0,
-            compression_policy: None,
-            retention_policy: None,
-            columns: vec![],
-        }
+        LiveTable::bare(schema, name)
     }
 
     #[test]

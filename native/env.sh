@@ -72,7 +72,7 @@ native_tier() {
       ;;
     *) return 1 ;;
   esac
-  TIER_STAMP=$(native_tsdb_stamp "${TIER_TSDB[0]}")
+  TIER_STAMP=$TIER_PREFIX/.built
 }
 
 # Prints the tier holding a TimescaleDB version; false for a version outside the matrix.
@@ -90,7 +90,7 @@ native_tier_of() {
 native_tsdb_stamp() (
   native_tier "$(native_tier_of "$1")" || exit 1
   if [[ $1 == "${TIER_TSDB[0]}" ]]; then
-    echo "$TIER_PREFIX/.built"
+    echo "$TIER_STAMP"
   else
     echo "$TIER_PREFIX/.built-$1"
   fi

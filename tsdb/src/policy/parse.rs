@@ -54,7 +54,8 @@ pub fn parse_refresh(raw: &str) -> Result<Vec<super::target::RefreshTarget>, Str
                 .map_err(|_| REFRESH_FORM.to_string())
         }
     };
-    text.split(';')
+    let policies: Vec<super::target::RefreshTarget> = text
+        .split(';')
         .map(|item| {
             let lower = item.to_ascii_lowercase();
             let (window, schedule) = lower.split_once(" every ").ok_or(REFRESH_FORM)?;
@@ -77,8 +78,33 @@ pub fn parse_refresh(raw: &str) -> Result<Vec<super::target::RefreshTarget>, Str
             }
             Ok(refresh)
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    if policies.len() > MAX_REFRESH_POLICIES {
+        return Err(format!(
+            "{REFRESH_FORM}; at most {MAX_REFRESH_POLICIES} refresh policies"
+        ));
+    }
+    // TimescaleDB refuses windows that overlap (touching is fine): each covers the ages
+    // from its end (None: now) to its start (None: the beginning).
+    let span = |r: &super::target::RefreshTarget| {
+        (
+            r.end_offset.map_or(i64::MIN, PolicyAge::magnitude),
+            r.start_offset.map_or(i64::MAX, PolicyAge::magnitude),
+        )
+    };
+    for (i, a) in policies.iter().enumerate() {
+        for b in &policies[i + 1..] {
+            let ((a_end, a_start), (b_end, b_start)) = (span(a), span(b));
+            if a_end < b_start && b_end < a_start {
+                return Err(format!("{REFRESH_FORM}; the windows must not overlap"));
+            }
+        }
+    }
+    Ok(policies)
 }
+
+/// More refresh policies than anyone needs on one aggregate.
+const MAX_REFRESH_POLICIES: usize = 10;
 
 /// Column names are quoted when used, so any name is safe; refuse only the unusable.
 fn parse_column(raw: &str) -> Result<String, String> {

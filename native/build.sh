@@ -134,6 +134,7 @@ build_pg15() {
   # everything in the prefix must be readable and traversable by it.
   chmod -R a+rX "$TIER_PREFIX"
   stamp "$version" "$TIER_PG_VERSION" "$started"
+  rm -rf "$work"
   timings+=("pg15 TimescaleDB $version (with PostgreSQL $TIER_PG_VERSION): $(($(date +%s) - started)) s")
   echo "native tier pg15: TimescaleDB $version built in $(($(date +%s) - started)) s"
 }
@@ -160,8 +161,12 @@ build_pg15_extra() { # VERSION
   [[ -f $TIER_STAMP ]] || { skip pg15 "$version" "it installs beside TimescaleDB $own, which is not built"; return; }
   tools_present cmake make gcc ||
     { echo "native tier: '$MISSING_TOOL' is missing (make deps installs it)" >&2; exit 2; }
+  # 2.13.1's multinode code includes PostgreSQL's libpq-be.h, which Debian's build (with
+  # GSSAPI) makes include <gssapi/gssapi.h>.
+  echo '#include <gssapi/gssapi.h>' | gcc -E -x c - >/dev/null 2>&1 ||
+    { echo "native tier: gssapi/gssapi.h is missing (Debian's libkrb5-dev; make deps installs it)" >&2; exit 2; }
 
-  local started work pg_config stage
+  local started work pg_config
   started=$(date +%s)
   echo "native tier pg15: building TimescaleDB $version for PostgreSQL $TIER_PG_VERSION into $TIER_PREFIX, beside $own (about 3 minutes, once)"
   work="$TIER_PREFIX.building-$version-$$"
@@ -186,7 +191,7 @@ build_pg15_extra() { # VERSION
   ls "$stage/$lib/timescaledb-$version.so" "$stage/$ext/timescaledb--$version.sql" >/dev/null
 
   # What joins the prefix: the staged files but the loader and the control file, the
-  # install script last. None may replace a different file of the prefix's own version.
+  # install script last. None may replace a file of the prefix's own version.
   local files=() rel
   while IFS= read -r rel; do
     case $rel in
@@ -196,6 +201,9 @@ build_pg15_extra() { # VERSION
   done < <(cd "$stage" && find . -type f | sed 's|^\./||' | sort)
   files+=("$ext/timescaledb--$version.sql")
   for rel in "${files[@]}"; do
+    # This version's own files (`*-<version>.so`, `*--<version>.sql`) may be there from an
+    # interrupted attempt: they are replaced.
+    case ${rel##*/} in *"-$version.so" | *"--$version.sql") continue ;; esac
     if [[ -e $TIER_PREFIX/$rel ]] && ! cmp -s "$stage/$rel" "$TIER_PREFIX/$rel"; then
       echo "native tier: TimescaleDB $version would replace $TIER_PREFIX/$rel of TimescaleDB $own" >&2
       exit 1
@@ -221,6 +229,7 @@ build_pg15_extra() { # VERSION
     exit 1
   }
   stamp "$version" "$TIER_PG_VERSION" "$started"
+  rm -rf "$work"
   timings+=("pg15 TimescaleDB $version: $(($(date +%s) - started)) s")
   echo "native tier pg15: TimescaleDB $version built in $(($(date +%s) - started)) s"
 }
@@ -317,11 +326,18 @@ PY
   mv "$work/prefix" "$TIER_PREFIX"
   chmod -R a+rX "$TIER_PREFIX"
   stamp "$version" "$TIER_PG_VERSION" "$started"
+  rm -rf "$work"
   timings+=("pg18 TimescaleDB $version (with PostgreSQL $TIER_PG_VERSION): $(($(date +%s) - started)) s")
   echo "native tier pg18: TimescaleDB $version built in $(($(date +%s) - started)) s"
 }
 
 mkdir -p "$MS5_NATIVE_CACHE"
+# One build at a time (two `make deps` at once): the second waits, then finds the stamps.
+exec 9>"$MS5_NATIVE_CACHE/.build.lock"
+if ! flock -n 9; then
+  echo "native tier: another native/build.sh is running; waiting for it"
+  flock 9
+fi
 build_pg15
 build_pg15_extra 2.13.1
 build_pg18
@@ -332,4 +348,5 @@ fi
 if ((unbuilt)); then
   exit 2
 fi
-"$here/status.sh" --list || { ((optional)) && exit 0; exit 2; }
+# What is available (the reasons for the rest are above).
+"$here/status.sh" --list 2>/dev/null || echo "native tier: no tier available"

@@ -28,6 +28,15 @@ pub enum AppError {
     /// The first catalog pass has not finished: there are no figures to show yet.
     #[error("The first catalog pass has not finished yet; the figures appear within seconds. Reload shortly.")]
     SnapshotPending,
+    /// Every catalog pass has failed so far: there are no figures, and none are coming
+    /// until the cause is fixed.
+    #[error("The catalog pass has failed since {since}: {message} No figures can be shown until a pass succeeds; the console keeps trying.")]
+    PassFailing {
+        /// When the passes began failing.
+        since: String,
+        /// Why, in words safe to show.
+        message: String,
+    },
     /// The database has no TimescaleDB extension.
     #[error("TimescaleDB is not installed in this database. Install the timescaledb package for your PostgreSQL, add it to shared_preload_libraries, restart PostgreSQL and run CREATE EXTENSION timescaledb.")]
     ExtensionMissing,
@@ -106,7 +115,8 @@ impl AppError {
             | AppError::ConnectionLimit
             | AppError::StatementCancelled
             | AppError::DiskFull
-            | AppError::SnapshotPending => 503,
+            | AppError::SnapshotPending
+            | AppError::PassFailing { .. } => 503,
             AppError::ExtensionMissing
             | AppError::NotPreloaded
             | AppError::UnsupportedVersion(_)
@@ -125,6 +135,7 @@ impl AppError {
             AppError::StatementCancelled => "statement_cancelled",
             AppError::DiskFull => "database_disk_full",
             AppError::SnapshotPending => "snapshot_pending",
+            AppError::PassFailing { .. } => "catalog_pass_failing",
             AppError::ExtensionMissing => "extension_missing",
             AppError::NotPreloaded => "extension_not_preloaded",
             AppError::UnsupportedVersion(_) => "unsupported_version",

@@ -1,6 +1,7 @@
 //! The HTML shell and the route table.
 
 use crate::components::alert_banner::{provide_alerts_changed, AlertBanner};
+use crate::components::catalog_banner::CatalogBanner;
 use crate::components::user_menu::{provide_user, UserMenu};
 use crate::pages::account::AccountPage;
 use crate::pages::advisor::AdvisorPage;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <AlertBanner/>
+                <CatalogBanner/>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=OverviewPage/>
                     <Route path=path!("/hypertables") view=HypertablesPage/>

@@ -63,7 +63,7 @@ pub async fn connect(
         options = options.application_name("ms5-console");
     }
     let mut first = connect_with_retry(url, &options, retry).await?;
-    let capabilities = Capabilities::probe(&mut first).await?;
+    let capabilities = Capabilities::probe_on(&mut first).await?;
     let single_connection = !accepts_second_connection(&options).await;
     first.close().await.ok();
     let size = if single_connection {

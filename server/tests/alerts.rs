@@ -90,195 +90,195 @@ fn events(received: &Received) -> Vec<(String, u16)> {
 
 #[tokio::test]
 async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed() {
-    let Some(tier) = tsdb::testing::native_tier() else {
-        return;
-    };
-    let database = tier.bare_database("alerts").await;
-    let (hook, received) = receiver().await;
-    let settings = settings_with(
-        Some(&database.url),
-        false,
-        &[
-            ("MS5_ALERT_WEBHOOK_URL", &hook),
-            ("MS5_ALERT_CHECK_SECONDS", "1"),
-        ],
-    );
-    let console = Console::start_with(settings.clone(), Box::new(database)).await;
-    let _alerting = start_alerting(&console, &settings);
-    let pool = console.pool();
-    let job = flaky_job::create(&pool, "2 seconds", "0 seconds").await;
+    for tier in tsdb::testing::native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.bare_database("alerts").await;
+        let (hook, received) = receiver().await;
+        let settings = settings_with(
+            Some(&database.url),
+            false,
+            &[
+                ("MS5_ALERT_WEBHOOK_URL", &hook),
+                ("MS5_ALERT_CHECK_SECONDS", "1"),
+            ],
+        );
+        let console = Console::start_with(settings.clone(), Box::new(database)).await;
+        let _alerting = start_alerting(&console, &settings);
+        let pool = console.pool();
+        let job = flaky_job::create(&pool, "2 seconds", "0 seconds").await;
 
-    // The scheduler fails the job by itself; the alert follows.
-    wait_for("an open alert", Duration::from_secs(60), || {
-        !console.state.alerts.open().is_empty()
-    })
-    .await;
-    let alerted_at = Instant::now();
-    let alert = console.state.alerts.open()[0].clone();
-    assert_eq!(alert.job_id, i64::from(job));
-    assert_eq!(
-        alert.message,
-        "last scheduled run failed [P0001]: sensor table missing"
-    );
-    let (failed_at, raised_after): (chrono::DateTime<chrono::Utc>, f64) = sqlx::query_as(
-        "SELECT min(finish_time), extract(epoch FROM $2 - min(finish_time))::float8
-           FROM timescaledb_information.job_errors WHERE job_id = $1",
-    )
-    .bind(job)
-    .bind(alert.raised_at)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-
-    // The banner, health and metrics say so.
-    let viewer = console
-        .add_user("vera", Role::Viewer, "correct horse battery")
+        // The scheduler fails the job by itself; the alert follows.
+        wait_for("an open alert", Duration::from_secs(60), || {
+            !console.state.alerts.open().is_empty()
+        })
         .await;
-    let _ = viewer;
-    let cookie = console.login("vera", "correct horse battery").await;
-    let page = console.request("GET", "/").cookie(&cookie).send().await;
-    assert!(page.body.contains("1 open job alert"), "{}", page.body);
-    let health = console
-        .request("GET", "/api/v1/monitoring/health")
-        .send()
-        .await;
-    assert!(health.body.contains("degraded"), "{}", health.body);
-    let metrics = console
-        .request("GET", "/metrics")
-        .cookie(&cookie)
-        .send()
-        .await;
-    assert!(
-        metrics.body.contains("ms5_alerts_open{kind=\"failing\"} 1"),
-        "{}",
-        metrics.body
-    );
-    assert!(
-        metrics
-            .body
-            .contains(&format!("ms5_job_alert{{job_id=\"{job}\",kind=\"failing\"")),
-        "{}",
-        metrics.body
-    );
-
-    // REST: ops tools read the same alert; an operator's token acknowledges it once.
-    let reader = console.add_token("grafana", Role::Viewer).await;
-    let listed = console
-        .request("GET", "/api/v1/alerts")
-        .bearer(&reader)
-        .send()
-        .await;
-    let listed: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
-    assert_eq!(listed["open"][0]["job_id"], job, "{listed}");
-    assert_eq!(
-        listed["webhook"],
-        format!(
-            "http://{}/…",
-            hook.trim_start_matches("http://")
-                .split('/')
-                .next()
-                .unwrap()
-        )
-    );
-    let pager = console.add_token("pager", Role::Operator).await;
-    let path = format!("/api/v1/alerts/acknowledge?id={}", alert.id);
-    let refused = console.request("POST", &path).bearer(&reader).send().await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let acknowledged = console.request("POST", &path).bearer(&pager).send().await;
-    assert_eq!(acknowledged.status, StatusCode::OK, "{}", acknowledged.body);
-    assert!(
-        acknowledged.body.contains("\"acknowledged_by\":\"pager\""),
-        "{}",
-        acknowledged.body
-    );
-    let twice = console.request("POST", &path).bearer(&pager).send().await;
-    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
-
-    // The receiver refuses the first attempt; the retry (2 s later) is delivered.
-    wait_for("the webhook retry", Duration::from_secs(30), || {
-        events(&received).contains(&("raised".to_string(), 200))
-    })
-    .await;
-    let delivered_at = received
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|(_, _, s)| *s == 200)
-        .unwrap()
-        .0;
-    let first = received.lock().unwrap()[0].clone();
-    assert_eq!((first.1["event"].as_str(), first.2), (Some("raised"), 500));
-    assert_eq!(
-        first.1["text"],
-        format!("ALERT: job {job} (check_sensors) is failing: last scheduled run failed [P0001]: sensor table missing")
-    );
-    println!(
-        "failure at {failed_at}: alert raised {raised_after:.2} s after it; webhook delivered (after one refused attempt) {:.2} s after the alert",
-        delivered_at.duration_since(alerted_at).as_secs_f64()
-    );
-
-    // A retry under way is not a fix: while the scheduler runs the job again (the engine
-    // then reads "no finish, not successful"), the alert stays open.
-    flaky_job::set_sleep(&pool, 3.0).await;
-    let started = Instant::now();
-    loop {
-        let running: bool = sqlx::query_scalar(
-            "SELECT COALESCE(bool_or(last_finish = '-infinity'), false)
-               FROM _timescaledb_internal.bgw_job_stat WHERE job_id = $1",
+        let alerted_at = Instant::now();
+        let alert = console.state.alerts.open()[0].clone();
+        assert_eq!(alert.job_id, i64::from(job));
+        assert_eq!(
+            alert.message,
+            "last scheduled run failed [P0001]: sensor table missing"
+        );
+        let (failed_at, raised_after): (chrono::DateTime<chrono::Utc>, f64) = sqlx::query_as(
+            "SELECT min(finish_time), extract(epoch FROM $2 - min(finish_time))::float8
+               FROM timescaledb_information.job_errors WHERE job_id = $1",
         )
         .bind(job)
+        .bind(alert.raised_at)
         .fetch_one(&pool)
         .await
         .unwrap();
-        if running {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no retry started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let watched = Instant::now();
-    while watched.elapsed() < Duration::from_millis(2500) {
-        assert!(
-            !console.state.alerts.open().is_empty(),
-            "the alert cleared while a retry ran"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    flaky_job::set_sleep(&pool, 0.0).await;
 
-    // Fixed: the next scheduled run succeeds, the alert clears, "resolved" is posted.
-    flaky_job::set_failing(&pool, false).await;
-    wait_for("the alert to clear", Duration::from_secs(60), || {
-        console.state.alerts.open().is_empty()
-    })
-    .await;
-    wait_for("the resolved message", Duration::from_secs(30), || {
-        events(&received).contains(&("resolved".to_string(), 200))
-    })
-    .await;
-    let resolved = received.lock().unwrap().last().unwrap().1.clone();
-    assert_eq!(
-        resolved["text"],
-        format!("RESOLVED: job {job} (check_sensors) is no longer failing")
-    );
-    assert!(resolved["alert"]["cleared_at"].is_string(), "{resolved}");
-    let health = console
-        .request("GET", "/api/v1/monitoring/health")
-        .send()
+        // The banner, health and metrics say so.
+        let viewer = console
+            .add_user("vera", Role::Viewer, "correct horse battery")
+            .await;
+        let _ = viewer;
+        let cookie = console.login("vera", "correct horse battery").await;
+        let page = console.request("GET", "/").cookie(&cookie).send().await;
+        assert!(page.body.contains("1 open job alert"), "{}", page.body);
+        let health = console
+            .request("GET", "/api/v1/monitoring/health")
+            .send()
+            .await;
+        assert!(health.body.contains("degraded"), "{}", health.body);
+        let metrics = console
+            .request("GET", "/metrics")
+            .cookie(&cookie)
+            .send()
+            .await;
+        assert!(
+            metrics.body.contains("ms5_alerts_open{kind=\"failing\"} 1"),
+            "{}",
+            metrics.body
+        );
+        assert!(
+            metrics
+                .body
+                .contains(&format!("ms5_job_alert{{job_id=\"{job}\",kind=\"failing\"")),
+            "{}",
+            metrics.body
+        );
+
+        // REST: ops tools read the same alert; an operator's token acknowledges it once.
+        let reader = console.add_token("grafana", Role::Viewer).await;
+        let listed = console
+            .request("GET", "/api/v1/alerts")
+            .bearer(&reader)
+            .send()
+            .await;
+        let listed: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+        assert_eq!(listed["open"][0]["job_id"], job, "{listed}");
+        assert_eq!(
+            listed["webhook"],
+            format!(
+                "http://{}/…",
+                hook.trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap()
+            )
+        );
+        let pager = console.add_token("pager", Role::Operator).await;
+        let path = format!("/api/v1/alerts/acknowledge?id={}", alert.id);
+        let refused = console.request("POST", &path).bearer(&reader).send().await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let acknowledged = console.request("POST", &path).bearer(&pager).send().await;
+        assert_eq!(acknowledged.status, StatusCode::OK, "{}", acknowledged.body);
+        assert!(
+            acknowledged.body.contains("\"acknowledged_by\":\"pager\""),
+            "{}",
+            acknowledged.body
+        );
+        let twice = console.request("POST", &path).bearer(&pager).send().await;
+        assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+
+        // The receiver refuses the first attempt; the retry (2 s later) is delivered.
+        wait_for("the webhook retry", Duration::from_secs(30), || {
+            events(&received).contains(&("raised".to_string(), 200))
+        })
         .await;
-    assert!(!health.body.contains("degraded"), "{}", health.body);
-    assert_eq!(
-        events(&received),
-        [
-            ("raised".to_string(), 500),
-            ("raised".to_string(), 200),
-            ("resolved".to_string(), 200)
-        ],
-        "one message per change, none repeated"
-    );
+        let delivered_at = received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, _, s)| *s == 200)
+            .unwrap()
+            .0;
+        let first = received.lock().unwrap()[0].clone();
+        assert_eq!((first.1["event"].as_str(), first.2), (Some("raised"), 500));
+        assert_eq!(
+            first.1["text"],
+            format!("ALERT: job {job} (check_sensors) is failing: last scheduled run failed [P0001]: sensor table missing")
+        );
+        println!(
+            "failure at {failed_at}: alert raised {raised_after:.2} s after it; webhook delivered (after one refused attempt) {:.2} s after the alert",
+            delivered_at.duration_since(alerted_at).as_secs_f64()
+        );
+
+        // A retry under way is not a fix: while the scheduler runs the job again (the engine
+        // then reads "no finish, not successful"), the alert stays open.
+        flaky_job::set_sleep(&pool, 3.0).await;
+        let started = Instant::now();
+        loop {
+            let running: bool = sqlx::query_scalar(
+                "SELECT COALESCE(bool_or(last_finish = '-infinity'), false)
+                   FROM _timescaledb_internal.bgw_job_stat WHERE job_id = $1",
+            )
+            .bind(job)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if running {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no retry started"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let watched = Instant::now();
+        while watched.elapsed() < Duration::from_millis(2500) {
+            assert!(
+                !console.state.alerts.open().is_empty(),
+                "the alert cleared while a retry ran"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        flaky_job::set_sleep(&pool, 0.0).await;
+
+        // Fixed: the next scheduled run succeeds, the alert clears, "resolved" is posted.
+        flaky_job::set_failing(&pool, false).await;
+        wait_for("the alert to clear", Duration::from_secs(60), || {
+            console.state.alerts.open().is_empty()
+        })
+        .await;
+        wait_for("the resolved message", Duration::from_secs(30), || {
+            events(&received).contains(&("resolved".to_string(), 200))
+        })
+        .await;
+        let resolved = received.lock().unwrap().last().unwrap().1.clone();
+        assert_eq!(
+            resolved["text"],
+            format!("RESOLVED: job {job} (check_sensors) is no longer failing")
+        );
+        assert!(resolved["alert"]["cleared_at"].is_string(), "{resolved}");
+        let health = console
+            .request("GET", "/api/v1/monitoring/health")
+            .send()
+            .await;
+        assert!(!health.body.contains("degraded"), "{}", health.body);
+        assert_eq!(
+            events(&received),
+            [
+                ("raised".to_string(), 500),
+                ("raised".to_string(), 200),
+                ("resolved".to_string(), 200)
+            ],
+            "one message per change, none repeated"
+        );
+    }
 }
 
 /// Calls a server function with a session; the status and the body.
@@ -410,17 +410,17 @@ async fn operate(console: &Console, job: i32) {
 
 #[tokio::test]
 async fn operators_run_pause_and_resume_jobs_on_the_native_tier() {
-    let Some(tier) = tsdb::testing::native_tier() else {
-        return;
-    };
-    let database = tier.bare_database("jobs_fns").await;
-    let console = Console::start_with(
-        settings_with(Some(&database.url), false, &[]),
-        Box::new(database),
-    )
-    .await;
-    let job = flaky_job::create(&console.pool(), "1 day", "1 day").await;
-    operate(&console, job).await;
+    for tier in tsdb::testing::native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.bare_database("jobs_fns").await;
+        let console = Console::start_with(
+            settings_with(Some(&database.url), false, &[]),
+            Box::new(database),
+        )
+        .await;
+        let job = flaky_job::create(&console.pool(), "1 day", "1 day").await;
+        operate(&console, job).await;
+    }
 }
 
 #[tokio::test]

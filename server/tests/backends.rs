@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::{production_settings, Console};
-use tsdb::testing::{cluster_settings, native_tier, preload_free_cluster, DevDb};
+use tsdb::testing::{cluster_settings, native_tiers, preload_free_cluster, DevDb};
 use tsdb::types::Role;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -44,7 +44,7 @@ async fn production_start(console: Console) -> Console {
         .await;
     assert_eq!(
         (reply.status, reply.body.as_str()),
-        (StatusCode::OK, r#"{"status":"ok"}"#)
+        (StatusCode::OK, r#"{"status":"ok","reasons":[]}"#)
     );
     console
 }
@@ -63,34 +63,37 @@ async fn a_production_start_on_devdb_loads_nothing_and_uses_one_connection() {
 
 #[tokio::test]
 async fn a_production_start_on_the_native_tier_loads_nothing_and_uses_a_real_pool() {
-    let Some(tier) = native_tier() else { return };
-    // A bare database, as a new deployment has: the console creates the extension.
-    let database = tier.bare_database("production_start").await;
-    let url = database.url.clone();
-    let console =
-        production_start(Console::start_with(production_settings(&url), Box::new(database)).await)
-            .await;
-    let capabilities = console.state.capabilities().unwrap();
-    assert!(capabilities.has_job_scheduler(), "{capabilities:?}");
-    // Where an admin creating it by hand would have put it, not in the console's schema.
-    let schema: String = sqlx::query_scalar(
-        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'timescaledb'",
-    )
-    .fetch_one(&console.pool())
-    .await
-    .unwrap();
-    assert_eq!(schema, "public");
-    assert_eq!(console.pool().options().get_max_connections(), 10);
-    // The scheduler's own jobs are listed like any other.
-    let snapshot = console.snapshot_after(None).await;
-    assert!(
-        snapshot
-            .jobs
-            .iter()
-            .any(|j| j.kind == "policy_refresh_continuous_aggregate"),
-        "{:?}",
-        snapshot.jobs
-    );
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        // A bare database, as a new deployment has: the console creates the extension.
+        let database = tier.bare_database("production_start").await;
+        let url = database.url.clone();
+        let console = production_start(
+            Console::start_with(production_settings(&url), Box::new(database)).await,
+        )
+        .await;
+        let capabilities = console.state.capabilities().unwrap();
+        assert!(capabilities.has_job_scheduler(), "{capabilities:?}");
+        // Where an admin creating it by hand would have put it, not in the console's schema.
+        let schema: String = sqlx::query_scalar(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'timescaledb'",
+        )
+        .fetch_one(&console.pool())
+        .await
+        .unwrap();
+        assert_eq!(schema, "public");
+        assert_eq!(console.pool().options().get_max_connections(), 10);
+        // The scheduler's own jobs are listed like any other.
+        let snapshot = console.snapshot_after(None).await;
+        assert!(
+            snapshot
+                .jobs
+                .iter()
+                .any(|j| j.kind == "policy_refresh_continuous_aggregate"),
+            "{:?}",
+            snapshot.jobs
+        );
+    }
 }
 
 #[tokio::test]
@@ -136,7 +139,10 @@ async fn timescaledb_offered_but_not_preloaded_is_served_and_explained() {
         .await;
     assert_eq!(
         (reply.status, reply.body.as_str()),
-        (StatusCode::OK, r#"{"status":"degraded"}"#)
+        (
+            StatusCode::OK,
+            r#"{"status":"degraded","reasons":["timescaledb_unusable"]}"#
+        )
     );
     let admin = console.add_token("ops", Role::Admin).await;
     let reply = console
@@ -205,7 +211,7 @@ async fn timescaledb_offered_but_not_preloaded_is_served_and_explained() {
         .request("GET", "/api/v1/monitoring/health")
         .send()
         .await;
-    assert_eq!(reply.body, r#"{"status":"ok"}"#);
+    assert_eq!(reply.body, r#"{"status":"ok","reasons":[]}"#);
 }
 
 #[tokio::test]
@@ -233,7 +239,10 @@ async fn a_background_task_that_keeps_failing_degrades_health_and_says_why() {
         .await;
     assert_eq!(
         (reply.status, reply.body.as_str()),
-        (StatusCode::OK, r#"{"status":"degraded"}"#)
+        (
+            StatusCode::OK,
+            r#"{"status":"degraded","reasons":["background_task_failing"]}"#
+        )
     );
     let admin = console.add_token("ops", Role::Admin).await;
     let reply = console

@@ -13,7 +13,7 @@ use std::time::Duration;
 use support::Console;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tsdb::testing::{connect, native_tier, DevDb};
+use tsdb::testing::{connect, native_tiers, DevDb};
 use tsdb::types::Role;
 
 /// The real binary with only what a user would set.
@@ -268,85 +268,89 @@ async fn smallest_run(url: &str) -> std::process::Output {
 #[tokio::test]
 async fn two_runs_starting_together_see_each_other_once_their_schemas_exist() {
     use tsdb::bench::scratch::{sweep, Scratch};
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("bench_race").await;
-    let pool = database.pool(4).await;
-    let mut first = Scratch::create(&pool).await.unwrap();
-    let mut second = Scratch::create(&pool).await.unwrap();
-    assert_eq!(
-        first.others_running().await.unwrap(),
-        vec![second.schema().to_string()]
-    );
-    assert_eq!(
-        second.others_running().await.unwrap(),
-        vec![first.schema().to_string()]
-    );
-    // The second steps back; the first then runs alone.
-    second.remove().await.unwrap();
-    assert!(first.others_running().await.unwrap().is_empty());
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("bench_race").await;
+        let pool = database.pool(4).await;
+        let mut first = Scratch::create(&pool).await.unwrap();
+        let mut second = Scratch::create(&pool).await.unwrap();
+        assert_eq!(
+            first.others_running().await.unwrap(),
+            vec![second.schema().to_string()]
+        );
+        assert_eq!(
+            second.others_running().await.unwrap(),
+            vec![first.schema().to_string()]
+        );
+        // The second steps back; the first then runs alone.
+        second.remove().await.unwrap();
+        assert!(first.others_running().await.unwrap().is_empty());
 
-    // A run whose connection is gone (a killed process) holds no lock: not "running",
-    // and the next sweep removes its schema.
-    let mut gone = Scratch::create(&pool).await.unwrap();
-    let gone_schema = gone.schema().to_string();
-    gone.step_aside().await.unwrap();
-    assert!(first.others_running().await.unwrap().is_empty());
-    let swept = sweep(&pool).await.unwrap();
-    assert_eq!(swept.removed, vec![gone_schema]);
-    assert_eq!(swept.running, vec![first.schema().to_string()]);
-    first.remove().await.unwrap();
-    nothing_left(&pool).await;
-    pool.close().await;
+        // A run whose connection is gone (a killed process) holds no lock: not "running",
+        // and the next sweep removes its schema.
+        let mut gone = Scratch::create(&pool).await.unwrap();
+        let gone_schema = gone.schema().to_string();
+        gone.step_aside().await.unwrap();
+        assert!(first.others_running().await.unwrap().is_empty());
+        let swept = sweep(&pool).await.unwrap();
+        assert_eq!(swept.removed, vec![gone_schema]);
+        assert_eq!(swept.running, vec![first.schema().to_string()]);
+        first.remove().await.unwrap();
+        nothing_left(&pool).await;
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
 async fn bench_on_the_native_tier_uses_copy_and_cleans_up_after_interruptions() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("bench").await;
-    let pool = database.pool(2).await;
-    full_run(&database.url, true).await;
-    interrupted_run(&database.url).await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("bench").await;
+        let pool = database.pool(2).await;
+        full_run(&database.url, true).await;
+        interrupted_run(&database.url).await;
 
-    // A killed process cannot clean up: its schema stays until the next run sweeps it.
-    let (mut child, rest) = started_until(&database.url, "recent 100 rows — run 1/3").await;
-    // While it runs, a second run against the same database is refused, touching nothing.
-    let second = smallest_run(&database.url).await;
-    let refused = String::from_utf8_lossy(&second.stderr);
-    assert!(
-        !second.status.success() && refused.contains("another bench run is under way"),
-        "{refused}"
-    );
-    signal(&child, "KILL");
-    child.wait().await.unwrap();
-    drop(rest);
-    let left = scratch_schemas(&pool).await;
-    assert_eq!(
-        left.len(),
-        1,
-        "the killed run's schema should still be there"
-    );
-    // Its session ends once the server notices the client is gone.
-    for _ in 0..300 {
-        let holders: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = x'4d534245'::int::oid",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        if holders == 0 {
-            break;
+        // A killed process cannot clean up: its schema stays until the next run sweeps it.
+        let (mut child, rest) = started_until(&database.url, "recent 100 rows — run 1/3").await;
+        // While it runs, a second run against the same database is refused, touching nothing.
+        let second = smallest_run(&database.url).await;
+        let refused = String::from_utf8_lossy(&second.stderr);
+        assert!(
+            !second.status.success() && refused.contains("another bench run is under way"),
+            "{refused}"
+        );
+        signal(&child, "KILL");
+        child.wait().await.unwrap();
+        drop(rest);
+        let left = scratch_schemas(&pool).await;
+        assert_eq!(
+            left.len(),
+            1,
+            "the killed run's schema should still be there"
+        );
+        // Its session ends once the server notices the client is gone.
+        for _ in 0..300 {
+            let holders: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = x'4d534245'::int::oid",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if holders == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let output = smallest_run(&database.url).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!("removed {}", left[0])),
+            "the next run should say it swept {}: {stderr}",
+            left[0]
+        );
+        nothing_left(&pool).await;
     }
-    let output = smallest_run(&database.url).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&format!("removed {}", left[0])),
-        "the next run should say it swept {}: {stderr}",
-        left[0]
-    );
-    nothing_left(&pool).await;
 }
 
 /// The page's facts as an admin sees them.
@@ -385,108 +389,110 @@ async fn start(console: &Console, cookie: &str, runs: &str, rows: &str) -> suppo
 
 #[tokio::test]
 async fn the_admin_page_runs_follows_and_stops_a_bench_on_the_native_tier() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("bench_page").await;
-    let url = database.url.clone();
-    let console = Console::start_on(&url, Box::new(database), false).await;
-    console
-        .add_user("root", Role::Admin, "admin password 1")
-        .await;
-    let admin = console.login("root", "admin password 1").await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("bench_page").await;
+        let url = database.url.clone();
+        let console = Console::start_on(&url, Box::new(database), false).await;
+        console
+            .add_user("root", Role::Admin, "admin password 1")
+            .await;
+        let admin = console.login("root", "admin password 1").await;
 
-    let empty = page_facts(&console, &admin).await;
-    assert_eq!(empty["history"], serde_json::json!([]));
-    assert_eq!(empty["blocked"], Value::Null);
+        let empty = page_facts(&console, &admin).await;
+        assert_eq!(empty["history"], serde_json::json!([]));
+        assert_eq!(empty["blocked"], Value::Null);
 
-    for (runs, rows, field) in [
-        ("0", "1000", "runs:"),
-        ("21", "1000", "runs:"),
-        ("1", "999", "rows:"),
-    ] {
-        let refused = start(&console, &admin, runs, rows).await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-        assert!(refused.body.contains(field), "{}", refused.body);
+        for (runs, rows, field) in [
+            ("0", "1000", "runs:"),
+            ("21", "1000", "runs:"),
+            ("1", "999", "rows:"),
+        ] {
+            let refused = start(&console, &admin, runs, rows).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+            assert!(refused.body.contains(field), "{}", refused.body);
+        }
+
+        let started = start(&console, &admin, "1", "2000").await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        let again = start(&console, &admin, "1", "2000").await;
+        assert_eq!(
+            again.status,
+            StatusCode::CONFLICT,
+            "one run at a time: {}",
+            again.body
+        );
+        let (facts, seen) = until_idle(&console, &admin).await;
+        assert!(!seen.is_empty(), "the page never saw the run going on");
+        assert!(
+            seen.windows(2).all(|w| w[0] <= w[1]),
+            "progress went backwards: {seen:?}"
+        );
+        assert_eq!(facts["last_problem"], Value::Null, "{facts}");
+        let history = facts["history"].as_array().unwrap();
+        assert_eq!(history.len(), 1, "{facts}");
+        assert_eq!(history[0]["started_by"], "root");
+        assert_eq!(history[0]["report"]["tests"].as_array().unwrap().len(), 13);
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM console.audit_log WHERE action = 'bench.start' AND actor_name = 'root'",
+        )
+        .fetch_one(&console.pool())
+        .await
+        .unwrap();
+        assert_eq!(audited, 1);
+
+        // A run stopped from the page removes its scratch schema and says so.
+        let started = start(&console, &admin, "5", "500000").await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let stopped = console
+            .request("POST", "/api/fn/stop-bench")
+            .cookie(&admin)
+            .send()
+            .await;
+        assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+        let (facts, _) = until_idle(&console, &admin).await;
+        assert!(
+            facts["last_problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("stopped")),
+            "{facts}"
+        );
+        assert_eq!(
+            facts["history"].as_array().unwrap().len(),
+            1,
+            "a stopped run is not recorded"
+        );
+        assert_nothing_left(&url).await;
+
+        // The console going away (SIGTERM: `serve` calls this first) stops the run and removes
+        // its schema before the process ends.
+        let started = start(&console, &admin, "5", "500000").await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(
+            console
+                .state
+                .bench
+                .stop_for_shutdown(Duration::from_secs(30))
+                .await,
+            "the run did not stop within 30 s"
+        );
+        assert_nothing_left(&url).await;
+        assert!(
+            console
+                .state
+                .bench
+                .stop_for_shutdown(Duration::from_secs(1))
+                .await
+        );
+        let idle_stop = console
+            .request("POST", "/api/fn/stop-bench")
+            .cookie(&admin)
+            .send()
+            .await;
+        assert_eq!(idle_stop.status, StatusCode::CONFLICT);
     }
-
-    let started = start(&console, &admin, "1", "2000").await;
-    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    let again = start(&console, &admin, "1", "2000").await;
-    assert_eq!(
-        again.status,
-        StatusCode::CONFLICT,
-        "one run at a time: {}",
-        again.body
-    );
-    let (facts, seen) = until_idle(&console, &admin).await;
-    assert!(!seen.is_empty(), "the page never saw the run going on");
-    assert!(
-        seen.windows(2).all(|w| w[0] <= w[1]),
-        "progress went backwards: {seen:?}"
-    );
-    assert_eq!(facts["last_problem"], Value::Null, "{facts}");
-    let history = facts["history"].as_array().unwrap();
-    assert_eq!(history.len(), 1, "{facts}");
-    assert_eq!(history[0]["started_by"], "root");
-    assert_eq!(history[0]["report"]["tests"].as_array().unwrap().len(), 13);
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM console.audit_log WHERE action = 'bench.start' AND actor_name = 'root'",
-    )
-    .fetch_one(&console.pool())
-    .await
-    .unwrap();
-    assert_eq!(audited, 1);
-
-    // A run stopped from the page removes its scratch schema and says so.
-    let started = start(&console, &admin, "5", "500000").await;
-    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let stopped = console
-        .request("POST", "/api/fn/stop-bench")
-        .cookie(&admin)
-        .send()
-        .await;
-    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
-    let (facts, _) = until_idle(&console, &admin).await;
-    assert!(
-        facts["last_problem"]
-            .as_str()
-            .is_some_and(|p| p.contains("stopped")),
-        "{facts}"
-    );
-    assert_eq!(
-        facts["history"].as_array().unwrap().len(),
-        1,
-        "a stopped run is not recorded"
-    );
-    assert_nothing_left(&url).await;
-
-    // The console going away (SIGTERM: `serve` calls this first) stops the run and removes
-    // its schema before the process ends.
-    let started = start(&console, &admin, "5", "500000").await;
-    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(
-        console
-            .state
-            .bench
-            .stop_for_shutdown(Duration::from_secs(30))
-            .await,
-        "the run did not stop within 30 s"
-    );
-    assert_nothing_left(&url).await;
-    assert!(
-        console
-            .state
-            .bench
-            .stop_for_shutdown(Duration::from_secs(1))
-            .await
-    );
-    let idle_stop = console
-        .request("POST", "/api/fn/stop-bench")
-        .cookie(&admin)
-        .send()
-        .await;
-    assert_eq!(idle_stop.status, StatusCode::CONFLICT);
 }
 
 #[tokio::test]

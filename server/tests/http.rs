@@ -35,7 +35,7 @@ async fn without_a_database_health_is_down_and_pages_explain() {
     let state = AppState::new(server::commands::serve::leptos_options(&settings));
     let (status, body) = call(&state, "GET", "/api/v1/monitoring/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body, r#"{"status":"down"}"#);
+    assert_eq!(body, r#"{"status":"down","reasons":["database_down"]}"#);
 
     // Without a database nobody can be signed in: protected calls are refused, and the
     // pages send the browser to the login page.
@@ -86,7 +86,7 @@ async fn with_devdb_the_slice_works_end_to_end() {
     let (status, body) = call(state, "GET", "/api/v1/monitoring/health").await;
     assert_eq!(
         (status, body.as_str()),
-        (StatusCode::OK, r#"{"status":"ok"}"#)
+        (StatusCode::OK, r#"{"status":"ok","reasons":[]}"#)
     );
     // Demo mode created one account of each role.
     for role in Role::ALL {
@@ -205,6 +205,9 @@ async fn health_is_served_over_a_real_socket_while_start_up_runs() {
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 503"), "{response}");
-    assert!(response.ends_with(r#"{"status":"down"}"#), "{response}");
+    assert!(
+        response.ends_with(r#"{"status":"down","reasons":["database_down"]}"#),
+        "{response}"
+    );
     startup.abort();
 }

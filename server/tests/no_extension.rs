@@ -45,7 +45,10 @@ async fn without_timescaledb_the_console_serves_and_explains() {
         .await;
     assert_eq!(
         (reply.status, reply.body.as_str()),
-        (StatusCode::OK, r#"{"status":"degraded"}"#)
+        (
+            StatusCode::OK,
+            r#"{"status":"degraded","reasons":["timescaledb_unusable"]}"#
+        )
     );
     let admin = console.add_token("ops", Role::Admin).await;
     let reply = console

@@ -263,7 +263,10 @@ async fn the_console_explains_a_database_at_max_connections() {
         || async { console.state.link.crowded_since().is_some() },
     )
     .await;
-    assert_eq!(health().await, r#"{"status":"degraded"}"#);
+    assert_eq!(
+        health().await,
+        r#"{"status":"degraded","reasons":["connections_exhausted"]}"#
+    );
     let (rest, rest_time) = metrics(&console, &token).await;
     assert_eq!(
         rest.status,
@@ -367,7 +370,10 @@ async fn a_cancelled_catalog_pass_is_explained_and_loses_nothing() {
         .await;
     assert_eq!(
         (health.status, health.body.as_str()),
-        (StatusCode::OK, r#"{"status":"degraded"}"#)
+        (
+            StatusCode::OK,
+            r#"{"status":"degraded","reasons":["catalog_pass_failing"]}"#
+        )
     );
     let page = console.request("GET", "/").cookie(&cookie).send().await;
     assert_eq!(page.status, StatusCode::OK);

@@ -613,115 +613,115 @@ async fn cli_async(url: &str, args: &[&str]) -> (Option<i32>, String) {
 
 #[tokio::test]
 async fn the_command_line_plans_applies_and_reverts_with_the_same_confirmations() {
-    let Some(tier) = tsdb::testing::native_tier() else {
-        return;
-    };
-    let database = tier.bare_database("policies_cli").await;
-    let url = database.url.clone();
-    let (code, text) = cli_async(&url, &["plan"]).await;
-    assert_eq!(code, Some(0), "{text}");
-    assert!(
-        text.contains("factory_telemetry.metric_hist: managed (matches factory_telemetry.*)"),
-        "{text}"
-    );
-    assert!(
-        text.contains("add retention policy drop_after 90 days"),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "SELECT add_retention_policy('\"factory_telemetry\".\"metric_hist\"'::regclass"
-        ),
-        "{text}"
-    );
-    let (code, text) = cli_async(&url, &["apply"]).await;
-    assert_eq!(code, Some(2), "no terminal, no --yes: {text}");
-    assert!(text.contains("pass --yes"), "{text}");
-    let (code, text) = cli_async(&url, &["apply", "--yes"]).await;
-    assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("applied"), "{text}");
-    let (code, text) = cli_async(&url, &["plan"]).await;
-    assert_eq!(code, Some(0));
-    assert!(text.contains("in sync: nothing to apply"), "{text}");
+    for tier in tsdb::testing::native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.bare_database("policies_cli").await;
+        let url = database.url.clone();
+        let (code, text) = cli_async(&url, &["plan"]).await;
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            text.contains("factory_telemetry.metric_hist: managed (matches factory_telemetry.*)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("add retention policy drop_after 90 days"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "SELECT add_retention_policy('\"factory_telemetry\".\"metric_hist\"'::regclass"
+            ),
+            "{text}"
+        );
+        let (code, text) = cli_async(&url, &["apply"]).await;
+        assert_eq!(code, Some(2), "no terminal, no --yes: {text}");
+        assert!(text.contains("pass --yes"), "{text}");
+        let (code, text) = cli_async(&url, &["apply", "--yes"]).await;
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("applied"), "{text}");
+        let (code, text) = cli_async(&url, &["plan"]).await;
+        assert_eq!(code, Some(0));
+        assert!(text.contains("in sync: nothing to apply"), "{text}");
 
-    // A shorter retention saved by an admin: the plan says what it drops; --yes alone
-    // does not drop it, --confirm with the name does.
-    let pool = database.pool(2).await;
-    sqlx::query(
-        "INSERT INTO factory_telemetry.metric_hist (ts, equipment_id, line_id, metric_name, value)
-         SELECT g, 'press-1', 'line-1', 'temperature', 20
-           FROM generate_series(now() - interval '20 days', now(), interval '1 hour') g",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let metric = tsdb::policy::HypertableName::new("factory_telemetry", "metric_hist");
-    let mut overrides = tsdb::policy::PolicyOverride::default();
-    overrides.set("compression_after", "2 days").unwrap();
-    overrides.set("retention_policy", "5 days").unwrap();
-    let audit_id = tsdb::testing::policies::save(
-        &pool,
-        &metric,
-        &tsdb::policy::PolicyEdit {
-            managed: None,
-            overrides,
-        },
-    )
-    .await;
-    let (code, text) = cli_async(&url, &["plan"]).await;
-    assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("would lose data:"), "{text}");
-    let (code, text) = cli_async(&url, &["apply", "--yes"]).await;
-    assert_eq!(code, Some(2), "{text}");
-    assert!(text.contains("name each relation with --confirm"), "{text}");
-    // The hourly aggregate never materialized those rows: the name alone is not enough.
-    let (code, text) = cli_async(
-        &url,
-        &[
-            "apply",
-            "--yes",
-            "--confirm",
-            "factory_telemetry.metric_hist",
-        ],
-    )
-    .await;
-    assert_eq!(code, Some(2), "{text}");
-    assert!(text.contains("--accept-aggregate-loss"), "{text}");
-    let (code, text) = cli_async(
-        &url,
-        &[
-            "apply",
-            "--yes",
-            "--confirm",
-            "factory_telemetry.metric_hist",
-            "--accept-aggregate-loss",
-        ],
-    )
-    .await;
-    assert_eq!(code, Some(0), "{text}");
-    let live: String = sqlx::query_scalar(
-        "SELECT config ->> 'drop_after' FROM timescaledb_information.jobs
-          WHERE proc_name = 'policy_retention' AND hypertable_name = 'metric_hist'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(live, "5 days");
-    // Reverting it from the command line: back to 90 days.
-    let id = audit_id.to_string();
-    let (code, text) = cli_async(&url, &["revert", &id, "--yes"]).await;
-    assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("reverting audit entry"), "{text}");
-    let live: String = sqlx::query_scalar(
-        "SELECT config ->> 'drop_after' FROM timescaledb_information.jobs
-          WHERE proc_name = 'policy_retention' AND hypertable_name = 'metric_hist'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(live, "90 days");
-    let (code, text) = cli_async(&url, &["revert", &id, "--yes"]).await;
-    assert_eq!(code, Some(2), "{text}");
-    assert!(text.contains("already reverted"), "{text}");
-    pool.close().await;
+        // A shorter retention saved by an admin: the plan says what it drops; --yes alone
+        // does not drop it, --confirm with the name does.
+        let pool = database.pool(2).await;
+        sqlx::query(
+            "INSERT INTO factory_telemetry.metric_hist (ts, equipment_id, line_id, metric_name, value)
+             SELECT g, 'press-1', 'line-1', 'temperature', 20
+               FROM generate_series(now() - interval '20 days', now(), interval '1 hour') g",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let metric = tsdb::policy::HypertableName::new("factory_telemetry", "metric_hist");
+        let mut overrides = tsdb::policy::PolicyOverride::default();
+        overrides.set("compression_after", "2 days").unwrap();
+        overrides.set("retention_policy", "5 days").unwrap();
+        let audit_id = tsdb::testing::policies::save(
+            &pool,
+            &metric,
+            &tsdb::policy::PolicyEdit {
+                managed: None,
+                overrides,
+            },
+        )
+        .await;
+        let (code, text) = cli_async(&url, &["plan"]).await;
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("would lose data:"), "{text}");
+        let (code, text) = cli_async(&url, &["apply", "--yes"]).await;
+        assert_eq!(code, Some(2), "{text}");
+        assert!(text.contains("name each relation with --confirm"), "{text}");
+        // The hourly aggregate never materialized those rows: the name alone is not enough.
+        let (code, text) = cli_async(
+            &url,
+            &[
+                "apply",
+                "--yes",
+                "--confirm",
+                "factory_telemetry.metric_hist",
+            ],
+        )
+        .await;
+        assert_eq!(code, Some(2), "{text}");
+        assert!(text.contains("--accept-aggregate-loss"), "{text}");
+        let (code, text) = cli_async(
+            &url,
+            &[
+                "apply",
+                "--yes",
+                "--confirm",
+                "factory_telemetry.metric_hist",
+                "--accept-aggregate-loss",
+            ],
+        )
+        .await;
+        assert_eq!(code, Some(0), "{text}");
+        let live: String = sqlx::query_scalar(
+            "SELECT config ->> 'drop_after' FROM timescaledb_information.jobs
+              WHERE proc_name = 'policy_retention' AND hypertable_name = 'metric_hist'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(live, "5 days");
+        // Reverting it from the command line: back to 90 days.
+        let id = audit_id.to_string();
+        let (code, text) = cli_async(&url, &["revert", &id, "--yes"]).await;
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("reverting audit entry"), "{text}");
+        let live: String = sqlx::query_scalar(
+            "SELECT config ->> 'drop_after' FROM timescaledb_information.jobs
+              WHERE proc_name = 'policy_retention' AND hypertable_name = 'metric_hist'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(live, "90 days");
+        let (code, text) = cli_async(&url, &["revert", &id, "--yes"]).await;
+        assert_eq!(code, Some(2), "{text}");
+        assert!(text.contains("already reverted"), "{text}");
+        pool.close().await;
+    }
 }

@@ -130,40 +130,40 @@ async fn the_sampler_and_the_storage_answers_on_devdb() {
 
 #[tokio::test]
 async fn the_sampler_stays_out_while_another_instance_holds_its_lock() {
-    let Some(tier) = tsdb::testing::native_tier() else {
-        return;
-    };
-    let database = tier.database("sampler_lock").await;
-    let pool = database.pool(4).await;
-    tsdb::migrations::run(&pool).await.unwrap();
-    let capabilities = tsdb::capabilities::Capabilities::probe(&pool)
-        .await
-        .unwrap();
-    let snapshot = tsdb::monitoring::gather(
-        &pool,
-        &capabilities,
-        &mut tsdb::monitoring::PassCache::default(),
-        tsdb::monitoring::Pass::Full,
-    )
-    .await
-    .unwrap();
-    let held = tsdb::locks::try_lock(&pool, tsdb::locks::TaskLock::StorageSampler)
-        .await
-        .unwrap()
-        .expect("the lock is free");
-    assert_eq!(
-        storage_sampler::sample(&pool, &snapshot, EVERY)
+    for tier in tsdb::testing::native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("sampler_lock").await;
+        let pool = database.pool(4).await;
+        tsdb::migrations::run(&pool).await.unwrap();
+        let capabilities = tsdb::capabilities::Capabilities::probe(&pool)
             .await
-            .unwrap(),
-        None
-    );
-    held.release().await.unwrap();
-    let written = storage_sampler::sample(&pool, &snapshot, EVERY)
+            .unwrap();
+        let snapshot = tsdb::monitoring::gather(
+            &pool,
+            &capabilities,
+            &mut tsdb::monitoring::PassCache::default(),
+            tsdb::monitoring::Pass::Full,
+        )
         .await
         .unwrap();
-    assert_eq!(
-        written,
-        Some(tsdb::storage::samples_of(&snapshot).len() as u64)
-    );
-    pool.close().await;
+        let held = tsdb::locks::try_lock(&pool, tsdb::locks::TaskLock::StorageSampler)
+            .await
+            .unwrap()
+            .expect("the lock is free");
+        assert_eq!(
+            storage_sampler::sample(&pool, &snapshot, EVERY)
+                .await
+                .unwrap(),
+            None
+        );
+        held.release().await.unwrap();
+        let written = storage_sampler::sample(&pool, &snapshot, EVERY)
+            .await
+            .unwrap();
+        assert_eq!(
+            written,
+            Some(tsdb::storage::samples_of(&snapshot).len() as u64)
+        );
+        pool.close().await;
+    }
 }

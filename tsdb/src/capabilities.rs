@@ -1,16 +1,17 @@
-//! What the connected server can do, probed once at connect time.
+//! What the connected server can do, probed once at connect time (and again when the
+//! database comes back).
 //!
-//! Version-dependent SQL (the 2.18 columnstore renames) asks this value instead of
-//! comparing version numbers in scattered places.
-//!
-//! Catalog facts the engine works around rather than gates (so the same SQL runs on 2.13
-//! to 2.29): `_timescaledb_config.bgw_job` moved to `_timescaledb_catalog` in 2.25 (jobs
-//! are read through the public `timescaledb_information.jobs` view instead), and
-//! `_timescaledb_catalog.chunk.dropped` disappeared in 2.26 (a dropped chunk never has a
-//! relation, so joining `pg_class` leaves it out on every version).
+//! Version-dependent SQL (the 2.18 columnstore renames, the catalog's shape) asks this
+//! value instead of comparing version numbers in scattered places. Reads of TimescaleDB's
+//! internal catalog go through [`Capabilities::catalog`]: the shape of this release's
+//! catalog when its contract holds ([`crate::contract`]), else the public API only.
+//! `_timescaledb_config.bgw_job` moved to `_timescaledb_catalog` in 2.25: jobs are read
+//! through the public `timescaledb_information.jobs` view; `chunk.dropped` disappeared in
+//! 2.26: a dropped chunk never has a relation, so joining `pg_class` leaves it out.
 
+use crate::contract::{CatalogAccess, CatalogShape};
 use crate::{Error, Result};
-use sqlx::PgExecutor;
+use sqlx::PgConnection;
 use std::fmt;
 
 /// The oldest TimescaleDB release the console supports.
@@ -78,11 +79,22 @@ pub struct Capabilities {
     /// development database): `version()` names Emscripten as its compiler. Such a server
     /// dies on `COPY … FROM STDIN`, so clients must never send it there.
     pub webassembly_build: bool,
+    /// How TimescaleDB's catalog is read here: the internal catalog in this release's
+    /// shape, or (the contract does not hold, or the release is newer than known) only
+    /// the public API.
+    pub catalog: CatalogAccess,
 }
 
 impl Capabilities {
-    /// Reads the server and extension versions.
-    pub async fn probe(executor: impl PgExecutor<'_>) -> Result<Self> {
+    /// [`Capabilities::probe_on`] a connection of `pool`.
+    pub async fn probe(pool: &sqlx::PgPool) -> Result<Self> {
+        let mut conn = pool.acquire().await?;
+        Self::probe_on(&mut conn).await
+    }
+
+    /// Reads the server and extension versions, and checks the catalog contract of the
+    /// installed release.
+    pub async fn probe_on(conn: &mut PgConnection) -> Result<Self> {
         // pg_settings lists only settings a loaded library defined, never placeholders
         // typed into postgresql.conf: the preloaded loader defines the background-worker
         // setting before the extension exists in this database, the library itself the
@@ -98,7 +110,7 @@ impl Capabilities {
                       WHERE name = 'timescaledb.max_background_workers') AS background_workers,
                     version() ILIKE '%emscripten%' AS webassembly_build",
         )
-        .fetch_one(executor)
+        .fetch_one(&mut *conn)
         .await?;
         let server_version_num = row.server_version_num.parse().map_err(|_| {
             Error::Unexpected(format!(
@@ -106,7 +118,7 @@ impl Capabilities {
                 row.server_version_num
             ))
         })?;
-        Ok(Self {
+        let mut capabilities = Self {
             server_version_num,
             server_version: row.server_version,
             timescaledb: row.extversion.as_deref().and_then(TimescaleVersion::parse),
@@ -115,7 +127,28 @@ impl Capabilities {
             timescaledb_loaded: row.loaded,
             background_workers: row.background_workers.and_then(|w| w.parse().ok()),
             webassembly_build: row.webassembly_build,
-        })
+            catalog: CatalogAccess::Public {
+                reason: "TimescaleDB is not usable here".into(),
+            },
+        };
+        if let Ok(version) = capabilities.require_timescaledb() {
+            capabilities.catalog = crate::contract::check(&mut *conn, version).await?;
+        }
+        Ok(capabilities)
+    }
+
+    /// The internal catalog's shape, when it is read; `None` means public API only.
+    pub fn catalog_shape(&self) -> Option<CatalogShape> {
+        self.catalog.shape()
+    }
+
+    /// The same capabilities reading only TimescaleDB's public API (what a release newer
+    /// than the console knows gets); `reason` says why.
+    pub fn reading_public_api_only(mut self, reason: &str) -> Self {
+        self.catalog = CatalogAccess::Public {
+            reason: reason.to_string(),
+        };
+        self
     }
 
     /// `Ok` when TimescaleDB is installed in a supported version and usable, else why not.
@@ -201,18 +234,6 @@ impl Capabilities {
         })
     }
 
-    /// Whether `_timescaledb_catalog.chunk` names a chunk's relation by `relid` (2.29 on)
-    /// rather than by `schema_name` and `table_name`.
-    pub fn chunk_has_relid(&self) -> bool {
-        self.timescaledb.is_some_and(|v| {
-            v >= TimescaleVersion {
-                major: 2,
-                minor: 29,
-                patch: 0,
-            }
-        })
-    }
-
     /// Whether `COPY … FROM STDIN` may be sent: everywhere but a WebAssembly build, which
     /// dies on it (the instance then refuses every client until restarted).
     pub fn accepts_copy_from_stdin(&self) -> bool {
@@ -255,7 +276,16 @@ mod tests {
     use super::*;
 
     fn caps(version: Option<&str>) -> Capabilities {
+        let parsed = version.and_then(TimescaleVersion::parse);
         Capabilities {
+            catalog: match parsed {
+                Some(v) => CatalogAccess::Internal {
+                    shape: CatalogShape::of(v),
+                },
+                None => CatalogAccess::Public {
+                    reason: "none".into(),
+                },
+            },
             server_version_num: 170005,
             server_version: "17.5".into(),
             timescaledb_reported: version.map(str::to_owned),

@@ -59,17 +59,27 @@ pub async fn convert(
         crate::ident::check_part(field, part).map_err(Error::Invalid)?;
     }
     let mut tx = pool.begin().await?;
-    // Rows of dropped chunks (kept before 2.26) have no relation: regclass finds none.
-    // 2.29 names a chunk's relation by `relid` only.
-    let sql = if capabilities.chunk_has_relid() {
-        "SELECT status FROM _timescaledb_catalog.chunk
-          WHERE relid = to_regclass(format('%I.%I', $1::text, $2::text))
-          FOR UPDATE"
-    } else {
-        "SELECT status FROM _timescaledb_catalog.chunk
-          WHERE schema_name = $1 AND table_name = $2
-            AND to_regclass(format('%I.%I', schema_name, table_name)) IS NOT NULL
-          FOR UPDATE"
+    // The catalog row is locked, so that two conversions of one chunk queue. Rows of
+    // dropped chunks (kept before 2.26) have no relation: regclass finds none. 2.29 names
+    // a chunk's relation by `relid` only. Without the internal catalog, the public view
+    // says whether it is compressed (TimescaleDB refuses a conversion that raced).
+    let sql = match capabilities.catalog_shape() {
+        Some(shape) if shape.chunk_relid => {
+            "SELECT status FROM _timescaledb_catalog.chunk
+              WHERE relid = to_regclass(format('%I.%I', $1::text, $2::text))
+              FOR UPDATE"
+        }
+        Some(_) => {
+            "SELECT status FROM _timescaledb_catalog.chunk
+              WHERE schema_name = $1 AND table_name = $2
+                AND to_regclass(format('%I.%I', schema_name, table_name)) IS NOT NULL
+              FOR UPDATE"
+        }
+        None => {
+            "SELECT CASE WHEN is_compressed THEN 1 ELSE 0 END
+               FROM timescaledb_information.chunks
+              WHERE chunk_schema = $1 AND chunk_name = $2"
+        }
     };
     let status: Option<i32> = sqlx::query_scalar(sql)
         .bind(schema)
@@ -86,12 +96,14 @@ pub async fn convert(
     match (conversion, compressed) {
         (Conversion::Compress, true) => {
             return Err(Error::Conflict(format!(
-                "{schema}.{name} is already compressed"
+                "{} is already compressed",
+                crate::ident::display_name(schema, name)
             )))
         }
         (Conversion::Decompress, false) => {
             return Err(Error::Conflict(format!(
-                "{schema}.{name} is not compressed"
+                "{} is not compressed",
+                crate::ident::display_name(schema, name)
             )))
         }
         _ => {}

@@ -27,6 +27,10 @@ pub struct Snapshot {
     pub jobs: Vec<JobFacts>,
     /// Continuous aggregates.
     pub continuous_aggregates: Vec<CaggFacts>,
+    /// Why this pass read only TimescaleDB's public API, if it did: aggregates'
+    /// watermarks are then unknown (`None` means unknown, not "never refreshed").
+    #[serde(default)]
+    pub catalog_fallback: Option<String>,
 }
 
 impl Snapshot {
@@ -42,6 +46,7 @@ impl Snapshot {
             chunks: Vec::new(),
             jobs: Vec::new(),
             continuous_aggregates: Vec::new(),
+            catalog_fallback: None,
         }
     }
 
@@ -365,6 +370,9 @@ pub struct OverviewLists {
     pub lagging_aggregates: Vec<CaggFacts>,
     /// Lagging aggregates, in all.
     pub lagging_aggregate_count: usize,
+    /// Whether aggregates' watermarks could not be read (public API only): lag unknown.
+    #[serde(default)]
+    pub watermarks_unknown: bool,
 }
 
 impl Overview {
@@ -377,11 +385,13 @@ impl Overview {
     /// An aggregate further behind than this lags.
     pub const LAG_SECONDS: f64 = 2.0 * 3600.0;
 
-    /// The figures and lists of `hypertables`, `jobs` and `aggregates`.
+    /// The figures and lists of `hypertables`, `jobs` and `aggregates`; without
+    /// `watermarks_known` no aggregate is listed as lagging (nobody knows).
     pub fn lists(
         hypertables: &[HypertableFacts],
         jobs: &[JobFacts],
         aggregates: &[CaggFacts],
+        watermarks_known: bool,
     ) -> OverviewLists {
         let mut totals = HypertableTotals {
             hypertables: hypertables.len(),
@@ -431,6 +441,7 @@ impl Overview {
             .collect();
         let lagging: Vec<&CaggFacts> = aggregates
             .iter()
+            .filter(|_| watermarks_known)
             .filter(|c| {
                 c.refresh_lag_seconds
                     .is_none_or(|lag| lag > Self::LAG_SECONDS)
@@ -445,6 +456,7 @@ impl Overview {
             failing_jobs: failing.into_iter().take(Self::LISTED).cloned().collect(),
             lagging_aggregate_count: lagging.len(),
             lagging_aggregates: lagging.into_iter().take(Self::LISTED).cloned().collect(),
+            watermarks_unknown: !watermarks_known,
         }
     }
 }
@@ -624,7 +636,7 @@ mod tests {
         let tables: Vec<_> = (1..=500)
             .map(|n| hypertable(n, (n % 2 == 0).then_some(n as f64), i64::from(n % 3 == 0)))
             .collect();
-        let lists = Overview::lists(&tables, &[], &[]);
+        let lists = Overview::lists(&tables, &[], &[], true);
         assert_eq!(lists.totals.hypertables, 500);
         assert_eq!(lists.totals.total_bytes, 1000 * 500 * 501 / 2);
         assert_eq!(
@@ -647,7 +659,7 @@ mod tests {
         );
         assert_eq!(lists.backlog.len(), Overview::LISTED);
         assert_eq!(names(&lists.backlog[..2]), ["t498", "t495"]);
-        let empty = Overview::lists(&[], &[], &[]);
+        let empty = Overview::lists(&[], &[], &[], true);
         assert_eq!(empty, OverviewLists::default());
     }
 }

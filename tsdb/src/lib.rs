@@ -30,6 +30,8 @@ pub mod chunk_actions;
 #[cfg(feature = "db")]
 pub mod connection;
 #[cfg(feature = "db")]
+pub mod contract;
+#[cfg(feature = "db")]
 pub mod demo;
 #[cfg(feature = "db")]
 mod error;

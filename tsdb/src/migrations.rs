@@ -34,7 +34,7 @@ fn uses_timescaledb(migration: &Migration) -> bool {
 /// bookkeeping table there, never in `public`.
 pub async fn run(pool: &PgPool) -> Result<MigrationReport> {
     let mut conn = pool.acquire().await?;
-    let capabilities = Capabilities::probe(&mut *conn).await?;
+    let capabilities = Capabilities::probe_on(&mut conn).await?;
     let deferring;
     let (migrator, report) = if capabilities.needs_preload() {
         let (deferred, kept): (Vec<Migration>, Vec<Migration>) =

@@ -16,6 +16,35 @@ pub enum HealthStatus {
     Down,
 }
 
+/// Why the health is not `ok`: stable codes, safe to publish (no versions, hosts or
+/// error texts), so an uptime check can say more than "degraded".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HealthReason {
+    /// The database does not answer.
+    DatabaseDown,
+    /// The console's start-up work failed.
+    StartupFailed,
+    /// TimescaleDB is missing, not preloaded or older than supported.
+    TimescaledbUnusable,
+    /// The console reads only TimescaleDB's public API here (a release newer than it
+    /// knows, or an internal catalog unlike the one expected): slower, some facts unknown.
+    CatalogPublicApiOnly,
+    /// The latest catalog pass failed.
+    CatalogPassFailing,
+    /// No catalog pass has succeeded for three intervals.
+    SnapshotStale,
+    /// A background task of the console is failing (or failed lately).
+    BackgroundTaskFailing,
+    /// Steps of the latest policy apply failed.
+    PolicyApplyFailed,
+    /// A job alert is open.
+    JobAlertOpen,
+    /// The server refuses new connections (`max_connections`).
+    ConnectionsExhausted,
+}
+
 /// Where the console's start-up work stands, as pages show it (no internals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -11,7 +11,7 @@ use tsdb::demo::DemoVolume;
 use tsdb::facts::Snapshot;
 use tsdb::interval::PolicyInterval;
 use tsdb::monitoring::{gather, Pass, PassCache};
-use tsdb::testing::{connect, native_tier, DevDb};
+use tsdb::testing::{connect, native_tiers, DevDb};
 
 async fn snapshot(pool: &sqlx::PgPool) -> Snapshot {
     let capabilities = Capabilities::probe(pool).await.unwrap();
@@ -66,9 +66,11 @@ async fn scenario(pool: &sqlx::PgPool) {
             .unwrap_or_else(|| panic!("{name} in the snapshot"))
     };
     let mut conn = pool.acquire().await.unwrap();
+    let capabilities = Capabilities::probe_on(&mut conn).await.unwrap();
 
     let metric = advise(
         &mut conn,
+        &capabilities,
         table("factory_telemetry.metric_hist"),
         &snap.chunks,
     )
@@ -91,9 +93,14 @@ async fn scenario(pool: &sqlx::PgPool) {
         "the demo compresses old chunks"
     );
 
-    let readings = advise(&mut conn, table("lab.readings"), &snap.chunks)
-        .await
-        .unwrap();
+    let readings = advise(
+        &mut conn,
+        &capabilities,
+        table("lab.readings"),
+        &snap.chunks,
+    )
+    .await
+    .unwrap();
     assert_eq!(readings.segment_by.items, ["site"], "{readings:#?}");
     assert_eq!(readings.order_by.items, ["ts DESC"]);
     let sensor = readings
@@ -120,6 +127,7 @@ async fn scenario(pool: &sqlx::PgPool) {
     ];
     let result = trial::run(
         &mut conn,
+        &capabilities,
         table("lab.readings"),
         &snap.chunks,
         &columns,
@@ -137,6 +145,7 @@ async fn scenario(pool: &sqlx::PgPool) {
     // TimescaleDB's memory of the first trial's rolled-back copy and fail.
     let again = trial::run(
         &mut conn,
+        &capabilities,
         table("lab.readings"),
         &snap.chunks,
         &columns,
@@ -155,6 +164,7 @@ async fn scenario(pool: &sqlx::PgPool) {
     }];
     let error = trial::run(
         &mut conn,
+        &capabilities,
         table("lab.readings"),
         &snap.chunks,
         &columns,
@@ -175,9 +185,11 @@ async fn advisor_on_devdb() {
 
 #[tokio::test]
 async fn advisor_on_the_native_tier() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("advisor").await;
-    let pool = database.pool(4).await;
-    scenario(&pool).await;
-    pool.close().await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("advisor").await;
+        let pool = database.pool(4).await;
+        scenario(&pool).await;
+        pool.close().await;
+    }
 }

@@ -13,7 +13,7 @@ use tsdb::demo::DemoVolume;
 use tsdb::diagnostics::{probe, rules, Check, Diagnosis};
 use tsdb::interval::PolicyInterval;
 use tsdb::monitoring::{gather, Pass, PassCache};
-use tsdb::testing::{connect, flaky_job, native_tier, DevDb};
+use tsdb::testing::{connect, flaky_job, native_tiers, DevDb};
 
 async fn diagnose(pool: &sqlx::PgPool) -> Diagnosis {
     let capabilities = Capabilities::probe(pool).await.unwrap();
@@ -55,99 +55,103 @@ async fn devdb_has_no_scheduler_and_an_older_extension() {
 
 #[tokio::test]
 async fn a_healthy_native_database_is_quiet() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("diagnostics_healthy").await;
-    let pool = database.pool(4).await;
-    demo(&pool).await;
-    let diagnosis = diagnose(&pool).await;
-    assert_eq!(diagnosis.findings, Vec::new(), "{diagnosis:#?}");
-    pool.close().await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("diagnostics_healthy").await;
+        let pool = database.pool(4).await;
+        demo(&pool).await;
+        let diagnosis = diagnose(&pool).await;
+        assert_eq!(diagnosis.findings, Vec::new(), "{diagnosis:#?}");
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
 async fn each_check_fires_on_a_native_database_built_to_trigger_it() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("diagnostics_triggered").await;
-    let pool = database.pool(4).await;
-    tsdb::migrations::run(&pool).await.unwrap();
-    sqlx::raw_sql(
-        "CREATE SCHEMA lab;
-         -- 1,000 devices with 5 rows each on one day, segmented by device: 5-row batches.
-         CREATE TABLE lab.fine (ts timestamptz NOT NULL, device int NOT NULL, v float8);
-         SELECT create_hypertable('lab.fine', by_range('ts', interval '1 day'));
-         INSERT INTO lab.fine
-              SELECT date_trunc('day', now()) - interval '10 days' + (i % 5) * interval '1 hour',
-                     i / 5, random()
-                FROM generate_series(0, 4999) i;
-         ALTER TABLE lab.fine SET (timescaledb.compress, timescaledb.compress_segmentby = 'device');
-         SELECT compress_chunk(c) FROM show_chunks('lab.fine') c;
-         SELECT add_retention_policy('lab.fine', interval '30 days');
-         -- Refreshed from the beginning (no start offset) while the source drops after 30
-         -- days; its policy starts tomorrow, so it has never run.
-         CREATE MATERIALIZED VIEW lab.fine_daily WITH (timescaledb.continuous) AS
-              SELECT time_bucket('1 day', ts) AS bucket, device, avg(v) AS v
-                FROM lab.fine GROUP BY 1, 2 WITH NO DATA;
-         SELECT add_continuous_aggregate_policy('lab.fine_daily', start_offset => NULL,
-                end_offset => interval '1 hour', schedule_interval => interval '1 day',
-                initial_start => now() + interval '1 day');
-         -- 150 one-hour chunks of a few bytes each.
-         CREATE TABLE lab.tiny (ts timestamptz NOT NULL, v int);
-         SELECT create_hypertable('lab.tiny', by_range('ts', interval '1 hour'));
-         INSERT INTO lab.tiny SELECT now() - i * interval '1 hour', i FROM generate_series(1, 150) i;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let job = flaky_job::create(&pool, "1 day", "1 day").await;
-    flaky_job::set_failing(&pool, true).await;
-    let capabilities = Capabilities::probe(&pool).await.unwrap();
-    let run = tsdb::jobs::actions::run_now(
-        &pool,
-        &capabilities,
-        &Actor::System,
-        None,
-        job,
-        Duration::from_secs(60),
-    )
-    .await
-    .unwrap();
-    assert_eq!(run.succeeded, Some(false));
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("diagnostics_triggered").await;
+        let pool = database.pool(4).await;
+        tsdb::migrations::run(&pool).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE SCHEMA lab;
+             -- 1,000 devices with 5 rows each on one day, segmented by device: 5-row batches.
+             CREATE TABLE lab.fine (ts timestamptz NOT NULL, device int NOT NULL, v float8);
+             SELECT create_hypertable('lab.fine', by_range('ts', interval '1 day'));
+             INSERT INTO lab.fine
+                  SELECT date_trunc('day', now()) - interval '10 days' + (i % 5) * interval '1 hour',
+                         i / 5, random()
+                    FROM generate_series(0, 4999) i;
+             ALTER TABLE lab.fine SET (timescaledb.compress, timescaledb.compress_segmentby = 'device');
+             SELECT compress_chunk(c) FROM show_chunks('lab.fine') c;
+             SELECT add_retention_policy('lab.fine', interval '30 days');
+             -- Refreshed from the beginning (no start offset) while the source drops after 30
+             -- days; its policy starts tomorrow, so it has never run.
+             CREATE MATERIALIZED VIEW lab.fine_daily WITH (timescaledb.continuous) AS
+                  SELECT time_bucket('1 day', ts) AS bucket, device, avg(v) AS v
+                    FROM lab.fine GROUP BY 1, 2 WITH NO DATA;
+             SELECT add_continuous_aggregate_policy('lab.fine_daily', start_offset => NULL,
+                    end_offset => interval '1 hour', schedule_interval => interval '1 day',
+                    initial_start => now() + interval '1 day');
+             -- 150 one-hour chunks of a few bytes each.
+             CREATE TABLE lab.tiny (ts timestamptz NOT NULL, v int);
+             SELECT create_hypertable('lab.tiny', by_range('ts', interval '1 hour'));
+             INSERT INTO lab.tiny SELECT now() - i * interval '1 hour', i FROM generate_series(1, 150) i;",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let job = flaky_job::create(&pool, "1 day", "1 day").await;
+        flaky_job::set_failing(&pool, true).await;
+        let capabilities = Capabilities::probe(&pool).await.unwrap();
+        let run = tsdb::jobs::actions::run_now(
+            &pool,
+            &capabilities,
+            &Actor::System,
+            None,
+            job,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+        assert_eq!(run.succeeded, Some(false));
 
-    let diagnosis = diagnose(&pool).await;
-    let subject = |check: Check| {
-        diagnosis
+        let diagnosis = diagnose(&pool).await;
+        let subject = |check: Check| {
+            diagnosis
+                .findings
+                .iter()
+                .filter(|f| f.check == check)
+                .filter_map(|f| f.subject.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            subject(Check::FailingJobs),
+            [format!("job {job}")],
+            "{diagnosis:#?}"
+        );
+        assert_eq!(subject(Check::TinyBatches), ["lab.fine"], "{diagnosis:#?}");
+        assert_eq!(subject(Check::SmallChunks), ["lab.tiny"], "{diagnosis:#?}");
+        assert_eq!(
+            subject(Check::CaggLag),
+            ["lab.fine_daily"],
+            "{diagnosis:#?}"
+        );
+        assert_eq!(
+            subject(Check::RetentionOutrunsCagg),
+            ["lab.fine_daily"],
+            "{diagnosis:#?}"
+        );
+        let batches = diagnosis
             .findings
             .iter()
-            .filter(|f| f.check == check)
-            .filter_map(|f| f.subject.clone())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        subject(Check::FailingJobs),
-        [format!("job {job}")],
-        "{diagnosis:#?}"
-    );
-    assert_eq!(subject(Check::TinyBatches), ["lab.fine"], "{diagnosis:#?}");
-    assert_eq!(subject(Check::SmallChunks), ["lab.tiny"], "{diagnosis:#?}");
-    assert_eq!(
-        subject(Check::CaggLag),
-        ["lab.fine_daily"],
-        "{diagnosis:#?}"
-    );
-    assert_eq!(
-        subject(Check::RetentionOutrunsCagg),
-        ["lab.fine_daily"],
-        "{diagnosis:#?}"
-    );
-    let batches = diagnosis
-        .findings
-        .iter()
-        .find(|f| f.check == Check::TinyBatches)
-        .unwrap();
-    assert!(
-        batches.title.contains("batches of 5 rows"),
-        "{}",
-        batches.title
-    );
-    pool.close().await;
+            .find(|f| f.check == Check::TinyBatches)
+            .unwrap();
+        assert!(
+            batches.title.contains("batches of 5 rows"),
+            "{}",
+            batches.title
+        );
+        pool.close().await;
+    }
 }

@@ -13,7 +13,7 @@ use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::jobs::{actions, history, logging, RunSource};
 use tsdb::testing::flaky_job::{self, set_failing};
-use tsdb::testing::{connect, native_tier, DevDb};
+use tsdb::testing::{connect, native_tiers, oldest_tier, DevDb};
 use tsdb::Error;
 
 fn olga() -> Actor {
@@ -30,7 +30,8 @@ const RULES: AlertRules = AlertRules {
 
 async fn conditions(pool: &sqlx::PgPool, rules: AlertRules) -> Vec<tsdb::alerts::Condition> {
     let mut conn = pool.acquire().await.unwrap();
-    let jobs: Vec<_> = tsdb::monitoring::jobs::jobs(&mut *conn)
+    let capabilities = Capabilities::probe_on(&mut conn).await.unwrap();
+    let jobs: Vec<_> = tsdb::monitoring::jobs::jobs(&mut *conn, &capabilities)
         .await
         .unwrap()
         .into_iter()
@@ -225,12 +226,23 @@ async fn jobs_and_alerts_on_devdb() {
 }
 
 #[tokio::test]
-async fn jobs_and_alerts_on_the_native_tier() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("jobs").await;
+async fn jobs_and_alerts_on_the_oldest_release() {
+    let Some(tier) = oldest_tier() else { return };
+    let database = tier.database("jobs_oldest").await;
     let pool = database.pool(4).await;
     scenario(&pool, RULES).await;
     pool.close().await;
+}
+
+#[tokio::test]
+async fn jobs_and_alerts_on_the_native_tier() {
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("jobs").await;
+        let pool = database.pool(4).await;
+        scenario(&pool, RULES).await;
+        pool.close().await;
+    }
 }
 
 /// Polls `check` every 200 ms for up to 60 s.
@@ -250,110 +262,112 @@ where
 
 #[tokio::test]
 async fn the_scheduler_fails_a_job_the_watcher_alerts_and_logging_shows_successes() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("job_scheduler").await;
-    let pool = database.pool(4).await;
-    tsdb::migrations::run(&pool).await.unwrap();
-    let capabilities = Capabilities::probe(&pool).await.unwrap();
-    let job = flaky_job::create(&pool, "1 second", "0 seconds").await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("job_scheduler").await;
+        let pool = database.pool(4).await;
+        tsdb::migrations::run(&pool).await.unwrap();
+        let capabilities = Capabilities::probe(&pool).await.unwrap();
+        let job = flaky_job::create(&pool, "1 second", "0 seconds").await;
 
-    // Nobody runs it: the scheduler does, and fails; the alert names the error and code.
-    wait_until("a scheduled failure", || async {
-        conditions(&pool, RULES)
-            .await
-            .iter()
-            .any(|c| c.job_id == i64::from(job) && c.kind == AlertKind::Failing)
-    })
-    .await;
-    let found = conditions(&pool, RULES).await;
-    assert_eq!(
-        found[0].message, "last scheduled run failed [P0001]: sensor table missing",
-        "{found:?}"
-    );
-    let mut conn = pool.acquire().await.unwrap();
-    let runs = history::runs(&mut conn, &capabilities, job, 10)
-        .await
-        .unwrap();
-    assert!(
-        runs.iter().any(|r| r.source == RunSource::Scheduler
-            && r.succeeded == Some(false)
-            && r.sqlstate.as_deref() == Some("P0001")),
-        "{runs:#?}"
-    );
-
-    // Execution logging: off by default, turned on (audited), then successes are listed.
-    let before = logging::state(&mut conn, &capabilities).await.unwrap();
-    assert!(!before.enabled && before.can_enable, "{before:?}");
-    drop(conn);
-    logging::enable(&pool, &capabilities, &olga(), None)
-        .await
-        .unwrap();
-    set_failing(&pool, false).await;
-    wait_until("a logged scheduler success", || async {
+        // Nobody runs it: the scheduler does, and fails; the alert names the error and code.
+        wait_until("a scheduled failure", || async {
+            conditions(&pool, RULES)
+                .await
+                .iter()
+                .any(|c| c.job_id == i64::from(job) && c.kind == AlertKind::Failing)
+        })
+        .await;
+        let found = conditions(&pool, RULES).await;
+        assert_eq!(
+            found[0].message, "last scheduled run failed [P0001]: sensor table missing",
+            "{found:?}"
+        );
         let mut conn = pool.acquire().await.unwrap();
-        history::runs(&mut conn, &capabilities, job, 20)
+        let runs = history::runs(&mut conn, &capabilities, job, 10)
             .await
-            .unwrap()
-            .iter()
-            .any(|r| r.source == RunSource::Scheduler && r.succeeded == Some(true))
-    })
-    .await;
-    let mut conn = pool.acquire().await.unwrap();
-    assert!(
-        logging::state(&mut conn, &capabilities)
-            .await
-            .unwrap()
-            .enabled
-    );
-    wait_until("the condition to end", || async {
-        conditions(&pool, RULES).await.is_empty()
-    })
-    .await;
-    for statement in [
-        "ALTER SYSTEM RESET timescaledb.enable_job_execution_logging",
-        "SELECT pg_reload_conf()",
-    ] {
-        sqlx::query(statement).execute(&mut *conn).await.unwrap();
-    }
+            .unwrap();
+        assert!(
+            runs.iter().any(|r| r.source == RunSource::Scheduler
+                && r.succeeded == Some(false)
+                && r.sqlstate.as_deref() == Some("P0001")),
+            "{runs:#?}"
+        );
 
-    // Run now while the console already runs the job: refused, not queued.
-    actions::set_scheduled(&pool, &capabilities, &olga(), None, job, false)
+        // Execution logging: off by default, turned on (audited), then successes are listed.
+        let before = logging::state(&mut conn, &capabilities).await.unwrap();
+        assert!(!before.enabled && before.can_enable, "{before:?}");
+        drop(conn);
+        logging::enable(&pool, &capabilities, &olga(), None)
+            .await
+            .unwrap();
+        set_failing(&pool, false).await;
+        wait_until("a logged scheduler success", || async {
+            let mut conn = pool.acquire().await.unwrap();
+            history::runs(&mut conn, &capabilities, job, 20)
+                .await
+                .unwrap()
+                .iter()
+                .any(|r| r.source == RunSource::Scheduler && r.succeeded == Some(true))
+        })
+        .await;
+        let mut conn = pool.acquire().await.unwrap();
+        assert!(
+            logging::state(&mut conn, &capabilities)
+                .await
+                .unwrap()
+                .enabled
+        );
+        wait_until("the condition to end", || async {
+            conditions(&pool, RULES).await.is_empty()
+        })
+        .await;
+        for statement in [
+            "ALTER SYSTEM RESET timescaledb.enable_job_execution_logging",
+            "SELECT pg_reload_conf()",
+        ] {
+            sqlx::query(statement).execute(&mut *conn).await.unwrap();
+        }
+
+        // Run now while the console already runs the job: refused, not queued.
+        actions::set_scheduled(&pool, &capabilities, &olga(), None, job, false)
+            .await
+            .unwrap();
+        flaky_job::set_sleep(&pool, 2.0).await;
+        let timeout = Duration::from_secs(60);
+        let actor = olga();
+        let (first, second) = tokio::join!(
+            actions::run_now(&pool, &capabilities, &actor, None, job, timeout),
+            async {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                actions::run_now(&pool, &capabilities, &actor, None, job, timeout).await
+            }
+        );
+        assert_eq!(first.unwrap().succeeded, Some(true));
+        match second {
+            Err(Error::Conflict(message)) => {
+                assert!(message.contains("already being run"), "{message}")
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+
+        // A run longer than the time-out is stopped and says so.
+        let short = actions::run_now(
+            &pool,
+            &capabilities,
+            &olga(),
+            None,
+            job,
+            Duration::from_millis(300),
+        )
         .await
         .unwrap();
-    flaky_job::set_sleep(&pool, 2.0).await;
-    let timeout = Duration::from_secs(60);
-    let actor = olga();
-    let (first, second) = tokio::join!(
-        actions::run_now(&pool, &capabilities, &actor, None, job, timeout),
-        async {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            actions::run_now(&pool, &capabilities, &actor, None, job, timeout).await
-        }
-    );
-    assert_eq!(first.unwrap().succeeded, Some(true));
-    match second {
-        Err(Error::Conflict(message)) => {
-            assert!(message.contains("already being run"), "{message}")
-        }
-        other => panic!("expected a conflict, got {other:?}"),
+        assert_eq!(short.succeeded, Some(false));
+        assert_eq!(short.sqlstate.as_deref(), Some("57014"));
+        assert!(
+            short.message.as_deref().unwrap().contains("run time-out"),
+            "{short:?}"
+        );
+        pool.close().await;
     }
-
-    // A run longer than the time-out is stopped and says so.
-    let short = actions::run_now(
-        &pool,
-        &capabilities,
-        &olga(),
-        None,
-        job,
-        Duration::from_millis(300),
-    )
-    .await
-    .unwrap();
-    assert_eq!(short.succeeded, Some(false));
-    assert_eq!(short.sqlstate.as_deref(), Some("57014"));
-    assert!(
-        short.message.as_deref().unwrap().contains("run time-out"),
-        "{short:?}"
-    );
-    pool.close().await;
 }

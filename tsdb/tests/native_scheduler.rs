@@ -8,7 +8,7 @@ use std::time::Duration;
 use tsdb::capabilities::Capabilities;
 use tsdb::facts::{JobFacts, Snapshot};
 use tsdb::monitoring::{gather, Pass, PassCache};
-use tsdb::testing::native_tier;
+use tsdb::testing::native_tiers;
 
 async fn snapshot(pool: &sqlx::PgPool) -> Snapshot {
     let capabilities = Capabilities::probe(pool).await.unwrap();
@@ -41,244 +41,256 @@ async fn wait_for_job(
 
 #[tokio::test]
 async fn the_scheduler_runs_a_compression_policy_and_the_snapshot_shows_it() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("policy_runs").await;
-    let pool = database.pool(2).await;
-    let capabilities = Capabilities::probe(&pool).await.unwrap();
-    assert!(capabilities.has_job_scheduler(), "{capabilities:?}");
-    assert_eq!(capabilities.timescaledb_reported.as_deref(), Some("2.28.3"));
-    sqlx::raw_sql(
-        "CREATE TABLE readings (ts timestamptz NOT NULL, sensor int, value float8);
-         SELECT create_hypertable('readings', by_range('ts', interval '1 day'));
-         INSERT INTO readings SELECT t, i % 4, random()
-           FROM generate_series(now() - interval '10 days', now(), interval '5 minutes')
-                WITH ORDINALITY AS g(t, i);
-         ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'sensor');",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let job: i32 =
-        sqlx::query_scalar("SELECT add_compression_policy('readings', interval '2 days')")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-
-    // Nobody calls run_job: the scheduler starts it on its own, at once.
-    let (snapshot, facts) = wait_for_job(&pool, job, "succeed", |j| {
-        j.total_runs >= 1 && j.last_run_status.as_deref() == Some("Success")
-    })
-    .await;
-    assert_eq!(facts.kind, "policy_compression");
-    assert_eq!(facts.hypertable.as_deref(), Some("public.readings"));
-    assert_eq!(facts.total_failures, 0);
-    assert!(facts.last_successful_finish.is_some(), "{facts:?}");
-    assert!(facts.last_run_duration_seconds.is_some(), "{facts:?}");
-    assert!(
-        facts.scheduled && facts.next_start.is_some() && !facts.running,
-        "{facts:?}"
-    );
-    // What it did shows too: chunks older than two days are compressed, the policy's
-    // compress_after reaches the hypertable's facts, and whatever the run left behind
-    // (a policy skips a chunk another session holds locked, e.g. autovacuum's analyze
-    // of the fresh data) is counted as backlog exactly as TimescaleDB lists it.
-    let table = snapshot
-        .hypertables
-        .iter()
-        .find(|h| h.name == "readings")
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("policy_runs").await;
+        let pool = database.pool(2).await;
+        let capabilities = Capabilities::probe(&pool).await.unwrap();
+        assert!(capabilities.has_job_scheduler(), "{capabilities:?}");
+        if let Some(version) = tier.version() {
+            assert_eq!(capabilities.timescaledb_reported.as_deref(), Some(version));
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE readings (ts timestamptz NOT NULL, sensor int, value float8);
+             SELECT create_hypertable('readings', by_range('ts', interval '1 day'));
+             INSERT INTO readings SELECT t, i % 4, random()
+               FROM generate_series(now() - interval '10 days', now(), interval '5 minutes')
+                    WITH ORDINALITY AS g(t, i);
+             ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'sensor');",
+        )
+        .execute(&pool)
+        .await
         .unwrap();
-    assert_eq!(table.compress_after.as_deref(), Some("2 days"));
-    assert!(table.compressed_chunk_count >= 1, "{table:?}");
-    let (old, left): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE NOT is_compressed)
-           FROM timescaledb_information.chunks
-          WHERE hypertable_name = 'readings' AND range_end < now() - interval '2 days'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert!(
-        old >= 7,
-        "ten days of one-day chunks: {old} older than two days"
-    );
-    assert_eq!(table.backlog_chunks, left, "{table:?}");
-    assert_eq!(table.compressed_chunk_count, old - left, "{table:?}");
-    pool.close().await;
+        let job: i32 =
+            sqlx::query_scalar("SELECT add_compression_policy('readings', interval '2 days')")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+
+        // Nobody calls run_job: the scheduler starts it on its own, at once.
+        let (snapshot, facts) = wait_for_job(&pool, job, "succeed", |j| {
+            j.total_runs >= 1 && j.last_run_status.as_deref() == Some("Success")
+        })
+        .await;
+        assert_eq!(facts.kind, "policy_compression");
+        assert_eq!(facts.hypertable.as_deref(), Some("public.readings"));
+        assert_eq!(facts.total_failures, 0);
+        assert!(facts.last_successful_finish.is_some(), "{facts:?}");
+        assert!(facts.last_run_duration_seconds.is_some(), "{facts:?}");
+        assert!(
+            facts.scheduled && facts.next_start.is_some() && !facts.running,
+            "{facts:?}"
+        );
+        // What it did shows too: chunks older than two days are compressed, the policy's
+        // compress_after reaches the hypertable's facts, and whatever the run left behind
+        // (a policy skips a chunk another session holds locked, e.g. autovacuum's analyze
+        // of the fresh data) is counted as backlog exactly as TimescaleDB lists it.
+        let table = snapshot
+            .hypertables
+            .iter()
+            .find(|h| h.name == "readings")
+            .unwrap();
+        assert_eq!(table.compress_after.as_deref(), Some("2 days"));
+        assert!(table.compressed_chunk_count >= 1, "{table:?}");
+        let (old, left): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE NOT is_compressed)
+               FROM timescaledb_information.chunks
+              WHERE hypertable_name = 'readings' AND range_end < now() - interval '2 days'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert!(
+            old >= 7,
+            "ten days of one-day chunks: {old} older than two days"
+        );
+        assert_eq!(table.backlog_chunks, left, "{table:?}");
+        assert_eq!(table.compressed_chunk_count, old - left, "{table:?}");
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
 async fn a_failing_user_job_shows_its_failures_and_error_text() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("failing_job").await;
-    let pool = database.pool(2).await;
-    sqlx::raw_sql(
-        "CREATE PROCEDURE poll_gateway(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-         BEGIN
-             RAISE EXCEPTION 'OPC UA gateway % unreachable', config ->> 'gateway'
-                 USING ERRCODE = 'P0001';
-         END $$;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let job: i32 = sqlx::query_scalar(
-        "SELECT add_job('poll_gateway', interval '1 hour', config => '{\"gateway\": \"line-3\"}')",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    let (_, facts) = wait_for_job(&pool, job, "fail", |j| j.total_failures >= 1).await;
-    assert_eq!(facts.kind, "poll_gateway");
-    assert_eq!(facts.last_run_status.as_deref(), Some("Failed"));
-    assert!(facts.last_successful_finish.is_none(), "{facts:?}");
-    assert_eq!(
-        facts.last_error.as_deref(),
-        Some("OPC UA gateway line-3 unreachable")
-    );
-    pool.close().await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("failing_job").await;
+        let pool = database.pool(2).await;
+        sqlx::raw_sql(
+            "CREATE PROCEDURE poll_gateway(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+             BEGIN
+                 RAISE EXCEPTION 'OPC UA gateway % unreachable', config ->> 'gateway'
+                     USING ERRCODE = 'P0001';
+             END $$;",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let job: i32 = sqlx::query_scalar(
+            "SELECT add_job('poll_gateway', interval '1 hour', config => '{\"gateway\": \"line-3\"}')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let (_, facts) = wait_for_job(&pool, job, "fail", |j| j.total_failures >= 1).await;
+        assert_eq!(facts.kind, "poll_gateway");
+        assert_eq!(facts.last_run_status.as_deref(), Some("Failed"));
+        assert!(facts.last_successful_finish.is_none(), "{facts:?}");
+        assert_eq!(
+            facts.last_error.as_deref(),
+            Some("OPC UA gateway line-3 unreachable")
+        );
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
 async fn a_job_caught_running_is_read_without_panicking() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("running_job").await;
-    let pool = database.pool(2).await;
-    sqlx::raw_sql(
-        "CREATE PROCEDURE slow_rollup(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-         BEGIN PERFORM pg_sleep(4); END $$;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let job: i32 = sqlx::query_scalar("SELECT add_job('slow_rollup', interval '1 hour')")
-        .fetch_one(&pool)
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("running_job").await;
+        let pool = database.pool(2).await;
+        sqlx::raw_sql(
+            "CREATE PROCEDURE slow_rollup(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_sleep(4); END $$;",
+        )
+        .execute(&pool)
         .await
         .unwrap();
-    // While it runs the scheduler stores next_start = -infinity: once a panic inside sqlx
-    // that stopped the monitoring loop for good.
-    let raw: String = loop {
-        let (status, next): (Option<String>, Option<String>) = sqlx::query_as(
-            "SELECT s.job_status, s.next_start::text FROM timescaledb_information.job_stats s
-              WHERE s.job_id = $1",
-        )
-        .bind(job)
-        .fetch_optional(&pool)
-        .await
-        .unwrap()
-        .unwrap_or_default();
-        if status.as_deref() == Some("Running") {
-            break next.unwrap_or_default();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let (_, facts) = wait_for_job(&pool, job, "be seen running", |j| j.running).await;
-    assert!(facts.scheduled, "{facts:?}");
-    assert_eq!(raw, "-infinity");
-    assert_eq!(facts.next_start, None, "{facts:?}");
-    let (_, facts) = wait_for_job(&pool, job, "finish", |j| {
-        !j.running && j.last_run_status.is_some()
-    })
-    .await;
-    assert_eq!(facts.last_run_status.as_deref(), Some("Success"));
-    assert!(
-        facts.last_run_duration_seconds.unwrap_or(0.0) >= 4.0,
-        "{facts:?}"
-    );
-    pool.close().await;
+        let job: i32 = sqlx::query_scalar("SELECT add_job('slow_rollup', interval '1 hour')")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        // While it runs the scheduler stores next_start = -infinity: once a panic inside sqlx
+        // that stopped the monitoring loop for good.
+        let raw: String = loop {
+            let (status, next): (Option<String>, Option<String>) = sqlx::query_as(
+                "SELECT s.job_status, s.next_start::text FROM timescaledb_information.job_stats s
+                  WHERE s.job_id = $1",
+            )
+            .bind(job)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .unwrap_or_default();
+            if status.as_deref() == Some("Running") {
+                break next.unwrap_or_default();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let (_, facts) = wait_for_job(&pool, job, "be seen running", |j| j.running).await;
+        assert!(facts.scheduled, "{facts:?}");
+        assert_eq!(raw, "-infinity");
+        assert_eq!(facts.next_start, None, "{facts:?}");
+        let (_, facts) = wait_for_job(&pool, job, "finish", |j| {
+            !j.running && j.last_run_status.is_some()
+        })
+        .await;
+        assert_eq!(facts.last_run_status.as_deref(), Some("Success"));
+        assert!(
+            facts.last_run_duration_seconds.unwrap_or(0.0) >= 4.0,
+            "{facts:?}"
+        );
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
 async fn several_connections_work_at_once() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("concurrency").await;
-    let pool = database.pool(4).await;
-    sqlx::query("CREATE TABLE counter (n int)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    // Four sessions held at the same time, each in its own backend, each mid-transaction.
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        let mut tx = pool.begin().await.unwrap();
-        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(&mut *tx)
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("concurrency").await;
+        let pool = database.pool(4).await;
+        sqlx::query("CREATE TABLE counter (n int)")
+            .execute(&pool)
             .await
             .unwrap();
-        held.push((pid, tx));
+        // Four sessions held at the same time, each in its own backend, each mid-transaction.
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut tx = pool.begin().await.unwrap();
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            held.push((pid, tx));
+        }
+        let mut pids: Vec<i32> = held.iter().map(|(pid, _)| *pid).collect();
+        pids.sort_unstable();
+        pids.dedup();
+        assert_eq!(pids.len(), 4);
+        // A lock one holds makes another wait: real concurrency, not interleaved replies.
+        let (_, first) = &mut held[0];
+        sqlx::query("LOCK TABLE counter IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut **first)
+            .await
+            .unwrap();
+        let (_, second) = &mut held[1];
+        sqlx::query("SET LOCAL lock_timeout = '200ms'")
+            .execute(&mut **second)
+            .await
+            .unwrap();
+        let blocked = sqlx::query("SELECT count(*) FROM counter")
+            .execute(&mut **second)
+            .await
+            .unwrap_err();
+        assert!(blocked.to_string().contains("lock timeout"), "{blocked}");
+        drop(held);
+        pool.close().await;
     }
-    let mut pids: Vec<i32> = held.iter().map(|(pid, _)| *pid).collect();
-    pids.sort_unstable();
-    pids.dedup();
-    assert_eq!(pids.len(), 4);
-    // A lock one holds makes another wait: real concurrency, not interleaved replies.
-    let (_, first) = &mut held[0];
-    sqlx::query("LOCK TABLE counter IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut **first)
-        .await
-        .unwrap();
-    let (_, second) = &mut held[1];
-    sqlx::query("SET LOCAL lock_timeout = '200ms'")
-        .execute(&mut **second)
-        .await
-        .unwrap();
-    let blocked = sqlx::query("SELECT count(*) FROM counter")
-        .execute(&mut **second)
-        .await
-        .unwrap_err();
-    assert!(blocked.to_string().contains("lock timeout"), "{blocked}");
-    drop(held);
-    pool.close().await;
 }
 
 #[tokio::test]
 async fn a_task_lock_admits_one_instance_at_a_time() {
     use tsdb::locks::{try_lock, TaskLock};
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("task_lock").await;
-    // Two console instances: two pools on one database.
-    let (first, second) = (database.pool(2).await, database.pool(2).await);
-    let mut held = try_lock(&first, TaskLock::SessionJanitor)
-        .await
-        .unwrap()
-        .expect("the first instance takes it");
-    // The work runs on the holding connection.
-    let answer: i32 = sqlx::query_scalar("SELECT 1")
-        .fetch_one(held.conn())
-        .await
-        .unwrap();
-    assert_eq!(answer, 1);
-    assert!(
-        try_lock(&second, TaskLock::SessionJanitor)
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("task_lock").await;
+        // Two console instances: two pools on one database.
+        let (first, second) = (database.pool(2).await, database.pool(2).await);
+        let mut held = try_lock(&first, TaskLock::SessionJanitor)
             .await
             .unwrap()
-            .is_none(),
-        "the second instance skips while the first works"
-    );
-    // Another task's lock is free meanwhile.
-    let other = try_lock(&second, TaskLock::StorageSampler)
-        .await
-        .unwrap()
-        .expect("another task's lock");
-    other.release().await.unwrap();
-    held.release().await.unwrap();
-    let after = try_lock(&second, TaskLock::SessionJanitor)
-        .await
-        .unwrap()
-        .expect("released after the work");
-    // Dropped without release (a failed or cancelled task): the connection closes and
-    // the lock goes with its session.
-    drop(after);
-    let mut again = None;
-    for _ in 0..50 {
-        again = try_lock(&first, TaskLock::SessionJanitor).await.unwrap();
-        if again.is_some() {
-            break;
+            .expect("the first instance takes it");
+        // The work runs on the holding connection.
+        let answer: i32 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(held.conn())
+            .await
+            .unwrap();
+        assert_eq!(answer, 1);
+        assert!(
+            try_lock(&second, TaskLock::SessionJanitor)
+                .await
+                .unwrap()
+                .is_none(),
+            "the second instance skips while the first works"
+        );
+        // Another task's lock is free meanwhile.
+        let other = try_lock(&second, TaskLock::StorageSampler)
+            .await
+            .unwrap()
+            .expect("another task's lock");
+        other.release().await.unwrap();
+        held.release().await.unwrap();
+        let after = try_lock(&second, TaskLock::SessionJanitor)
+            .await
+            .unwrap()
+            .expect("released after the work");
+        // Dropped without release (a failed or cancelled task): the connection closes and
+        // the lock goes with its session.
+        drop(after);
+        let mut again = None;
+        for _ in 0..50 {
+            again = try_lock(&first, TaskLock::SessionJanitor).await.unwrap();
+            if again.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        again
+            .expect("free once the dropped holder's session ended")
+            .release()
+            .await
+            .unwrap();
     }
-    again
-        .expect("free once the dropped holder's session ended")
-        .release()
-        .await
-        .unwrap();
 }

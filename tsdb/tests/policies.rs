@@ -20,7 +20,7 @@ use tsdb::policy::store::{self, PolicyEdit};
 use tsdb::policy::target::JobAge;
 use tsdb::policy::{plan_now, HypertableName, Policy, PolicyOverride};
 use tsdb::testing::policies::{apply_confirmed, apply_with, confirm_everything, save};
-use tsdb::testing::{connect, native_tier, DevDb};
+use tsdb::testing::{connect, native_tiers, oldest_tier, DevDb};
 
 fn source() -> PolicySource {
     PolicySource {
@@ -554,6 +554,28 @@ async fn adoption_and_round_trips(pool: &sqlx::PgPool) {
             current.overrides.set(key, value).unwrap();
         }
         let id = save(pool, &sensors, &current).await;
+        // 2.13 refuses new compression settings while chunks are compressed: the plan
+        // says so and changes nothing; the revert puts the record back.
+        let refused: Vec<String> = plan(pool, &source)
+            .await
+            .tables
+            .iter()
+            .filter(|t| t.name == sensors)
+            .flat_map(|t| t.refused.clone())
+            .collect();
+        if !refused.is_empty() {
+            assert!(
+                capabilities.refuses_compression_settings_with_compressed_chunks()
+                    && refused.iter().all(|r| r.contains("2.13")),
+                "{change:?}: {refused:?}"
+            );
+            assert!(matches!(
+                revert(pool, &source, id).await,
+                Applied::Done { .. }
+            ));
+            assert_eq!(lifecycle(pool, &sensors).await, before, "{change:?}");
+            continue;
+        }
         apply_all(pool, &source).await;
         assert_ne!(
             lifecycle(pool, &sensors).await,
@@ -849,12 +871,24 @@ async fn plan_apply_and_revert_on_devdb() {
 }
 
 #[tokio::test]
-async fn plan_apply_and_revert_on_the_native_tier() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("policies").await;
+async fn plan_apply_revert_and_adoption_on_the_oldest_release() {
+    let Some(tier) = oldest_tier() else { return };
+    let database = tier.database("policies_oldest").await;
     let pool = database.pool(4).await;
     scenario(&pool).await;
+    adoption_and_round_trips(&pool).await;
     pool.close().await;
+}
+
+#[tokio::test]
+async fn plan_apply_and_revert_on_the_native_tier() {
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("policies").await;
+        let pool = database.pool(4).await;
+        scenario(&pool).await;
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
@@ -867,21 +901,25 @@ async fn taking_a_table_under_management_and_reverting_restore_live_on_devdb() {
 
 #[tokio::test]
 async fn taking_a_table_under_management_and_reverting_restore_live_on_the_native_tier() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("adoption").await;
-    let pool = database.pool(4).await;
-    adoption_and_round_trips(&pool).await;
-    dotted_names(&pool).await;
-    pool.close().await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("adoption").await;
+        let pool = database.pool(4).await;
+        adoption_and_round_trips(&pool).await;
+        dotted_names(&pool).await;
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
 async fn applies_run_one_at_a_time_and_only_the_plan_shown() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("one_apply").await;
-    let pool = database.pool(10).await;
-    one_apply_at_a_time(&pool).await;
-    pool.close().await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("one_apply").await;
+        let pool = database.pool(10).await;
+        one_apply_at_a_time(&pool).await;
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
@@ -893,66 +931,68 @@ async fn the_startup_apply_holds_what_would_lose_data() {
 
 #[tokio::test]
 async fn a_locked_table_fails_its_step_quickly_and_the_others_apply() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("policy_lock").await;
-    let pool = database.pool(4).await;
-    setup(&pool).await;
-    // New compression settings and chunk interval for one table: DDL that needs its lock.
-    let metric = HypertableName::new("factory_telemetry", "metric_hist");
-    save(
-        &pool,
-        &metric,
-        &edit(
-            None,
-            &[
-                ("segment_by", "equipment_id"),
-                ("chunk_time_interval", "12 hours"),
-            ],
-        ),
-    )
-    .await;
-    // The plant holds a lock on that table (a long transaction, a migration).
-    let mut plant = pool.begin().await.unwrap();
-    sqlx::query("LOCK TABLE factory_telemetry.metric_hist IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *plant)
-        .await
-        .unwrap();
-    let report = apply_confirmed(&pool, &source()).await;
-    let failed: Vec<_> = report
-        .results
-        .iter()
-        .filter(|r| r.outcome != StepOutcome::Applied)
-        .collect();
-    assert!(
-        failed
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("policy_lock").await;
+        let pool = database.pool(4).await;
+        setup(&pool).await;
+        // New compression settings and chunk interval for one table: DDL that needs its lock.
+        let metric = HypertableName::new("factory_telemetry", "metric_hist");
+        save(
+            &pool,
+            &metric,
+            &edit(
+                None,
+                &[
+                    ("segment_by", "equipment_id"),
+                    ("chunk_time_interval", "12 hours"),
+                ],
+            ),
+        )
+        .await;
+        // The plant holds a lock on that table (a long transaction, a migration).
+        let mut plant = pool.begin().await.unwrap();
+        sqlx::query("LOCK TABLE factory_telemetry.metric_hist IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *plant)
+            .await
+            .unwrap();
+        let report = apply_confirmed(&pool, &source()).await;
+        let failed: Vec<_> = report
+            .results
             .iter()
-            .any(|r| r.summary == "change compression settings"),
-        "{:#?}",
-        report.results
-    );
-    for result in &failed {
-        assert_eq!(result.table, "factory_telemetry.metric_hist");
-        match &result.outcome {
-            StepOutcome::Failed { error } => assert!(error.contains("lock timeout"), "{error}"),
-            other => panic!("{}: {other:?}", result.summary),
+            .filter(|r| r.outcome != StepOutcome::Applied)
+            .collect();
+        assert!(
+            failed
+                .iter()
+                .any(|r| r.summary == "change compression settings"),
+            "{:#?}",
+            report.results
+        );
+        for result in &failed {
+            assert_eq!(result.table, "factory_telemetry.metric_hist");
+            match &result.outcome {
+                StepOutcome::Failed { error } => assert!(error.contains("lock timeout"), "{error}"),
+                other => panic!("{}: {other:?}", result.summary),
+            }
         }
+        // Every other table's steps applied (and this table's that need no lock).
+        assert!(report.results.len() > failed.len() + 2);
+        // The blocked steps gave up at their lock time-out: the plant's transaction is still
+        // open here, and waiting for it would never have ended.
+        let last = tsdb::policy::apply::last_run(&pool).await.unwrap().unwrap();
+        assert_eq!(last.failed as usize, failed.len());
+        assert!(
+            last.failures[0].contains("lock timeout"),
+            "{:?}",
+            last.failures
+        );
+        // Once the plant lets go, the next apply catches up.
+        plant.rollback().await.unwrap();
+        apply_all(&pool, &source()).await;
+        assert!(plan(&pool, &source()).await.in_sync());
+        pool.close().await;
     }
-    // Every other table's steps applied (and this table's that need no lock).
-    assert!(report.results.len() > failed.len() + 2);
-    // The blocked steps gave up at their lock time-out: the plant's transaction is still
-    // open here, and waiting for it would never have ended.
-    let last = tsdb::policy::apply::last_run(&pool).await.unwrap().unwrap();
-    assert_eq!(last.failed as usize, failed.len());
-    assert!(
-        last.failures[0].contains("lock timeout"),
-        "{:?}",
-        last.failures
-    );
-    // Once the plant lets go, the next apply catches up.
-    plant.rollback().await.unwrap();
-    apply_all(&pool, &source()).await;
-    assert!(plan(&pool, &source()).await.in_sync());
-    pool.close().await;
 }
 
 /// One step of a random history: an edit of one setting, an apply, or a revert of an

@@ -20,7 +20,7 @@ use tsdb::storage::forecast::Lifecycle;
 use tsdb::storage::outlook::{self, Budget, TableState};
 use tsdb::storage::trends::{self, Range, View};
 use tsdb::storage::{backfill, history, samples_of, RelationKind, StorageSample};
-use tsdb::testing::{connect, native_tier, DevDb};
+use tsdb::testing::{connect, native_tiers, DevDb};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -272,9 +272,11 @@ async fn storage_history_on_devdb() {
 
 #[tokio::test]
 async fn storage_history_on_the_native_tier() {
-    let Some(tier) = native_tier() else { return };
-    let database = tier.database("storage").await;
-    let pool = database.pool(4).await;
-    scenario(&pool).await;
-    pool.close().await;
+    for tier in native_tiers() {
+        eprintln!("on {}", tier.describe());
+        let database = tier.database("storage").await;
+        let pool = database.pool(4).await;
+        scenario(&pool).await;
+        pool.close().await;
+    }
 }

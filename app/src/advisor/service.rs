@@ -8,20 +8,20 @@ use tsdb::advisor::{inspect, Advice, Trial};
 
 /// The advice for one hypertable.
 pub async fn advice(state: &AppState, schema: &str, name: &str) -> Result<Advice, AppError> {
-    let (pool, _) = state.timescaledb()?;
+    let (pool, capabilities) = state.timescaledb()?;
     let (snapshot, table) = state.monitor.hypertable(schema, name)?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
-    Ok(inspect::advise(&mut conn, &table, &snapshot.chunks).await?)
+    Ok(inspect::advise(&mut conn, &capabilities, &table, &snapshot.chunks).await?)
 }
 
 /// A trial of the current settings (or, with compression off, none) against the
 /// suggestion.
 pub async fn trial(state: &AppState, schema: &str, name: &str) -> Result<Trial, AppError> {
-    let (pool, _) = state.timescaledb()?;
+    let (pool, capabilities) = state.timescaledb()?;
     let _place = state.lane(crate::lanes::Lane::Trial)?;
     let (snapshot, table) = state.monitor.hypertable(schema, name)?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
-    let advice = inspect::advise(&mut conn, &table, &snapshot.chunks).await?;
+    let advice = inspect::advise(&mut conn, &capabilities, &table, &snapshot.chunks).await?;
     let columns: Vec<String> = advice.columns.iter().map(|c| c.name.clone()).collect();
     let current = if table.compression_enabled {
         Setting {
@@ -47,5 +47,13 @@ pub async fn trial(state: &AppState, schema: &str, name: &str) -> Result<Trial, 
         } else {
             vec![current, suggested]
         };
-    Ok(trial::run(&mut conn, &table, &snapshot.chunks, &columns, &settings).await?)
+    Ok(trial::run(
+        &mut conn,
+        &capabilities,
+        &table,
+        &snapshot.chunks,
+        &columns,
+        &settings,
+    )
+    .await?)
 }

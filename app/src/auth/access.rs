@@ -21,6 +21,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/fn/startup-status", Access::Public),
     ("/api/fn/overview", Access::Role(Role::Viewer)),
     ("/api/fn/hypertables", Access::Role(Role::Viewer)),
+    ("/api/fn/catalog-fallback", Access::Role(Role::Viewer)),
     ("/api/fn/hypertable", Access::Role(Role::Viewer)),
     ("/api/fn/chunks", Access::Role(Role::Viewer)),
     ("/api/fn/compress-chunk", Access::Role(Role::Operator)),

@@ -11,7 +11,7 @@ use tsdb::storage::trends::{self, Range, View};
 /// Judges the database now.
 pub async fn diagnose(state: &AppState) -> Result<Diagnosis, AppError> {
     let (pool, capabilities) = state.timescaledb()?;
-    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
+    let snapshot = state.monitor.current()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let mut facts = probe::facts(&mut conn, &capabilities).await?;
     let week = Range::Week;

@@ -14,8 +14,11 @@ use tsdb::facts::JobFacts;
 use tsdb::jobs::{ExecutionLogging, JobDetail, JobRun, JobsView};
 use tsdb::types::Role;
 
-async fn facts(conn: &mut PgConnection) -> Result<Vec<JobFacts>, AppError> {
-    Ok(tsdb::monitoring::jobs::jobs(&mut *conn)
+async fn facts(
+    conn: &mut PgConnection,
+    capabilities: &Capabilities,
+) -> Result<Vec<JobFacts>, AppError> {
+    Ok(tsdb::monitoring::jobs::jobs(&mut *conn, capabilities)
         .await?
         .into_iter()
         .map(|row| row.facts)
@@ -44,7 +47,7 @@ pub async fn list(state: &AppState, role: Role) -> Result<JobsView, AppError> {
         .collect();
     console_runs.sort_by_key(|run| run.job_id);
     let mut view = JobsView {
-        jobs: facts(&mut conn).await?,
+        jobs: facts(&mut conn, &capabilities).await?,
         job_scheduler: capabilities.has_job_scheduler(),
         logging: logging(&mut conn, &capabilities).await,
         alerts: state.alerts.open(),
@@ -60,7 +63,7 @@ pub async fn list(state: &AppState, role: Role) -> Result<JobsView, AppError> {
 pub async fn detail(state: &AppState, role: Role, id: i32) -> Result<JobDetail, AppError> {
     let (pool, capabilities) = state.timescaledb()?;
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
-    let job = facts(&mut conn)
+    let job = facts(&mut conn, &capabilities)
         .await?
         .into_iter()
         .find(|j| j.id == i64::from(id))
@@ -108,11 +111,16 @@ pub async fn run(
 /// Whether `role` may pause, resume or reschedule job `id`: nobody TimescaleDB's own
 /// jobs (ids below 1000: telemetry, job-history retention), only admins the console's own
 /// (its storage history's policies).
-async fn may_control(conn: &mut PgConnection, role: Role, id: i32) -> Result<(), AppError> {
+async fn may_control(
+    conn: &mut PgConnection,
+    capabilities: &Capabilities,
+    role: Role,
+    id: i32,
+) -> Result<(), AppError> {
     if id < 1000 {
         return Err(AppError::Forbidden);
     }
-    let own = facts(conn).await?.into_iter().any(|j| {
+    let own = facts(conn, capabilities).await?.into_iter().any(|j| {
         j.id == i64::from(id) && j.hypertable.as_deref() == Some(tsdb::storage::history::TABLE)
     });
     if own && !role.includes(Role::Admin) {
@@ -133,6 +141,7 @@ pub async fn set_scheduled(
     let (pool, capabilities) = state.timescaledb()?;
     may_control(
         &mut *pool.acquire().await.map_err(tsdb::Error::from)?,
+        &capabilities,
         role,
         id,
     )
@@ -155,6 +164,7 @@ pub async fn set_schedule(
     let (pool, capabilities) = state.timescaledb()?;
     may_control(
         &mut *pool.acquire().await.map_err(tsdb::Error::from)?,
+        &capabilities,
         role,
         id,
     )

@@ -16,7 +16,9 @@ pub enum PassOutcome {
     Succeeded(DateTime<Utc>),
     /// The latest pass failed at this time, for this reason (already logged).
     Failed {
-        /// When.
+        /// When the passes began failing (the first of this run of failures).
+        since: DateTime<Utc>,
+        /// When the latest failed.
         at: DateTime<Utc>,
         /// Why, as the database said it (for the log and the admins' health details).
         reason: String,
@@ -56,8 +58,26 @@ impl Monitor {
         self.snapshot.borrow().clone()
     }
 
-    /// The latest snapshot and the hypertable `schema.name` in it; pending before the
-    /// first pass, not found when the catalog has no such hypertable.
+    /// The latest snapshot, or why there is none: the first pass is still running
+    /// (`snapshot_pending`), or every pass so far has failed (`catalog_pass_failing`,
+    /// with since when and why): failing is never reported as pending.
+    #[cfg(feature = "ssr")]
+    pub fn current(&self) -> Result<Arc<Snapshot>, crate::error::AppError> {
+        use crate::error::AppError;
+        if let Some(snapshot) = self.snapshot() {
+            return Ok(snapshot);
+        }
+        Err(match self.outcome() {
+            PassOutcome::Failed { since, message, .. } => AppError::PassFailing {
+                since: since.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                message,
+            },
+            PassOutcome::Pending | PassOutcome::Succeeded(_) => AppError::SnapshotPending,
+        })
+    }
+
+    /// The latest snapshot and the hypertable `schema.name` in it; [`Monitor::current`]'s
+    /// error without a snapshot, not found when the catalog has no such hypertable.
     #[cfg(feature = "ssr")]
     pub fn hypertable(
         &self,
@@ -65,7 +85,7 @@ impl Monitor {
         name: &str,
     ) -> Result<(Arc<Snapshot>, tsdb::facts::HypertableFacts), crate::error::AppError> {
         use crate::error::AppError;
-        let snapshot = self.snapshot().ok_or(AppError::SnapshotPending)?;
+        let snapshot = self.current()?;
         let table = snapshot
             .hypertables
             .iter()
@@ -115,8 +135,14 @@ impl Monitor {
 
     /// Records a failed pass; the previous snapshot stays readable.
     pub fn fail(&self, reason: String, message: String) {
+        let now = Utc::now();
+        let since = match self.outcome() {
+            PassOutcome::Failed { since, .. } => since,
+            _ => now,
+        };
         self.set_outcome(PassOutcome::Failed {
-            at: Utc::now(),
+            since,
+            at: now,
             reason,
             message,
         });

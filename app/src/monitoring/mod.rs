@@ -95,7 +95,14 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         .is_some_and(|c| c.has_job_scheduler() && c.require_timescaledb().is_ok());
     let lists = snapshot
         .as_ref()
-        .map(|s| Overview::lists(&s.hypertables, &s.jobs, &s.continuous_aggregates))
+        .map(|s| {
+            Overview::lists(
+                &s.hypertables,
+                &s.jobs,
+                &s.continuous_aggregates,
+                s.catalog_fallback.is_none(),
+            )
+        })
         .unwrap_or_default();
     Ok(Overview {
         status: health::assess(&state),
@@ -119,13 +126,11 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 pub async fn list_hypertables() -> Result<HypertableList, AppError> {
     crate::auth::require(tsdb::types::Role::Viewer).await?;
     let state = crate::state::app_state()?;
-    let snapshot = state.monitor.snapshot();
+    // Without a snapshot nothing is known: not "no hypertables".
+    let snapshot = state.monitor.current()?;
     Ok(HypertableList {
-        header: snapshot.as_ref().map(|s| header(&state, s)),
-        hypertables: snapshot
-            .as_ref()
-            .map(|s| s.hypertables.clone())
-            .unwrap_or_default(),
+        header: Some(header(&state, &snapshot)),
+        hypertables: snapshot.hypertables.clone(),
     })
 }
 
@@ -170,8 +175,20 @@ pub async fn chunk_list(params: ChunkParams) -> Result<ChunkPage, AppError> {
     let query =
         tsdb::chunk_query::ChunkQuery::parse(|name| params.get(name)).map_err(AppError::Invalid)?;
     let state = crate::state::app_state()?;
-    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
+    let snapshot = state.monitor.current()?;
     Ok(query.apply(&snapshot.chunks))
+}
+
+/// Why the console reads only TimescaleDB's public API here, if it does (any role; the
+/// banner on every page).
+#[server(prefix = "/api/fn", endpoint = "catalog-fallback")]
+pub async fn catalog_fallback() -> Result<Option<String>, AppError> {
+    crate::auth::require(tsdb::types::Role::Viewer).await?;
+    let state = crate::state::app_state()?;
+    Ok(state
+        .capabilities()
+        .filter(|c| c.require_timescaledb().is_ok())
+        .and_then(|c| c.catalog.fallback_reason().map(str::to_string)))
 }
 
 /// Asks for a full catalog pass now (admins).

@@ -38,8 +38,11 @@ fn badge(severity: Severity) -> &'static str {
 #[component]
 fn Findings(d: Diagnosis) -> impl IntoView {
     let count = |s: Severity| d.findings.iter().filter(|f| f.severity == s).count();
-    let summary = if d.findings.is_empty() {
+    let summary = if d.findings.is_empty() && d.not_checked.is_empty() {
         "Nothing found: every check below passed.".to_string()
+    } else if d.findings.is_empty() {
+        "Nothing found, but some checks below could not look at everything on this server."
+            .to_string()
     } else {
         format!(
             "{} critical, {} warning(s), {} for information.",
@@ -53,15 +56,19 @@ fn Findings(d: Diagnosis) -> impl IntoView {
         .iter()
         .map(|check| {
             let found = d.findings.iter().filter(|f| f.check == *check).count();
-            let (mark, class) = if found == 0 {
-                ("✓", "ok-text")
-            } else {
-                ("✗", "error-text")
+            let partly = d.not_checked.iter().find(|n| n.check == *check).map(|n| n.reason.clone());
+            let (mark, class) = match (found, &partly) {
+                (0, None) => ("✓", "ok-text"),
+                (0, Some(_)) => ("–", "muted"),
+                _ => ("✗", "error-text"),
             };
             view! {
                 <li data-testid="check">
                     <span class=class>{mark}</span>" "{check.describe()}
                     {(found > 0).then(|| view! { <span class="muted small">{format!(" ({found})")}</span> })}
+                    {partly.map(|reason| view! {
+                        <span class="muted small" data-testid="not-checked">{format!(" Not fully checked: {reason}.")}</span>
+                    })}
                 </li>
             }
         })
@@ -90,7 +97,7 @@ fn subject_href(f: &Finding) -> Option<String> {
     if matches!(f.check, Check::CaggLag | Check::RetentionOutrunsCagg) {
         return None;
     }
-    let (schema, name) = subject.split_once('.')?;
+    let (schema, name) = tsdb::ident::parse_display_name(subject).ok()?;
     // Tiny batches are a matter for the compression advisor.
     let page = if f.check == Check::TinyBatches {
         "/advisor"
@@ -99,8 +106,8 @@ fn subject_href(f: &Finding) -> Option<String> {
     };
     Some(format!(
         "/hypertables/{}/{}{page}",
-        crate::url::encode(schema, false),
-        crate::url::encode(name, false)
+        crate::url::encode(&schema, false),
+        crate::url::encode(&name, false)
     ))
 }
 

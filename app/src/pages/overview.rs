@@ -111,6 +111,20 @@ fn OverviewBody(o: Overview) -> impl IntoView {
         lists.failing_jobs,
         lists.lagging_aggregates,
     );
+    let watermarks_unknown = lists.watermarks_unknown;
+    // Without a pass nothing below is known: each list says so instead of "none".
+    let unknown = || {
+        view! {
+            <p class="muted" data-testid="unknown">
+                {if headline == Headline::Gathering {
+                    "Not known yet: the first catalog pass is under way."
+                } else {
+                    "Unknown: the catalog cannot be read (see above)."
+                }}
+            </p>
+        }
+        .into_any()
+    };
     view! {
         <section class="panel">
             <div class="title-row">
@@ -147,12 +161,12 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                         _ => "no job scheduler: jobs run only when started by hand".to_string(),
                     }).unwrap_or_default()}</span>
                 </div>
-                <div class="stat"><span class="label">"Hypertables"</span><span class="value" data-testid="hypertable-count">{totals.hypertables}</span>
+                <div class="stat"><span class="label">"Hypertables"</span><span class="value" data-testid="hypertable-count">{if gathering { "—".to_string() } else { totals.hypertables.to_string() }}</span>
                     <span class="muted small">{format_bytes(totals.total_bytes)}</span></div>
-                <div class="stat"><span class="label">"Chunks"</span><span class="value">{totals.chunks}</span>
+                <div class="stat"><span class="label">"Chunks"</span><span class="value">{if gathering { "—".to_string() } else { totals.chunks.to_string() }}</span>
                     <span class="muted small">{format!("{} compressed", totals.compressed_chunks)}</span></div>
                 <div class="stat"><span class="label">"Compression backlog"</span>
-                    <span class={if totals.backlog_chunks > 0 { "value warn-text" } else { "value" }} data-testid="backlog">{totals.backlog_chunks}</span>
+                    <span class={if totals.backlog_chunks > 0 { "value warn-text" } else { "value" }} data-testid="backlog">{if gathering { "—".to_string() } else { totals.backlog_chunks.to_string() }}</span>
                     <span class="muted small">"chunks past compress-after, uncompressed"</span></div>
             </div>
             {if gathering {
@@ -180,7 +194,9 @@ fn OverviewBody(o: Overview) -> impl IntoView {
         <div class="columns">
             <section class="panel" data-testid="failing-jobs">
                 <h2>"Failing jobs"</h2>
-                {if failing.is_empty() {
+                {if gathering {
+                    unknown()
+                } else if failing.is_empty() {
                     view! { <p class="muted">{format!("None of {} jobs failed its last run. ", o.job_count)} <a href="/jobs">"All jobs →"</a></p> }.into_any()
                 } else {
                     view! {
@@ -220,7 +236,9 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             </section>
             <section class="panel" data-testid="backlog-list">
                 <h2>"Compression backlog"</h2>
-                {if backlog.is_empty() {
+                {if gathering {
+                    unknown()
+                } else if backlog.is_empty() {
                     view! { <p class="muted">"Every chunk past its compress-after is compressed."</p> }.into_any()
                 } else {
                     view! {
@@ -236,7 +254,9 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             </section>
             <section class="panel">
                 <h2>"Worst compression"</h2>
-                {if worst.is_empty() {
+                {if gathering {
+                    unknown()
+                } else if worst.is_empty() {
                     view! { <p class="muted">"Nothing is compressed yet."</p> }.into_any()
                 } else {
                     view! {
@@ -251,7 +271,11 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             </section>
             <section class="panel">
                 <h2>"Lagging continuous aggregates"</h2>
-                {if lagging.is_empty() {
+                {if gathering {
+                    unknown()
+                } else if watermarks_unknown {
+                    view! { <p class="muted" data-testid="watermarks-unknown">{format!("Lag unknown for the {} continuous aggregate(s): their watermarks are not in TimescaleDB's public API, the only part of its catalog read on this server.", o.aggregate_count)}</p> }.into_any()
+                } else if lagging.is_empty() {
                     view! { <p class="muted">{format!("All {} continuous aggregates are less than 2 h behind.", o.aggregate_count)}</p> }.into_any()
                 } else {
                     view! {

@@ -25,7 +25,7 @@ pub async fn trends(state: &AppState, query: &TrendsQuery) -> Result<Trends, App
 /// The outlook from the latest snapshot and the last [`outlook::FIT_DAYS`] of samples.
 pub async fn outlook(state: &AppState) -> Result<Outlook, AppError> {
     let (pool, capabilities) = state.timescaledb()?;
-    let snapshot = state.monitor.snapshot().ok_or(AppError::SnapshotPending)?;
+    let snapshot = state.monitor.current()?;
     let since = snapshot.taken_at - chrono::Duration::days(outlook::FIT_DAYS as i64);
     let samples = history::read(&pool, Some(since), outlook::FIT_BUCKET_SECONDS).await?;
     let config = state.storage_config;

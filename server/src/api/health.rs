@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use tsdb::types::HealthStatus;
+use tsdb::types::{HealthReason, HealthStatus};
 use utoipa_axum::routes;
 
 /// Public: load balancers and uptime checks call it without credentials.
@@ -22,16 +22,18 @@ pub fn routes() -> Routes {
 pub struct Health {
     /// Overall status.
     pub status: HealthStatus,
+    /// Why it is not `ok`, as stable codes (empty when it is).
+    pub reasons: Vec<HealthReason>,
 }
 
 /// Overall status: 200 for ok or degraded, 503 for down.
 #[utoipa::path(get, path = "/api/v1/monitoring/health", tag = "monitoring",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let status = app::monitoring::health::assess(&state);
+    let (status, reasons) = app::monitoring::health::assessment(&state);
     let code = match status {
         HealthStatus::Down => StatusCode::SERVICE_UNAVAILABLE,
         HealthStatus::Ok | HealthStatus::Degraded => StatusCode::OK,
     };
-    (code, Json(Health { status }))
+    (code, Json(Health { status, reasons }))
 }

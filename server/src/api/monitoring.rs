@@ -38,12 +38,10 @@ pub fn routes() -> Routes {
         .route(anyone_signed_in, routes!(prometheus))
 }
 
-/// The snapshot, or 503 `snapshot_pending` until the first pass has finished.
+/// The snapshot, or 503: `snapshot_pending` while the first pass runs,
+/// `catalog_pass_failing` when every pass so far has failed.
 fn snapshot(state: &AppState) -> Result<Arc<Snapshot>, ApiError> {
-    Ok(state
-        .monitor
-        .snapshot()
-        .ok_or(app::error::AppError::SnapshotPending)?)
+    Ok(state.monitor.current()?)
 }
 
 /// Where figures come from: the snapshot's time and age.
@@ -153,8 +151,13 @@ pub struct TimescaleHealth {
     pub installed: bool,
     /// Its version.
     pub version: Option<String>,
-    /// Whether the console supports that version (2.13 or later).
+    /// Whether the console fully supports the installed release: 2.13 or later, and
+    /// its internal catalog as the console knows it (else only the public API is read).
     pub supported: bool,
+    /// How the catalog is read: `internal` (fast), `public` (TimescaleDB's public views
+    /// and size functions only: slower, and watermarks and batch sizes unknown) or
+    /// `none` (TimescaleDB not usable).
+    pub catalog_reads: String,
     /// What is wrong, in words, when something is.
     pub message: Option<String>,
     /// `timescaledb.license`.
@@ -184,6 +187,9 @@ pub async fn timescaledb(
     auth.require(Role::Admin)?;
     let capabilities = state.capabilities();
     let check = capabilities.as_ref().map(|c| c.require_timescaledb());
+    let fallback = capabilities
+        .as_ref()
+        .and_then(|c| c.catalog.fallback_reason().map(str::to_string));
     let snapshot = state.monitor.snapshot();
     let extension = snapshot.as_ref().and_then(|s| s.timescaledb.clone());
     Ok(Json(TimescaleHealth {
@@ -194,11 +200,17 @@ pub async fn timescaledb(
         version: capabilities
             .as_ref()
             .and_then(|c| c.timescaledb_reported.clone()),
-        supported: matches!(check, Some(Ok(_))),
+        supported: matches!(check, Some(Ok(_))) && fallback.is_none(),
+        catalog_reads: match (&check, &fallback) {
+            (Some(Ok(_)), None) => "internal",
+            (Some(Ok(_)), Some(_)) => "public",
+            _ => "none",
+        }
+        .into(),
         message: match check {
             Some(Err(error)) => Some(app::error::AppError::from(error).to_string()),
             None => Some("the database has not been reached yet".into()),
-            Some(Ok(_)) => None,
+            Some(Ok(_)) => fallback,
         },
         license: extension.as_ref().and_then(|e| e.license.clone()),
         max_background_workers: extension.as_ref().and_then(|e| e.max_background_workers),

@@ -248,6 +248,20 @@ fn render_facts(out: &mut String, snapshot: &Snapshot) {
         &[("database", &db.name)],
         db.connections as f64,
     );
+    if snapshot.timescaledb.is_some() {
+        family(
+            out,
+            "ms5_catalog_public_api_only",
+            "gauge",
+            "Whether this snapshot was read through TimescaleDB's public API only (1: the internal catalog is not as the console knows it; slower, aggregates' watermarks unknown) or the internal catalog (0).",
+        );
+        sample(
+            out,
+            "ms5_catalog_public_api_only",
+            &[],
+            f64::from(u8::from(snapshot.catalog_fallback.is_some())),
+        );
+    }
     if let Some(ext) = &snapshot.timescaledb {
         family(
             out,

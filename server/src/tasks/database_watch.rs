@@ -42,11 +42,15 @@ pub async fn run(
             match probe(&pool).await {
                 Probe::Answered => {
                     read_epoch(&state, &pool).await;
+                    // Probed again before the console is marked up: no request may use
+                    // the versions (and catalog shape) of the server before the outage.
+                    if state.link.is_down() {
+                        reprobe(&state, &pool).await;
+                    }
                     if let Some(outage) = state.link.mark_up() {
                         let seconds =
                             (chrono::Utc::now() - outage.since).num_milliseconds() as f64 / 1000.0;
                         tracing::info!(seconds, "the database answers again");
-                        reprobe(&state, &pool).await;
                         state.monitor.request_refresh();
                     }
                 }

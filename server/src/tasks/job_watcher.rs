@@ -65,8 +65,12 @@ async fn look(
         stale_factor: settings.stale_factor,
         scheduler: state.capabilities().is_some_and(|c| c.has_job_scheduler()),
     };
+    let Some(capabilities) = state.capabilities() else {
+        held.release().await?;
+        return Ok(None);
+    };
     let changes = async {
-        let jobs: Vec<_> = tsdb::monitoring::jobs::jobs(&mut *held.conn())
+        let jobs: Vec<_> = tsdb::monitoring::jobs::jobs(&mut *held.conn(), &capabilities)
             .await?
             .into_iter()
             .map(|row| row.facts)

@@ -51,6 +51,10 @@ pub fn production_settings(url: &str) -> Settings {
 pub struct Console {
     /// The state handed to the router.
     pub state: AppState,
+    /// The router, built once as `serve` builds it: building one per request renders the
+    /// route list while other requests render pages, and leptos then leaves some of those
+    /// renders waiting forever.
+    router: axum::Router,
     /// Keeps the database alive.
     _database: Box<dyn std::any::Any + Send>,
     /// Dropping it stops the background tasks.
@@ -119,6 +123,7 @@ impl Console {
             server::tasks::refresher::run,
         ));
         Console {
+            router: server::http::router(state.clone()),
             state,
             _database: database,
             _stop: stop,
@@ -232,7 +237,7 @@ impl Console {
     /// Starts a request.
     pub fn request(&self, method: &str, uri: &str) -> Call {
         Call {
-            state: self.state.clone(),
+            router: self.router.clone(),
             method: method.to_string(),
             uri: uri.to_string(),
             headers: vec![
@@ -273,7 +278,7 @@ pub async fn page_paths(console: &Console) -> Vec<String> {
 
 /// One request being built.
 pub struct Call {
-    state: AppState,
+    router: axum::Router,
     method: String,
     uri: String,
     headers: Vec<(String, String)>,
@@ -355,10 +360,7 @@ impl Call {
         }
         let mut request = builder.body(Body::from(self.body)).unwrap();
         request.extensions_mut().insert(ConnectInfo(self.addr));
-        let response = server::http::router(self.state)
-            .oneshot(request)
-            .await
-            .unwrap();
+        let response = self.router.oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         // An event stream never ends: its body is not read here.

@@ -4,6 +4,7 @@
 //! sizes.
 
 use super::{suggest, Advice, ColumnFacts, Current, EngineDefault, IndexFacts, MIN_SEGMENT_ROWS};
+use crate::capabilities::Capabilities;
 use crate::facts::{ChunkFacts, HypertableFacts};
 use crate::ident::quote_ident;
 use crate::Result;
@@ -55,6 +56,7 @@ const INTEGER_TYPES: [i64; 3] = [21, 23, 20];
 /// Everything the advisor says about `table`.
 pub async fn advise(
     conn: &mut PgConnection,
+    capabilities: &Capabilities,
     table: &HypertableFacts,
     chunks: &[ChunkFacts],
 ) -> Result<Advice> {
@@ -121,13 +123,16 @@ pub async fn advise(
     let (segment_by, order_by) = suggest(&columns, &indexes, sample_rows);
     let (engine_segment_by, engine_order_by) =
         engine_defaults(conn, &relation, &segment_by.items).await?;
-    let batches = crate::diagnostics::probe::batches(conn, Some(&table.qualified()))
-        .await?
-        .into_iter()
-        .next()
+    let measured =
+        crate::diagnostics::probe::batches(conn, capabilities, Some((&table.schema, &table.name)))
+            .await?;
+    let batches = measured
+        .as_ref()
+        .and_then(|m| m.first())
         .and_then(|b| b.rows_per_batch());
     let verdict = match (table.compression_enabled, batches) {
         (false, _) => "Compression is off for this table.".to_string(),
+        (true, None) if measured.is_none() => "Rows per batch come from TimescaleDB's internal catalog, which the console does not read on this server (see the status page), so the settings' effect is not measured.".to_string(),
         (true, None) => "Nothing is compressed yet, so the settings' effect is not measured.".to_string(),
         (true, Some(rows)) if rows < MIN_SEGMENT_ROWS => format!(
             "The latest compressed chunks average {rows:.0} rows per batch: the segment-by is too fine (fewer than {MIN_SEGMENT_ROWS:.0})."

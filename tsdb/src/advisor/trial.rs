@@ -5,6 +5,7 @@
 
 use super::inspect::{qualified, sample_chunk};
 use super::{Trial, TrialResult};
+use crate::capabilities::Capabilities;
 use crate::facts::{ChunkFacts, HypertableFacts};
 use crate::ident::{quote_ident, quote_literal};
 use crate::{Error, Result};
@@ -101,6 +102,7 @@ fn whole_range(column_type: &str) -> &'static str {
 /// table's columns (every name in a setting must be one of them).
 pub async fn run(
     conn: &mut PgConnection,
+    capabilities: &Capabilities,
     table: &HypertableFacts,
     chunks: &[ChunkFacts],
     columns: &[String],
@@ -213,17 +215,23 @@ pub async fn run(
         .bind(&copy)
         .fetch_one(&mut *tx)
         .await?;
-        let compressed: Option<(String, String)> = sqlx::query_as(
-            "SELECT comp.schema_name::text, comp.table_name::text
-               FROM _timescaledb_catalog.chunk ch
-               JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id
-               JOIN _timescaledb_catalog.chunk comp ON comp.id = ch.compressed_chunk_id
-              WHERE h.schema_name = $1 AND h.table_name = $2",
-        )
-        .bind(&scratch)
-        .bind(&name)
-        .fetch_optional(&mut *tx)
-        .await?;
+        // Which relation holds the copy's batches is in the internal catalog only; where
+        // it is not read, the trial reports sizes without rows per batch.
+        let compressed: Option<(String, String)> = match capabilities.catalog_shape() {
+            Some(shape) => {
+                sqlx::query_as(&format!(
+                    "SELECT schema, name FROM ({}) r
+                      WHERE (hypertable_schema, hypertable_name) = ($1, $2)
+                      ORDER BY chunk_id DESC LIMIT 1",
+                    shape.compressed_relations_sql()
+                ))
+                .bind(&scratch)
+                .bind(&name)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => None,
+        };
         let rows_per_batch = match compressed {
             Some((schema, table)) => {
                 let (batches, rows): (i64, i64) = sqlx::query_as(&format!(

@@ -123,4 +123,17 @@ pub struct Diagnosis {
     pub findings: Vec<Finding>,
     /// Every check that ran.
     pub checks: Vec<Check>,
+    /// Checks that could not look at everything on this server, and why.
+    #[serde(default)]
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// A check that ran only in part (or not at all) here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotChecked {
+    /// The check.
+    pub check: Check,
+    /// What it could not look at, and why.
+    pub reason: String,
 }

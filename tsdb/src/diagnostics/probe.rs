@@ -5,7 +5,7 @@
 
 use super::rules::{Batches, Facts, JobFailures, Memory, RefreshWindow};
 use crate::capabilities::Capabilities;
-use crate::ident::quote_ident;
+use crate::ident::{display_name, quote_ident};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -25,8 +25,9 @@ pub async fn facts(conn: &mut PgConnection, capabilities: &Capabilities) -> Resu
         .await?
         .flatten(),
         failures: failures(conn, capabilities).await?,
-        batches: batches(conn, None).await?,
+        batches: batches(conn, capabilities, None).await?,
         refresh_windows: refresh_windows(conn).await?,
+        catalog_fallback: capabilities.catalog.fallback_reason().map(str::to_string),
         growth_per_day: Default::default(),
     })
 }
@@ -87,34 +88,40 @@ async fn failures(
 
 #[derive(sqlx::FromRow)]
 struct CompressedRow {
-    relation: String,
+    hypertable_schema: String,
+    hypertable_name: String,
     schema: String,
     name: String,
 }
 
 /// Rows per batch in each compressed hypertable's (or only `relation`'s) latest compressed
-/// chunks, read from the compressed relations' `_ts_meta_count` (rows per batch, as
-/// TimescaleDB records it).
-pub async fn batches(conn: &mut PgConnection, relation: Option<&str>) -> Result<Vec<Batches>> {
-    let chunks: Vec<CompressedRow> = sqlx::query_as(
-        "SELECT relation, schema, name FROM (
-            SELECT format('%s.%s', h.schema_name, h.table_name) AS relation,
-                   comp.schema_name::text AS schema, comp.table_name::text AS name,
-                   row_number() OVER (PARTITION BY h.id ORDER BY ch.id DESC) AS newest
-              FROM _timescaledb_catalog.chunk ch
-              JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id
-              JOIN _timescaledb_catalog.chunk comp ON comp.id = ch.compressed_chunk_id
-              -- A live relation: before 2.26 the catalog kept dropped chunks' rows
-              -- (`dropped`, a column 2.26 removed).
-              JOIN pg_class c ON c.relname = comp.table_name
-              JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = comp.schema_name) latest
-          WHERE newest <= $1 AND ($2::text IS NULL OR relation = $2)
-          ORDER BY relation",
-    )
-    .bind(BATCH_CHUNKS)
-    .bind(relation)
-    .fetch_all(&mut *conn)
-    .await?;
+/// chunks (`relation` as schema and name), read from the compressed relations' `_ts_meta_count` (rows per batch, as
+/// TimescaleDB records it). Which relation holds a chunk's batches is in the internal
+/// catalog only: `None` where it is not read.
+pub async fn batches(
+    conn: &mut PgConnection,
+    capabilities: &Capabilities,
+    relation: Option<(&str, &str)>,
+) -> Result<Option<Vec<Batches>>> {
+    let Some(shape) = capabilities.catalog_shape() else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT hypertable_schema, hypertable_name, schema, name FROM (
+            SELECT r.*, row_number() OVER (PARTITION BY hypertable_schema, hypertable_name
+                                           ORDER BY chunk_id DESC) AS newest
+              FROM ({}) r
+             WHERE $2::text IS NULL OR (hypertable_schema, hypertable_name) = ($2, $3)) latest
+          WHERE newest <= $1
+          ORDER BY hypertable_schema, hypertable_name",
+        shape.compressed_relations_sql()
+    );
+    let chunks: Vec<CompressedRow> = sqlx::query_as(&sql)
+        .bind(BATCH_CHUNKS)
+        .bind(relation.map(|(schema, _)| schema))
+        .bind(relation.map(|(_, name)| name))
+        .fetch_all(&mut *conn)
+        .await?;
     let mut out: Vec<Batches> = Vec::new();
     for chunk in chunks {
         let sql = format!(
@@ -123,51 +130,59 @@ pub async fn batches(conn: &mut PgConnection, relation: Option<&str>) -> Result<
             quote_ident(&chunk.name)
         );
         let (batches, rows): (i64, i64) = sqlx::query_as(&sql).fetch_one(&mut *conn).await?;
-        match out.iter_mut().find(|b| b.relation == chunk.relation) {
+        let relation = display_name(&chunk.hypertable_schema, &chunk.hypertable_name);
+        match out.iter_mut().find(|b| b.relation == relation) {
             Some(total) => {
                 total.batches += batches;
                 total.rows += rows;
             }
             None => out.push(Batches {
-                relation: chunk.relation,
+                relation,
                 batches,
                 rows,
             }),
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[derive(sqlx::FromRow)]
 struct WindowRow {
-    cagg: String,
-    source: String,
+    view_schema: String,
+    view_name: String,
+    source_schema: String,
+    source_name: String,
     start_offset: Option<String>,
 }
 
-/// Each continuous aggregate with a refresh policy, its source and the policy's
-/// `start_offset`.
+/// Each refresh policy of each continuous aggregate: the aggregate, its source (a
+/// hypertable, or the lower aggregate's view) and the policy's `start_offset`. Read from
+/// the public views: the jobs view names the aggregate by its view from 2.20, by its
+/// materialized hypertable before, so both are matched.
 async fn refresh_windows(conn: &mut PgConnection) -> Result<Vec<RefreshWindow>> {
     let rows: Vec<WindowRow> = sqlx::query_as(
-        "SELECT format('%s.%s', ca.user_view_schema, ca.user_view_name) AS cagg,
-                format('%s.%s', raw.schema_name, raw.table_name) AS source,
+        "SELECT ca.view_schema::text, ca.view_name::text,
+                COALESCE(parent.view_schema, ca.hypertable_schema)::text AS source_schema,
+                COALESCE(parent.view_name, ca.hypertable_name)::text AS source_name,
                 j.config ->> 'start_offset' AS start_offset
-           FROM _timescaledb_catalog.continuous_agg ca
-           JOIN _timescaledb_catalog.hypertable raw ON raw.id = ca.raw_hypertable_id
-           -- The job catalog itself: the information view names the aggregate differently
-           -- across versions (its materialization or its view).
-           JOIN _timescaledb_config.bgw_job j
-             ON j.hypertable_id = ca.mat_hypertable_id
-            AND j.proc_name = 'policy_refresh_continuous_aggregate'
-          ORDER BY 1",
+           FROM timescaledb_information.continuous_aggregates ca
+           LEFT JOIN timescaledb_information.continuous_aggregates parent
+                  ON (parent.materialization_hypertable_schema, parent.materialization_hypertable_name)
+                   = (ca.hypertable_schema, ca.hypertable_name)
+           JOIN timescaledb_information.jobs j
+             ON j.proc_name = 'policy_refresh_continuous_aggregate'
+            AND ((j.hypertable_schema, j.hypertable_name) = (ca.view_schema, ca.view_name)
+              OR (j.hypertable_schema, j.hypertable_name)
+                 = (ca.materialization_hypertable_schema, ca.materialization_hypertable_name))
+          ORDER BY 1, 2, j.job_id",
     )
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| RefreshWindow {
-            cagg: r.cagg,
-            source: r.source,
+            cagg: display_name(&r.view_schema, &r.view_name),
+            source: display_name(&r.source_schema, &r.source_name),
             start_offset: r.start_offset,
         })
         .collect())

@@ -1,7 +1,7 @@
 //! The judgements: a snapshot and a few facts in, findings out. Thresholds are constants
 //! with the reason beside them.
 
-use super::{Check, Diagnosis, Finding, Severity};
+use super::{Check, Diagnosis, Finding, NotChecked, Severity};
 use crate::facts::{HypertableFacts, Snapshot};
 use crate::interval::postgres_interval_seconds;
 use crate::types::format_bytes;
@@ -101,10 +101,15 @@ pub struct Facts {
     pub available_version: Option<String>,
     /// Jobs that failed lately.
     pub failures: Vec<JobFailures>,
-    /// Batch sizes per compressed hypertable.
-    pub batches: Vec<Batches>,
+    /// Batch sizes per compressed hypertable; `None` where they cannot be read (the
+    /// relation holding a chunk's batches is named only in the internal catalog).
+    pub batches: Option<Vec<Batches>>,
     /// Continuous aggregates' refresh windows.
     pub refresh_windows: Vec<RefreshWindow>,
+    /// Why only TimescaleDB's public API is read here, if it is: watermarks are then
+    /// unknown.
+    #[serde(default)]
+    pub catalog_fallback: Option<String>,
     /// Measured growth per day by `schema.name` (from the storage history).
     pub growth_per_day: HashMap<String, f64>,
 }
@@ -137,10 +142,29 @@ pub fn diagnose(snapshot: &Snapshot, facts: &Facts) -> Diagnosis {
     batches(facts, &mut findings);
     extension(snapshot, facts, &mut findings);
     findings.sort_by_key(|f| f.severity);
+    let mut not_checked = Vec::new();
+    if let Some(reason) = &facts.catalog_fallback {
+        not_checked.push(NotChecked {
+            check: Check::CaggLag,
+            reason: format!(
+                "an aggregate's watermark is not in TimescaleDB's public API, so only missing refresh policies are looked for ({reason})"
+            ),
+        });
+    }
+    if facts.batches.is_none() {
+        not_checked.push(NotChecked {
+            check: Check::TinyBatches,
+            reason: format!(
+                "which relation holds a chunk's batches is named only in TimescaleDB's internal catalog, which is not read here ({})",
+                facts.catalog_fallback.as_deref().unwrap_or("not readable")
+            ),
+        });
+    }
     Diagnosis {
         taken_at: snapshot.taken_at,
         findings,
         checks: Check::ALL.to_vec(),
+        not_checked,
     }
 }
 
@@ -396,8 +420,12 @@ fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
                     fix: "Check its refresh job on the jobs page; run it now to catch up.".into(),
                 });
             }
-            (Some(_), None) if cagg.watermark.is_none() && source_has_chunks(&cagg.source) => out
-                .push(Finding {
+            (Some(_), None)
+                if facts.catalog_fallback.is_none()
+                    && cagg.watermark.is_none()
+                    && source_has_chunks(&cagg.source) =>
+            {
+                out.push(Finding {
                     check: Check::CaggLag,
                     severity: Severity::Warning,
                     subject: Some(name.clone()),
@@ -408,7 +436,8 @@ fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
                               the raw data."
                             .into(),
                     fix: "Check its refresh job on the jobs page; run it now.".into(),
-                }),
+                })
+            }
             _ => {}
         }
     }
@@ -446,7 +475,7 @@ fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
 }
 
 fn batches(facts: &Facts, out: &mut Vec<Finding>) {
-    for stats in &facts.batches {
+    for stats in facts.batches.iter().flatten() {
         let Some(rows) = stats.rows_per_batch() else {
             continue;
         };
@@ -603,11 +632,12 @@ mod tests {
             },
             available_version: Some("2.28.3".into()),
             failures: Vec::new(),
-            batches: vec![Batches {
+            batches: Some(vec![Batches {
                 relation: "s.metrics".into(),
                 batches: 100,
                 rows: 90_000,
-            }],
+            }]),
+            catalog_fallback: None,
             refresh_windows: vec![RefreshWindow {
                 cagg: "s.hourly".into(),
                 source: "s.metrics".into(),
@@ -728,12 +758,23 @@ mod tests {
         facts.refresh_windows.clear();
         let found = diagnose(&snap, &facts);
         assert!(found.findings[0].title.contains("never been refreshed"));
+        assert!(found.not_checked.is_empty());
+
+        // Reading only the public API, an unknown watermark is not "never refreshed",
+        // and the page says what was not looked at.
+        facts.catalog_fallback = Some("TimescaleDB 2.30.0 is newer".into());
+        facts.batches = None;
+        let found = diagnose(&snap, &facts);
+        assert!(found.findings.is_empty(), "{:?}", found.findings);
+        let skipped: Vec<Check> = found.not_checked.iter().map(|n| n.check).collect();
+        assert_eq!(skipped, [Check::CaggLag, Check::TinyBatches]);
+        assert!(found.not_checked[0].reason.contains("2.30.0"));
     }
 
     #[test]
     fn tiny_batches_and_an_old_extension_are_found() {
         let (mut snap, mut facts) = healthy();
-        facts.batches[0].rows = 4_000;
+        facts.batches.as_mut().unwrap()[0].rows = 4_000;
         if let Some(ext) = snap.timescaledb.as_mut() {
             ext.version = "2.23.0-dev".into();
         }

@@ -5,6 +5,7 @@
 //! by relation oid. The one-query form spent 97 of an incremental pass's 121 ms at
 //! 10,000 chunks on the name joins and range look-ups it repeated every pass.
 
+use crate::contract::CatalogShape;
 use crate::pg_time::PgTimestamp;
 use crate::Result;
 use chrono::{DateTime, Utc};
@@ -123,19 +124,37 @@ struct ShapeRow {
 /// of which only the relation is kept.
 async fn read_shapes(
     pool: &PgPool,
+    catalog: CatalogShape,
     shapes: &mut Shapes,
     ids: &[i32],
     compressed: &HashSet<i32>,
 ) -> Result<()> {
     // The primary dimension is the one with the lowest id, as in
-    // timescaledb_information.chunks; open-ended slices are -infinity / infinity.
-    let rows: Vec<ShapeRow> = sqlx::query_as(
+    // timescaledb_information.chunks; open-ended slices are -infinity / infinity. A
+    // chunk's relation: by `relid` from 2.29, by name before; its slices: by
+    // `dimension_slice.chunk_id` from 2.28, through `chunk_constraint` before.
+    let relation = if catalog.chunk_relid {
+        "JOIN pg_class c ON c.oid = ch.relid
+           JOIN pg_namespace n ON n.oid = c.relnamespace"
+    } else {
+        "JOIN pg_namespace n ON n.nspname = ch.schema_name
+           JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ch.table_name"
+    };
+    let slices = if catalog.slice_chunk_id {
+        "FROM _timescaledb_catalog.dimension_slice s
+                 WHERE s.chunk_id = ch.id AND s.dimension_id = pd.id"
+    } else {
+        "FROM _timescaledb_catalog.chunk_constraint k
+                  JOIN _timescaledb_catalog.dimension_slice s ON s.id = k.dimension_slice_id
+                 WHERE k.chunk_id = ch.id AND s.dimension_id = pd.id"
+    };
+    let sql = format!(
         "WITH primary_dimension AS (
              SELECT DISTINCT ON (hypertable_id) id, hypertable_id,
                     column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) AS is_time
                FROM _timescaledb_catalog.dimension
               ORDER BY hypertable_id, id)
-         SELECT ch.id, ch.hypertable_id, ch.schema_name::text AS schema, ch.table_name::text AS name,
+         SELECT ch.id, ch.hypertable_id, n.nspname::text AS schema, c.relname::text AS name,
                 c.oid::bigint AS oid, ds.range_start AS sort_key,
                 CASE WHEN pd.is_time AND ds.range_start > -9223372036854775808
                      THEN _timescaledb_functions.to_timestamp(ds.range_start) END AS range_start,
@@ -144,20 +163,15 @@ async fn read_shapes(
                 CASE WHEN NOT pd.is_time THEN ds.range_start END AS range_start_integer,
                 CASE WHEN NOT pd.is_time THEN ds.range_end END AS range_end_integer
            FROM _timescaledb_catalog.chunk ch
-           JOIN pg_namespace n ON n.nspname = ch.schema_name
-           JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ch.table_name
+           {relation}
            LEFT JOIN primary_dimension pd ON pd.hypertable_id = ch.hypertable_id
            LEFT JOIN LATERAL (
                 SELECT s.range_start, s.range_end
-                  FROM _timescaledb_catalog.chunk_constraint k
-                  JOIN _timescaledb_catalog.dimension_slice s ON s.id = k.dimension_slice_id
-                 WHERE k.chunk_id = ch.id AND s.dimension_id = pd.id
+                  {slices}
                  LIMIT 1) ds ON true
-          WHERE ch.id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(pool)
-    .await?;
+          WHERE ch.id = ANY($1)"
+    );
+    let rows: Vec<ShapeRow> = sqlx::query_as(&sql).bind(ids).fetch_all(pool).await?;
     let found: HashSet<i32> = rows.iter().map(|r| r.id).collect();
     shapes
         .relationless
@@ -216,19 +230,36 @@ struct Recorded {
 /// Every live chunk of every hypertable (internal compressed chunks and bench scratch
 /// hypertables' excluded), by hypertable and range; shapes of new chunks are read and
 /// kept, those of dropped ones forgotten.
-pub async fn read(pool: &PgPool, shapes: &mut Shapes) -> Result<Vec<ChunkRow>> {
-    let listed: Vec<(i32, i32, Option<i32>)> = sqlx::query_as(
-        "SELECT ch.id, ch.status, ch.compressed_chunk_id
+pub async fn read(
+    pool: &PgPool,
+    catalog: CatalogShape,
+    shapes: &mut Shapes,
+) -> Result<Vec<ChunkRow>> {
+    // Until 2.28 a compressed chunk's data sits in a chunk of its own (an internal
+    // compressed hypertable's, left out of the list); from 2.29 in a relation that
+    // compression_settings names. Either way its relation is what is sized.
+    let sql = if catalog.chunk_relid {
+        "SELECT ch.id, ch.status, NULL::int AS compressed_chunk_id,
+                cs.compress_relid::oid::bigint AS compressed_oid
+           FROM _timescaledb_catalog.chunk ch
+           JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id
+                AND NOT starts_with(h.schema_name::text, $1)
+           LEFT JOIN _timescaledb_catalog.compression_settings cs
+                  ON cs.relid = ch.relid AND ch.status & 1 <> 0
+          WHERE NOT ch.osm_chunk"
+    } else {
+        "SELECT ch.id, ch.status, ch.compressed_chunk_id, NULL::bigint AS compressed_oid
            FROM _timescaledb_catalog.chunk ch
            JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id AND h.compression_state <> 2
                 AND NOT starts_with(h.schema_name::text, $1)
-          WHERE NOT ch.osm_chunk",
-    )
-    .bind(crate::bench::scratch::PREFIX)
-    .fetch_all(pool)
-    .await?;
-    let chunk_ids: HashSet<i32> = listed.iter().map(|(id, _, _)| *id).collect();
-    let compressed_ids: HashSet<i32> = listed.iter().filter_map(|(_, _, c)| *c).collect();
+          WHERE NOT ch.osm_chunk"
+    };
+    let listed: Vec<(i32, i32, Option<i32>, Option<i64>)> = sqlx::query_as(sql)
+        .bind(crate::bench::scratch::PREFIX)
+        .fetch_all(pool)
+        .await?;
+    let chunk_ids: HashSet<i32> = listed.iter().map(|(id, _, _, _)| *id).collect();
+    let compressed_ids: HashSet<i32> = listed.iter().filter_map(|(_, _, c, _)| *c).collect();
     shapes.known.retain(|id, _| chunk_ids.contains(id));
     shapes
         .compressed
@@ -248,7 +279,7 @@ pub async fn read(pool: &PgPool, shapes: &mut Shapes) -> Result<Vec<ChunkRow>> {
         .copied()
         .collect();
     if !unknown.is_empty() {
-        read_shapes(pool, shapes, &unknown, &compressed_ids).await?;
+        read_shapes(pool, catalog, shapes, &unknown, &compressed_ids).await?;
     }
     shapes
         .schemas
@@ -259,6 +290,7 @@ pub async fn read(pool: &PgPool, shapes: &mut Shapes) -> Result<Vec<ChunkRow>> {
         .values()
         .map(|s| s.oid)
         .chain(shapes.compressed.values().copied())
+        .chain(listed.iter().filter_map(|(_, _, _, oid)| *oid))
         .collect();
     let live: Vec<Live> = sqlx::query_as(
         "SELECT c.oid::bigint AS oid, greatest(c.reltuples, 0)::bigint AS reltuples,
@@ -295,7 +327,7 @@ pub async fn read(pool: &PgPool, shapes: &mut Shapes) -> Result<Vec<ChunkRow>> {
     let recorded: HashMap<i32, Recorded> = recorded.into_iter().map(|r| (r.chunk_id, r)).collect();
 
     let mut rows = Vec::with_capacity(listed.len());
-    for (id, status, compressed_id) in listed {
+    for (id, status, compressed_id, compressed_oid) in listed {
         // A chunk dropped since the list was read has no relation left: it is not listed.
         let Some((shape, own)) = shapes
             .known
@@ -305,8 +337,9 @@ pub async fn read(pool: &PgPool, shapes: &mut Shapes) -> Result<Vec<ChunkRow>> {
             continue;
         };
         let compressed = compressed_id
-            .and_then(|cid| shapes.compressed.get(&cid))
-            .and_then(|oid| live_of(*oid));
+            .and_then(|cid| shapes.compressed.get(&cid).copied())
+            .or(compressed_oid)
+            .and_then(live_of);
         let is_compressed = status & 1 != 0;
         // As hypertable_compression_stats: only compressed chunks have them.
         let recorded = recorded.get(&id).filter(|_| is_compressed);

@@ -47,8 +47,20 @@ struct Row {
     compress_after_micros: Option<i64>,
 }
 
-/// Every job.
-pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
+/// Every job, read as `capabilities` allow: the internal statistics where the catalog
+/// contract holds, the public views only where it does not.
+pub async fn jobs(
+    executor: impl PgExecutor<'_>,
+    capabilities: &crate::capabilities::Capabilities,
+) -> Result<Vec<JobRow>> {
+    match capabilities.catalog_shape() {
+        Some(_) => jobs_internal(executor).await,
+        None => jobs_public(executor).await,
+    }
+}
+
+/// Every job, with the internal statistics (consecutive failures included).
+pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
     // For continuous aggregates the view names the aggregate's view; the engine keys
     // jobs by the materialization hypertable, as the catalog's own job rows do.
     // A job is running while a backend carries its application name (as the job_stats
@@ -102,6 +114,46 @@ pub async fn jobs(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
            LEFT JOIN _timescaledb_catalog.continuous_agg ca
                   ON (ca.user_view_schema = j.hypertable_schema AND ca.user_view_name = j.hypertable_name)
                   OR ca.mat_hypertable_id = h.id
+           LEFT JOIN last_error e ON e.job_id = j.job_id
+          ORDER BY j.job_id",
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(JobRow::from).collect())
+}
+
+/// Every job, through TimescaleDB's public views only (where the internal catalog is not
+/// read): `job_stats` instead of the statistics table; the consecutive failures are not
+/// known there, and a job on a continuous aggregate is mapped to its view by name. Its
+/// `hypertable_id` is left for the caller to fill.
+pub(super) async fn jobs_public(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH last_error AS (
+             SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
+               FROM timescaledb_information.job_errors
+              ORDER BY job_id, start_time DESC NULLS LAST)
+         SELECT j.job_id AS id, j.proc_name::text AS kind, NULL::int AS hypertable_id,
+                COALESCE(ca.view_schema, j.hypertable_schema)::text AS hypertable_schema,
+                COALESCE(ca.view_name, j.hypertable_name)::text AS hypertable_name,
+                j.schedule_interval::text AS schedule_interval,
+                extract(epoch FROM j.schedule_interval)::float8 AS schedule_seconds, j.scheduled,
+                j.config::text AS config,
+                s.next_start, COALESCE(s.job_status = 'Running', false) AS running,
+                s.last_run_status::text AS last_run_status,
+                s.last_run_started_at,
+                extract(epoch FROM s.last_run_duration)::float8 AS last_run_duration_seconds,
+                s.last_successful_finish,
+                s.total_runs, s.total_failures, NULL::bigint AS consecutive_failures,
+                e.err_message AS last_error, e.sqlerrcode AS last_error_code,
+                CASE WHEN j.proc_name = 'policy_compression'
+                      AND jsonb_typeof(j.config -> 'compress_after') = 'string'
+                     THEN (extract(epoch FROM (j.config ->> 'compress_after')::interval) * 1000000)::bigint
+                END AS compress_after_micros
+           FROM timescaledb_information.jobs j
+           LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+           LEFT JOIN timescaledb_information.continuous_aggregates ca
+                  ON ca.materialization_hypertable_schema = j.hypertable_schema
+                 AND ca.materialization_hypertable_name = j.hypertable_name
            LEFT JOIN last_error e ON e.job_id = j.job_id
           ORDER BY j.job_id",
     )

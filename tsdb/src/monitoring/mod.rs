@@ -11,6 +11,7 @@ mod catalog;
 mod chunks;
 pub mod jobs;
 mod known_failures;
+mod public;
 mod server;
 mod sizes;
 
@@ -55,14 +56,17 @@ pub async fn gather(
         ));
     }
     let extension = server::extension(pool).await?;
+    let Some(shape) = capabilities.catalog_shape() else {
+        return public::gather(pool, capabilities, database, extension, started).await;
+    };
     let tables = catalog::hypertables(pool, capabilities).await?;
     if pass == Pass::Full {
         // A full pass trusts nothing kept: shapes are read again too (a chunk renamed
         // behind TimescaleDB's back, or one whose relation was missing, is put right).
         cache.shapes = Default::default();
     }
-    let chunk_rows = chunks::read(pool, &mut cache.shapes).await?;
-    let jobs = jobs::jobs(pool).await?;
+    let chunk_rows = chunks::read(pool, shape, &mut cache.shapes).await?;
+    let jobs = jobs::jobs_internal(pool).await?;
     let sized = sizes::refresh(
         pool,
         cache,
@@ -73,6 +77,50 @@ pub async fn gather(
     )
     .await?;
 
+    let assembled = assemble(
+        &tables,
+        &chunk_rows,
+        &jobs,
+        |id| cache.parent(id),
+        |id| cache.chunk(id),
+    );
+    let totals = assembled.totals;
+    let hypertables = assembled.hypertables;
+    let chunks = assembled.chunks;
+    let continuous_aggregates = catalog::continuous_aggregates(pool, &totals, &jobs).await?;
+    Ok(Snapshot {
+        taken_at: Utc::now(),
+        pass_seconds: started.elapsed().as_secs_f64(),
+        sized_relations: sized,
+        database,
+        timescaledb: Some(extension),
+        hypertables,
+        chunks,
+        jobs: jobs.into_iter().map(|j| j.facts).collect(),
+        continuous_aggregates,
+        catalog_fallback: None,
+    })
+}
+
+/// What a pass assembles from the catalog's tables, chunks, jobs and sizes.
+struct Assembled {
+    /// User hypertables, biggest first.
+    hypertables: Vec<HypertableFacts>,
+    /// Every chunk.
+    chunks: Vec<ChunkFacts>,
+    /// Total bytes by hypertable id, materializations included.
+    totals: HashMap<i32, i64>,
+}
+
+/// Sums chunks into their hypertables, marks the compression backlog, and orders the
+/// hypertables: shared by the internal catalog's pass and the public API's.
+fn assemble(
+    tables: &HashMap<i32, catalog::TableRow>,
+    chunk_rows: &[chunks::ChunkRow],
+    jobs: &[jobs::JobRow],
+    parent: impl Fn(i32) -> sizes::Bytes,
+    chunk: impl Fn(i32) -> sizes::Bytes,
+) -> Assembled {
     // Compress-after per hypertable id, from the compression policies.
     let compress_after: HashMap<i32, (String, i64)> = jobs
         .iter()
@@ -82,7 +130,7 @@ pub async fn gather(
     let mut facts: HashMap<i32, HypertableFacts> = tables
         .iter()
         .map(|(id, table)| {
-            let parent = cache.parent(*id);
+            let parent = parent(*id);
             let facts = HypertableFacts {
                 schema: table.schema.clone(),
                 name: table.name.clone(),
@@ -108,14 +156,14 @@ pub async fn gather(
         })
         .collect();
     let mut chunks = Vec::with_capacity(chunk_rows.len());
-    for row in &chunk_rows {
+    for row in chunk_rows {
         let (Some(table), Some(summary)) = (
             tables.get(&row.hypertable_id),
             facts.get_mut(&row.hypertable_id),
         ) else {
             continue;
         };
-        let bytes = cache.chunk(row.id);
+        let bytes = chunk(row.id);
         let in_backlog = !row.is_compressed()
             && table.compression_enabled
             && match (compress_after.get(&row.hypertable_id), row.range_end) {
@@ -173,16 +221,9 @@ pub async fn gather(
             .cmp(&a.total_bytes)
             .then_with(|| a.qualified().cmp(&b.qualified()))
     });
-    let continuous_aggregates = catalog::continuous_aggregates(pool, &totals, &jobs).await?;
-    Ok(Snapshot {
-        taken_at: Utc::now(),
-        pass_seconds: started.elapsed().as_secs_f64(),
-        sized_relations: sized,
-        database,
-        timescaledb: Some(extension),
+    Assembled {
         hypertables,
         chunks,
-        jobs: jobs.into_iter().map(|j| j.facts).collect(),
-        continuous_aggregates,
-    })
+        totals,
+    }
 }

@@ -137,10 +137,21 @@ mod read {
                 ("created_before => $2::text::interval", Some(i.to_string()))
             }
         };
-        let chunk_of = if capabilities.chunk_has_relid() {
-            "k.relid = d.c"
-        } else {
-            "format('%I.%I', k.schema_name, k.table_name)::regclass = d.c"
+        // Rows of a compressed chunk: counted at compression, in TimescaleDB's catalog
+        // (its chunk relation column changed in 2.29); without it, the estimate.
+        let compressed_rows = match capabilities.catalog_shape() {
+            Some(shape) => format!(
+                "COALESCE((SELECT m.numrows_pre_compression
+                              FROM _timescaledb_catalog.compression_chunk_size m
+                              JOIN _timescaledb_catalog.chunk k ON k.id = m.chunk_id
+                             WHERE {}), 0)",
+                if shape.chunk_relid {
+                    "k.relid = d.c"
+                } else {
+                    "format('%I.%I', k.schema_name, k.table_name)::regclass = d.c"
+                }
+            ),
+            None => "greatest(approximate_row_count(d.c), 0)".to_string(),
         };
         let sql = format!(
             "WITH dropped AS (SELECT show_chunks($1::regclass, {choice}) AS c)
@@ -148,10 +159,7 @@ mod read {
                     ch.range_start, ch.range_end,
                     COALESCE(s.total_bytes, pg_total_relation_size(d.c)) AS bytes,
                     CASE WHEN ch.is_compressed
-                         THEN COALESCE((SELECT m.numrows_pre_compression
-                                          FROM _timescaledb_catalog.compression_chunk_size m
-                                          JOIN _timescaledb_catalog.chunk k ON k.id = m.chunk_id
-                                         WHERE {chunk_of}), 0)
+                         THEN {compressed_rows}
                          ELSE greatest((SELECT reltuples FROM pg_class WHERE oid = d.c), 0)::bigint END AS rows,
                     ch.is_compressed AS compressed
                FROM dropped d

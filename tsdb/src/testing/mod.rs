@@ -13,8 +13,8 @@ pub mod scheduler;
 pub use cluster::Cluster;
 pub use devdb::{shared, DevDb, TestDb};
 pub use native::{
-    cluster_settings, native_tier, preload_free_cluster, private_native_cluster, NativeDatabase,
-    NativeTier,
+    cluster_settings, native_tier, native_tiers, oldest_tier, preload_free_cluster,
+    private_native_cluster, NativeDatabase, NativeTier,
 };
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

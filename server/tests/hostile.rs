@@ -209,8 +209,10 @@ async fn forwarding_headers_count_only_from_a_trusted_proxy() {
     assert_eq!(throttled_keys().await, ["192.0.2.1"], "the peer is counted");
 
     // Behind a trusted TLS proxy: the public host and scheme, the client's own address.
-    console.state.trusted_proxies =
-        std::sync::Arc::new(app::auth::proxy::TrustedProxies::parse("192.0.2.0/24").unwrap());
+    console.change_state(|state| {
+        state.trusted_proxies =
+            std::sync::Arc::new(app::auth::proxy::TrustedProxies::parse("192.0.2.0/24").unwrap());
+    });
     let proxied = |console: &Console, password: &str| {
         sign_in(console, password)
             .header("host", "10.0.0.5:3000")

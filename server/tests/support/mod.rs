@@ -49,7 +49,8 @@ pub fn production_settings(url: &str) -> Settings {
 
 /// A started console (start-up finished) on its own devdb.
 pub struct Console {
-    /// The state handed to the router.
+    /// The state handed to the router; change it through [`Console::change_state`], which
+    /// rebuilds the router, or the change never reaches a request.
     pub state: AppState,
     /// The router, built once as `serve` builds it: building one per request renders the
     /// route list while other requests render pages, and leptos then leaves some of those
@@ -128,6 +129,12 @@ impl Console {
             _database: database,
             _stop: stop,
         }
+    }
+
+    /// Changes the state and rebuilds the router from it (the router holds its own copy).
+    pub fn change_state(&mut self, change: impl FnOnce(&mut AppState)) {
+        change(&mut self.state);
+        self.router = server::http::router(self.state.clone());
     }
 
     /// Waits for the monitoring snapshot taken after `after` (the first one when `None`).

@@ -107,6 +107,7 @@ mod tests {
             last_error_code: Some("08001".into()),
             known_cause: None,
             config: Some(r#"{"api_key":"•••","target":"s3://bucket"}"#.into()),
+            left_behind: None,
         }
     }
 

@@ -4,7 +4,8 @@
 //!
 //! Prints, from one run on one database, min / median / max over `BENCH_RUNS` runs: the
 //! anchor (one `hypertable_detailed_size` and one `hypertable_compression_stats` per
-//! hypertable, as the seed does), our full pass, our incremental pass with nothing
+//! hypertable, as the seed does), our full pass, the same through TimescaleDB's public
+//! API only (what a release newer than the catalog contract gets), our incremental pass with nothing
 //! changed, after rows were written to ten current chunks and after a backfill into ten
 //! old ones (with how many of those tables the pass then got right), whether the full
 //! pass's figures equal the anchor's, and what a request then costs (reading the
@@ -164,6 +165,10 @@ async fn main() {
     .await
     .unwrap();
     let capabilities = Capabilities::probe(&pool).await.unwrap();
+    // The same database read as a TimescaleDB newer than the catalog contract would be.
+    let public = capabilities
+        .clone()
+        .reading_public_api_only("the bench's public-API pass");
 
     let mut naive = Vec::new();
     let mut full = Vec::new();
@@ -171,6 +176,7 @@ async fn main() {
     let mut written = Vec::new();
     let mut backfilled = Vec::new();
     let mut swept = Vec::new();
+    let mut fallback = Vec::new();
     let mut seen_backfill = 0;
     let mut sized = (0, 0, 0, 0, 0);
     let mut differ = Vec::new();
@@ -205,6 +211,11 @@ async fn main() {
             .await
             .unwrap();
         full.push(t.elapsed());
+        let t = Instant::now();
+        gather(&pool, &public, &mut PassCache::default(), Pass::Full)
+            .await
+            .unwrap();
+        fallback.push(t.elapsed());
         // Equal to the anchor, hypertable by hypertable (a table whose sizes moved in
         // between, autovacuum adding a map, would show here: none is written meanwhile).
         differ = first
@@ -392,6 +403,11 @@ async fn main() {
         "ours: full pass",
         spread(&full, anchor),
         sized.0
+    );
+    println!(
+        "{:<52} {}",
+        "ours: full pass, public API only (2.30+ fallback)",
+        spread(&fallback, anchor)
     );
     println!(
         "{:<52} {}  ({} relations sized)",

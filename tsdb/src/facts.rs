@@ -248,6 +248,25 @@ pub struct JobFacts {
     pub known_cause: Option<String>,
     /// The job's configuration (JSON text).
     pub config: Option<String>,
+    /// A compression job's last successful run that left chunks uncompressed (none when
+    /// it left none, or for other jobs).
+    #[serde(default)]
+    pub left_behind: Option<ChunksLeftBehind>,
+}
+
+/// Chunks a compression job's last successful run should have compressed and did not.
+///
+/// A compression run that fails on some chunks (a lock timeout, a constraint) can record a
+/// success: on TimescaleDB 2.27 and later when it compressed at least one, on 2.13 always
+/// (its policy only logs a warning per chunk). Its status does not say so; these chunks do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChunksLeftBehind {
+    /// How many: uncompressed, older than compress-after at the run's start, created
+    /// before it (or decompressed since).
+    pub count: i64,
+    /// The oldest of them (at most twenty), `schema.name`.
+    pub chunks: Vec<String>,
 }
 
 impl JobFacts {

@@ -79,10 +79,10 @@ async fn scenario(pool: &sqlx::PgPool, rules: AlertRules) {
         "run from the console failed [P0001]: sensor table missing"
     );
     let mut conn = pool.acquire().await.unwrap();
-    let changes = reconcile(&mut conn, &found, true, None).await.unwrap();
+    let changes = reconcile(&mut conn, &found, &[], true, None).await.unwrap();
     assert_eq!(changes.raised.len(), 1);
     // Seeing it again changes nothing and queues nothing.
-    let again = reconcile(&mut conn, &found, true, None).await.unwrap();
+    let again = reconcile(&mut conn, &found, &[], true, None).await.unwrap();
     assert!(again.raised.is_empty() && again.cleared.is_empty());
     let open = store::open(&mut *conn).await.unwrap();
     assert_eq!(open.len(), 1);
@@ -110,10 +110,39 @@ async fn scenario(pool: &sqlx::PgPool, rules: AlertRules) {
     assert_eq!(acknowledged.acknowledged_by.as_deref(), Some("olga"));
     let twice = store::acknowledge(&mut conn, &olga(), None, open[0].id).await;
     assert!(matches!(twice, Err(Error::Conflict(_))), "{twice:?}");
-    let quiet = reconcile(&mut conn, &found, true, Some(Duration::ZERO))
+    let quiet = reconcile(&mut conn, &found, &[], true, Some(Duration::ZERO))
         .await
         .unwrap();
     assert!(quiet.reminded.is_empty());
+
+    // A compression run that left chunks is an alert of its own kind; while the job runs
+    // its alert is neither cleared nor raised again.
+    let partly = tsdb::alerts::Condition {
+        kind: AlertKind::PartlyFailing,
+        message: "its last run succeeded but left 1 chunk past compress-after uncompressed".into(),
+        ..found[0].clone()
+    };
+    let both = [found[0].clone(), partly];
+    let second = reconcile(&mut conn, &both, &[], false, None).await.unwrap();
+    assert_eq!(second.raised.len(), 1, "{second:?}");
+    assert_eq!(second.raised[0].kind, AlertKind::PartlyFailing);
+    assert_eq!(
+        second.raised[0].title(),
+        format!("job {job} ({}) is partly failing", found[0].job_kind)
+    );
+    let running = [(i64::from(job), AlertKind::PartlyFailing)];
+    let waiting = reconcile(&mut conn, &found, &running, false, None)
+        .await
+        .unwrap();
+    assert!(
+        waiting.raised.is_empty() && waiting.cleared.is_empty(),
+        "{waiting:?}"
+    );
+    let ended = reconcile(&mut conn, &found, &[], false, None)
+        .await
+        .unwrap();
+    assert_eq!(ended.cleared.len(), 1, "{ended:?}");
+    assert_eq!(ended.cleared[0].kind, AlertKind::PartlyFailing);
 
     // Fixed, run again: no condition, the alert clears and "resolved" is queued, but it
     // waits for the undelivered "raised" before it.
@@ -125,7 +154,7 @@ async fn scenario(pool: &sqlx::PgPool, rules: AlertRules) {
     assert_eq!(run.succeeded, Some(true), "{run:?}");
     assert!(conditions(pool, rules).await.is_empty());
     let mut conn = pool.acquire().await.unwrap();
-    let changes = reconcile(&mut conn, &[], true, None).await.unwrap();
+    let changes = reconcile(&mut conn, &[], &[], true, None).await.unwrap();
     assert_eq!(changes.cleared.len(), 1);
     assert!(store::open(&mut *conn).await.unwrap().is_empty());
     sqlx::query("UPDATE console.alert_notifications SET next_attempt_at = now() + interval '1 hour' WHERE event = 'raised'")
@@ -145,8 +174,8 @@ async fn scenario(pool: &sqlx::PgPool, rules: AlertRules) {
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0].payload["event"], "resolved");
     let recent = store::recent(&mut *conn, Some(job), 10).await.unwrap();
-    assert_eq!(recent.len(), 1);
-    assert!(recent[0].cleared_at.is_some());
+    assert_eq!(recent.len(), 2, "the failing and the partly failing alerts");
+    assert!(recent.iter().all(|alert| alert.cleared_at.is_some()));
 
     // History lists both console runs, newest first, with who started them.
     let runs = history::runs(&mut conn, &capabilities, job, 50)

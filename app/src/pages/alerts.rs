@@ -61,7 +61,7 @@ fn Alerts(v: AlertsView, acknowledge: ServerAction<AcknowledgeAlert>) -> impl In
                                             view! {
                                                 <tr data-alert=a.id.to_string()>
                                                     <td>{job_link(&a)}</td>
-                                                    <td><span class="badge bad">{a.kind.as_str()}</span></td>
+                                                    <td><span class="badge bad">{a.kind.words()}</span></td>
                                                     <td>{format_time(&a.raised_at)}</td>
                                                     <td class="small">{a.message.clone()}</td>
                                                     <td>{match (a.acknowledged_by.clone(), operator) {
@@ -109,7 +109,7 @@ fn Alerts(v: AlertsView, acknowledge: ServerAction<AcknowledgeAlert>) -> impl In
                         <tbody>{v.recent.iter().map(|a| view! {
                             <tr>
                                 <td>{job_link(a)}</td>
-                                <td>{a.kind.as_str()}</td>
+                                <td>{a.kind.words()}</td>
                                 <td>{format_time(&a.raised_at)}</td>
                                 <td>{match (&a.acknowledged_at, &a.acknowledged_by) {
                                     (Some(at), Some(by)) => format!("{} by {by}", format_time(at)),

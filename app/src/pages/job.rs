@@ -85,7 +85,7 @@ fn Detail(d: JobDetail, actions: Actions) -> impl IntoView {
             <h1 data-testid="job-title">{format!("Job #{}: {}", j.id, j.kind)}</h1>
             <SchedulerNotice scheduler=d.job_scheduler/>
             {open.iter().map(|a| view! {
-                <p class="banner bad" data-testid="job-open-alert"><strong>{format!("Alert: {} ", a.kind.as_str())}</strong>
+                <p class="banner bad" data-testid="job-open-alert"><strong>{format!("Alert: {} ", a.kind.words())}</strong>
                     {format!("since {}: {}", format_time(&a.raised_at), a.message)}
                     {a.acknowledged_by.clone().map(|by| format!(" (acknowledged by {by})"))}
                     " " <a href="/alerts">"Alerts →"</a></p>
@@ -106,6 +106,15 @@ fn Detail(d: JobDetail, actions: Actions) -> impl IntoView {
                         }}
                         {j.known_cause.clone().map(|c| view! { <div class="small">{c}</div> })}
                     </td></tr>
+                    {j.left_behind.clone().map(|left| view! {
+                        <tr><th>"Left uncompressed"</th><td data-testid="job-left-behind">
+                            <span class="badge warn">{format!("{} chunk{}", left.count, if left.count == 1 { "" } else { "s" })}</span>
+                            " past compress-after by the last run, which still counts as a success: "
+                            <code class="small">{left.chunks.join(", ")}</code>
+                            {(left.count > left.chunks.len() as i64).then(|| format!(" and {} more", left.count - left.chunks.len() as i64))}
+                            <div class="small">"Each chunk's error is a warning in the PostgreSQL log (often a lock timeout behind a long query); the next run retries them."</div>
+                        </td></tr>
+                    })}
                     <tr><th>"Configuration"</th><td><code class="small">{j.config.clone().unwrap_or_else(|| "{}".into())}</code></td></tr>
                 </tbody>
             </table>

@@ -158,9 +158,9 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
     let rows = jobs
         .iter()
         .map(|j| {
-            let alert = v.alerts.iter().find(|a| a.job_id == j.id).cloned();
+            let alerts: Vec<_> = v.alerts.iter().filter(|a| a.job_id == j.id).map(|a| a.kind).collect();
             let failed = j.last_run_status.as_deref() == Some("Failed");
-            let attention = alert.is_some() || failed;
+            let attention = !alerts.is_empty() || failed || j.left_behind.is_some();
             let last = latest_run(j, v.console_runs.iter().find(|r| r.job_id == j.id));
             view! {
                 <tr data-job=j.id.to_string() class:attention=attention>
@@ -174,7 +174,10 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
                     <td class="num">{j.total_runs - j.total_failures}</td>
                     <td class="num">{j.total_failures}</td>
                     <td>
-                        {alert.map(|a| view! { <span class="badge bad" data-testid="job-alert">{a.kind.as_str()}</span> " " })}
+                        {alerts.into_iter().map(|kind| view! { <span class="badge bad" data-testid="job-alert">{kind.words()}</span> " " }).collect_view()}
+                        {j.left_behind.as_ref().map(|left| view! {
+                            <span class="small" data-testid="job-left-behind">{format!("{} chunk{} left uncompressed ", left.count, if left.count == 1 { "" } else { "s" })}</span>
+                        })}
                         {j.last_error.clone().map(|e| view! {
                             <span class="error-text small">{j.last_error_code.clone().map(|c| format!("[{c}] ")).unwrap_or_default()}{e}</span>
                         })}

@@ -179,9 +179,10 @@ fn render_alerts(out: &mut String, alerts: &[Alert]) {
         out,
         "ms5_alerts_open",
         "gauge",
-        "Open job alerts (failing: the latest run failed; stale: no success in time).",
+        "Open job alerts (failing: the latest run failed; stale: no success in time; \
+         partly_failing: a successful compression run left chunks uncompressed).",
     );
-    for kind in [AlertKind::Failing, AlertKind::Stale] {
+    for kind in AlertKind::ALL {
         let count = alerts.iter().filter(|a| a.kind == kind).count();
         sample(
             out,
@@ -340,6 +341,13 @@ fn render_facts(out: &mut String, snapshot: &Snapshot) {
         "gauge",
         "Time since the job's last successful run ended.",
     );
+    family(
+        out,
+        "ms5_job_chunks_left_behind",
+        "gauge",
+        "Chunks past compress-after a compression job's last successful run left uncompressed \
+         (none while it runs).",
+    );
     let now = snapshot.taken_at;
     for job in &snapshot.jobs {
         let id = job.id.to_string();
@@ -364,6 +372,10 @@ fn render_facts(out: &mut String, snapshot: &Snapshot) {
                 &labels,
                 age.max(0.0),
             );
+        }
+        if job.kind == "policy_compression" && !job.running {
+            let left = job.left_behind.as_ref().map_or(0, |left| left.count);
+            sample(out, "ms5_job_chunks_left_behind", &labels, left as f64);
         }
     }
 
@@ -428,7 +440,8 @@ mod tests {
             "{quiet}"
         );
         assert!(
-            quiet.contains("ms5_alerts_open{kind=\"stale\"} 0\n"),
+            quiet.contains("ms5_alerts_open{kind=\"stale\"} 0\n")
+                && quiet.contains("ms5_alerts_open{kind=\"partly_failing\"} 0\n"),
             "{quiet}"
         );
         let alerts = [

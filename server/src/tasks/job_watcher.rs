@@ -77,8 +77,15 @@ async fn look(
             .collect();
         let console = tsdb::jobs::history::latest_console_runs(held.conn()).await?;
         let conditions = tsdb::alerts::evaluate(&jobs, &console, rules, chrono::Utc::now());
-        tsdb::alerts::store::reconcile(held.conn(), &conditions, settings.notify, settings.reminder)
-            .await
+        let undecided = tsdb::alerts::undecided(&jobs);
+        tsdb::alerts::store::reconcile(
+            held.conn(),
+            &conditions,
+            &undecided,
+            settings.notify,
+            settings.reminder,
+        )
+        .await
     }
     .await;
     held.release().await?;

@@ -1,5 +1,6 @@
 //! Failure escalation: which jobs need a person (failing: the latest run failed; stale:
-//! no success within N × the schedule), the alerts that record it (raised, acknowledged,
+//! no success within N × the schedule; partly failing: a compression run that succeeded
+//! but left chunks uncompressed), the alerts that record it (raised, acknowledged,
 //! cleared), and the webhook messages that announce it. Judging is a pure function of the
 //! jobs' facts, so it is tested without a database; storing and sending are under `db`.
 
@@ -23,14 +24,34 @@ pub enum AlertKind {
     Failing,
     /// It has not succeeded within the stale factor times its schedule.
     Stale,
+    /// Its last run succeeded but left chunks it should have compressed (TimescaleDB can count
+    /// a compression run with failed chunks as a success: 2.27+ when any compressed).
+    PartlyFailing,
 }
 
 impl AlertKind {
+    /// Every kind, in the order pages and metrics list them.
+    pub const ALL: [AlertKind; 3] = [
+        AlertKind::Failing,
+        AlertKind::Stale,
+        AlertKind::PartlyFailing,
+    ];
+
     /// The word stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::Failing => "failing",
             AlertKind::Stale => "stale",
+            AlertKind::PartlyFailing => "partly_failing",
+        }
+    }
+
+    /// The words people read: "failing", "stale", "partly failing".
+    pub fn words(self) -> &'static str {
+        match self {
+            AlertKind::Failing => "failing",
+            AlertKind::Stale => "stale",
+            AlertKind::PartlyFailing => "partly failing",
         }
     }
 
@@ -39,6 +60,7 @@ impl AlertKind {
         match text {
             "failing" => Some(AlertKind::Failing),
             "stale" => Some(AlertKind::Stale),
+            "partly_failing" => Some(AlertKind::PartlyFailing),
             _ => None,
         }
     }
@@ -83,9 +105,9 @@ impl Alert {
         format!("job {} ({}{on})", self.job_id, self.job_kind)
     }
 
-    /// A one-line title: the subject and "is failing" or "is stale".
+    /// A one-line title: the subject and "is failing", "is stale" or "is partly failing".
     pub fn title(&self) -> String {
-        format!("{} is {}", self.subject(), self.kind.as_str())
+        format!("{} is {}", self.subject(), self.kind.words())
     }
 }
 
@@ -138,8 +160,43 @@ pub fn evaluate(
         if let Some(message) = staleness(job, console, rules, now) {
             conditions.push(condition(AlertKind::Stale, message));
         }
+        if let Some(message) = left_behind(job) {
+            conditions.push(condition(AlertKind::PartlyFailing, message));
+        }
     }
     conditions
+}
+
+/// The alerts whose condition cannot be judged now, so an open one stays as it is and
+/// none is raised: a compression job's left-behind chunks are not known while it runs
+/// (the run in progress is compressing them), and clearing its alert at each run only to
+/// raise it again at the end would page people twice a schedule.
+pub fn undecided(jobs: &[JobFacts]) -> Vec<(i64, AlertKind)> {
+    jobs.iter()
+        .filter(|job| job.running && job.kind == "policy_compression")
+        .map(|job| (job.id, AlertKind::PartlyFailing))
+        .collect()
+}
+
+/// Why a successful compression run was not enough, when it was not.
+fn left_behind(job: &JobFacts) -> Option<String> {
+    let left = job.left_behind.as_ref().filter(|left| left.count > 0)?;
+    let named = left.chunks.iter().take(3).cloned().collect::<Vec<_>>();
+    let more = left.count - named.len() as i64;
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    let chunks = if left.count == 1 { "chunk" } else { "chunks" };
+    Some(format!(
+        "its last run succeeded but left {} {chunks} past compress-after uncompressed ({}{more}); \
+         TimescaleDB can record a run with failed chunks as a success (2.27 and later when \
+         any chunk compressed, 2.13 always) and logs each chunk's error as a warning in the \
+         PostgreSQL log (often a lock timeout behind a long query)",
+        left.count,
+        named.join(", "),
+    ))
 }
 
 /// The error of the job's latest run, when that run failed.
@@ -381,6 +438,7 @@ mod tests {
             last_error_code: None,
             known_cause: None,
             config: None,
+            left_behind: None,
         }
     }
 
@@ -401,6 +459,39 @@ mod tests {
         stale_factor: 3,
         scheduler: true,
     };
+
+    #[test]
+    fn a_successful_compression_run_that_left_chunks_is_partly_failing() {
+        let mut partial = JobFacts {
+            kind: "policy_compression".into(),
+            last_run_status: Some("Success".into()),
+            left_behind: Some(crate::facts::ChunksLeftBehind {
+                count: 5,
+                chunks: (1..=5)
+                    .map(|n| format!("_timescaledb_internal._hyper_1_{n}_chunk"))
+                    .collect(),
+            }),
+            ..job(1)
+        };
+        let conditions = evaluate(&[partial.clone()], &HashMap::new(), RULES, now());
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(conditions[0].kind, AlertKind::PartlyFailing);
+        assert!(
+            conditions[0].message.contains("left 5 chunks")
+                && conditions[0]
+                    .message
+                    .contains("_hyper_1_3_chunk and 2 more"),
+            "{}",
+            conditions[0].message
+        );
+        assert!(undecided(&[partial.clone()]).is_empty());
+        partial.running = true;
+        assert_eq!(undecided(&[partial]), [(1, AlertKind::PartlyFailing)]);
+        assert_eq!(
+            AlertKind::parse("partly_failing"),
+            Some(AlertKind::PartlyFailing)
+        );
+    }
 
     #[test]
     fn a_healthy_job_raises_nothing() {

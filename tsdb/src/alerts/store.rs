@@ -74,12 +74,13 @@ impl Changes {
 }
 
 /// Makes the open alerts match `conditions`: raises new ones, refreshes the message of
-/// the ones that persist, clears the others. With `notify`, queues a webhook message for
+/// the ones that persist, clears the others but those `undecided` (left as they are). With `notify`, queues a webhook message for
 /// each raise and clear, and a reminder for an alert last announced more than `reminder`
 /// ago. All in one transaction.
 pub async fn reconcile(
     conn: &mut PgConnection,
     conditions: &[Condition],
+    undecided: &[(i64, AlertKind)],
     notify: bool,
     reminder: Option<Duration>,
 ) -> Result<Changes> {
@@ -98,7 +99,13 @@ pub async fn reconcile(
         let condition = conditions
             .iter()
             .find(|c| i64::from(row.job_id) == c.job_id && c.kind.as_str() == row.kind);
+        let waiting = AlertKind::parse(&row.kind)
+            .is_some_and(|kind| undecided.contains(&(i64::from(row.job_id), kind)));
         match condition {
+            None if waiting => {
+                let alert = row.into_alert()?;
+                still_open.push((alert.job_id, alert.kind));
+            }
             Some(condition) => {
                 let due = notify
                     && row.acknowledged_at.is_none()

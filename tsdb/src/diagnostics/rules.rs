@@ -576,6 +576,7 @@ mod tests {
             last_error_code: None,
             known_cause: None,
             config: Some(config.into()),
+            left_behind: None,
         }
     }
 

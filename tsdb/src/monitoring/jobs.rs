@@ -5,7 +5,7 @@
 //! statistics table is joined by hand so that jobs that never ran appear on every
 //! version; errors come from `timescaledb_information.job_errors` (2.13 on).
 
-use crate::facts::JobFacts;
+use crate::facts::{ChunksLeftBehind, JobFacts};
 use crate::pg_time::PgTimestamp;
 use crate::Result;
 use sqlx::PgExecutor;
@@ -45,6 +45,49 @@ struct Row {
     last_error: Option<String>,
     last_error_code: Option<String>,
     compress_after_micros: Option<i64>,
+    left_behind_count: Option<i64>,
+    left_behind_schemas: Option<Vec<String>>,
+    left_behind_names: Option<Vec<String>>,
+}
+
+/// Wraps a jobs query (`base`, whose first common table is `last_error`) with the chunks
+/// each successful compression job left behind.
+///
+/// Only what a run was certain to compress counts: a chunk created before the run started
+/// whose range ended compress-after before that start (the policy's own cut-off is a
+/// little later). Runs limited by `maxchunks_to_compress`, integer-time tables and
+/// `compress_created_before` policies are left out: their cut-off is not known here.
+/// The public `chunks` view serves both catalog shapes.
+fn with_left_behind(base: &str) -> String {
+    format!(
+        "{base}
+         SELECT b.*, lb.left_behind_count, lb.left_behind_schemas, lb.left_behind_names
+           FROM base b
+           LEFT JOIN LATERAL (
+                SELECT count(*)::bigint AS left_behind_count,
+                       (array_agg(c.chunk_schema::text ORDER BY c.range_end, c.chunk_name))[1:20]
+                           AS left_behind_schemas,
+                       (array_agg(c.chunk_name::text ORDER BY c.range_end, c.chunk_name))[1:20]
+                           AS left_behind_names
+                  FROM timescaledb_information.chunks c
+                 WHERE b.kind = 'policy_compression'
+                   AND b.last_run_status = 'Success' AND NOT b.running
+                   AND b.compress_after_micros IS NOT NULL
+                   AND COALESCE(b.config::jsonb ->> 'maxchunks_to_compress', '0') = '0'
+                   AND (c.hypertable_schema, c.hypertable_name) IN (
+                        SELECT b.hypertable_schema, b.hypertable_name
+                         UNION ALL
+                        SELECT a.materialization_hypertable_schema, a.materialization_hypertable_name
+                          FROM timescaledb_information.continuous_aggregates a
+                         WHERE a.view_schema = b.hypertable_schema
+                           AND a.view_name = b.hypertable_name)
+                   AND NOT c.is_compressed
+                   AND c.chunk_creation_time < b.last_run_started_at
+                   AND c.range_end <= b.last_run_started_at
+                                      - (b.config::jsonb ->> 'compress_after')::interval
+                HAVING count(*) > 0) lb ON true
+          ORDER BY b.id"
+    )
 }
 
 /// Every job, read as `capabilities` allow: the internal statistics where the catalog
@@ -72,11 +115,12 @@ pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<J
     // bgw_job_stat is read directly (no view has these columns); TimescaleDB's update
     // scripts leave its columns unchanged from 2.9 through 2.28.3 (only the separate
     // bgw_job_stat_history changed), so no version gate; run on devdb 2.23 and 2.28.3.
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&with_left_behind(
         "WITH last_error AS (
              SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
                FROM timescaledb_information.job_errors
-              ORDER BY job_id, start_time DESC NULLS LAST)
+              ORDER BY job_id, start_time DESC NULLS LAST),
+         base AS (
          SELECT j.job_id AS id, j.proc_name::text AS kind,
                 COALESCE(ca.mat_hypertable_id, h.id) AS hypertable_id,
                 COALESCE(ca.user_view_schema, j.hypertable_schema)::text AS hypertable_schema,
@@ -114,9 +158,8 @@ pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<J
            LEFT JOIN _timescaledb_catalog.continuous_agg ca
                   ON (ca.user_view_schema = j.hypertable_schema AND ca.user_view_name = j.hypertable_name)
                   OR ca.mat_hypertable_id = h.id
-           LEFT JOIN last_error e ON e.job_id = j.job_id
-          ORDER BY j.job_id",
-    )
+           LEFT JOIN last_error e ON e.job_id = j.job_id)",
+    ))
     .fetch_all(executor)
     .await?;
     Ok(rows.into_iter().map(JobRow::from).collect())
@@ -127,11 +170,12 @@ pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<J
 /// known there, and a job on a continuous aggregate is mapped to its view by name. Its
 /// `hypertable_id` is left for the caller to fill.
 pub(super) async fn jobs_public(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&with_left_behind(
         "WITH last_error AS (
              SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
                FROM timescaledb_information.job_errors
-              ORDER BY job_id, start_time DESC NULLS LAST)
+              ORDER BY job_id, start_time DESC NULLS LAST),
+         base AS (
          SELECT j.job_id AS id, j.proc_name::text AS kind, NULL::int AS hypertable_id,
                 COALESCE(ca.view_schema, j.hypertable_schema)::text AS hypertable_schema,
                 COALESCE(ca.view_name, j.hypertable_name)::text AS hypertable_name,
@@ -154,9 +198,8 @@ pub(super) async fn jobs_public(executor: impl PgExecutor<'_>) -> Result<Vec<Job
            LEFT JOIN timescaledb_information.continuous_aggregates ca
                   ON ca.materialization_hypertable_schema = j.hypertable_schema
                  AND ca.materialization_hypertable_name = j.hypertable_name
-           LEFT JOIN last_error e ON e.job_id = j.job_id
-          ORDER BY j.job_id",
-    )
+           LEFT JOIN last_error e ON e.job_id = j.job_id)",
+    ))
     .fetch_all(executor)
     .await?;
     Ok(rows.into_iter().map(JobRow::from).collect())
@@ -203,6 +246,16 @@ impl From<Row> for JobRow {
                 last_error: row.last_error.as_deref().map(crate::secrets::mask),
                 last_error_code: row.last_error_code,
                 config: row.config.as_deref().map(crate::secrets::mask_config),
+                left_behind: row.left_behind_count.map(|count| ChunksLeftBehind {
+                    count,
+                    chunks: row
+                        .left_behind_schemas
+                        .unwrap_or_default()
+                        .iter()
+                        .zip(row.left_behind_names.unwrap_or_default().iter())
+                        .map(|(schema, name)| crate::ident::display_name(schema, name))
+                        .collect(),
+                }),
             },
         }
     }

@@ -23,8 +23,9 @@ pub struct PlanContext {
     /// 2.18+: `add_columnstore_policy` / `remove_columnstore_policy` are the current
     /// names (procedures, called with `CALL`).
     pub columnstore: bool,
-    /// 2.13 refuses new compression settings while compressed chunks exist; 2.14+ applies
-    /// them to chunks compressed later.
+    /// 2.13 refuses new compression settings while compressed chunks exist, and a change
+    /// of one setting must restate the other one set before; 2.14+ applies them to chunks
+    /// compressed later and keeps what is not named.
     pub settings_need_uncompressed_table: bool,
     /// 2.21+: a continuous aggregate may have several refresh policies.
     #[serde(default)]
@@ -251,6 +252,15 @@ fn settings_clause(segment_by: Option<&[String]>, order_by: Option<&[String]>) -
         ));
     }
     clause
+}
+
+/// A setting the statement changes, or (when `restate`) the live one it must repeat.
+fn restated<'s>(
+    set: Option<&'s [String]>,
+    live: &'s [String],
+    restate: bool,
+) -> Option<&'s [String]> {
+    set.or_else(|| Some(live).filter(|live| restate && !live.is_empty()))
 }
 
 /// Splits a canonical order-by item into the column and its ` DESC NULLS …` tail.
@@ -905,6 +915,11 @@ fn plan_compression(
             other => other,
         };
         if segment_set.is_some() || order_set.is_some() {
+            // 2.13: "must specify a column to segment by" (or order by) when a setting made
+            // before is left out of the statement.
+            let restate = b.context.settings_need_uncompressed_table;
+            let segment_set = restated(segment_set, &live.segment_by, restate);
+            let order_set = restated(order_set, &live.order_by, restate);
             let clause = settings_clause(segment_set, order_set);
             b.push(
                 StepKind::CompressionSettings,
@@ -1261,6 +1276,20 @@ mod tests {
             live.clone(),
         );
         assert!(old.tables[0].refused[0].contains("2.13"));
+        // Without compressed chunks 2.13 applies it, the unchanged order-by restated.
+        let mut empty = live.clone();
+        empty.compressed_chunks = 0;
+        let old = plan_with(
+            PlanContext {
+                settings_need_uncompressed_table: true,
+                ..NEW
+            },
+            empty,
+        );
+        assert_eq!(
+            old.steps[0].statement.display(),
+            "ALTER TABLE \"factory_telemetry\".\"metric_hist\" SET (timescaledb.compress, timescaledb.compress_segmentby = '\"equipment_id\"', timescaledb.compress_orderby = '\"ts\" DESC')"
+        );
         let new = plan_with(NEW, live);
         assert_eq!(new.steps[0].kind, StepKind::CompressionSettings);
         assert!(new.tables[0].notes[0].contains("compressed from now on"));

@@ -416,11 +416,40 @@ async fn agrees_with_timescaledb(pool: &sqlx::PgPool) {
     public_pass_agrees(&pool, &capabilities).await;
 }
 
+/// The probed release's shape holds on this server; the shape of a release on the other
+/// side of a catalog change does not, and the check names a missing column.
+async fn contract_holds_and_catches_a_wrong_shape(
+    pool: &sqlx::PgPool,
+    capabilities: &Capabilities,
+) {
+    use tsdb::capabilities::TimescaleVersion;
+    use tsdb::contract::{check, CatalogAccess};
+    let version = capabilities.timescaledb.expect("a TimescaleDB version");
+    assert!(
+        matches!(capabilities.catalog, CatalogAccess::Internal { .. }),
+        "{version:?}: {:?}",
+        capabilities.catalog
+    );
+    let other = TimescaleVersion {
+        major: 2,
+        minor: if version.minor >= 29 { 27 } else { 29 },
+        patch: 0,
+    };
+    match check(pool, other).await.unwrap() {
+        CatalogAccess::Public { reason } => assert!(
+            reason.contains("_timescaledb_catalog.chunk"),
+            "{version:?} read as {other:?}: {reason}"
+        ),
+        internal => panic!("{version:?} read as {other:?} passed the check: {internal:?}"),
+    }
+}
+
 /// The pass a server gets whose catalog contract does not hold (or a release newer than
 /// the console knows): TimescaleDB's public API only. Its figures must agree with
 /// TimescaleDB's own functions and with the internal pass; what the public API does not
 /// say (an aggregate's watermark) is unknown, not made up.
 async fn public_pass_agrees(pool: &sqlx::PgPool, capabilities: &Capabilities) {
+    contract_holds_and_catches_a_wrong_shape(pool, capabilities).await;
     let public = capabilities
         .clone()
         .reading_public_api_only("forced by the test");

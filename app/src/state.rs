@@ -83,6 +83,9 @@ pub struct AppState {
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
     pub monitor_interval_seconds: u32,
+    /// Whether the internal catalog may be read (`MS5_CATALOG_READS`), applied to every
+    /// probe stored.
+    pub catalog_reads: tsdb::contract::CatalogReads,
     /// Whether the database answered the database watch's last probe.
     pub link: DatabaseLink,
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
@@ -117,6 +120,7 @@ impl AppState {
             storage_config: Default::default(),
             configuration: Arc::default(),
             monitor_interval_seconds: 30,
+            catalog_reads: Default::default(),
             link: DatabaseLink::default(),
             trusted_proxies: Arc::default(),
             bench: Default::default(),
@@ -158,10 +162,11 @@ impl AppState {
         self.database.read().ok()?.pool.clone()
     }
 
-    /// Replaces the probed capabilities (the database came back with another version).
+    /// Replaces the probed capabilities (at start-up; the database came back with another
+    /// version), as `catalog_reads` allows.
     pub fn set_capabilities(&self, capabilities: Capabilities) {
         if let Ok(mut slot) = self.database.write() {
-            slot.capabilities = Some(capabilities);
+            slot.capabilities = Some(capabilities.with_catalog_reads(self.catalog_reads));
         }
     }
 

@@ -149,3 +149,33 @@ async fn the_public_api_fallback_says_so_everywhere_on_the_native_tier() {
         says_so_everywhere(Console::start_on(&url, Box::new(database), true).await).await;
     }
 }
+
+/// An operator who distrusts the internal catalog (`MS5_CATALOG_READS=public`) gets the
+/// public-API pass on a release the console knows, from the first pass, said as such.
+#[tokio::test]
+async fn the_operator_can_choose_the_public_api() {
+    let devdb = tokio::task::spawn_blocking(tsdb::testing::DevDb::start)
+        .await
+        .unwrap();
+    let settings = support::settings_with(
+        Some(&devdb.url()),
+        false,
+        &[("MS5_CATALOG_READS", "Public")],
+    );
+    let console = Console::start_with(settings, Box::new(devdb)).await;
+    let first = console.snapshot_after(None).await;
+    let reason = first
+        .catalog_fallback
+        .clone()
+        .expect("read through the public API");
+    assert!(reason.contains("MS5_CATALOG_READS is public"), "{reason}");
+    let token = console.add_token("ops", Role::Admin).await;
+    let reply = console
+        .request("GET", "/api/v1/monitoring/health/timescaledb")
+        .bearer(&token)
+        .send()
+        .await;
+    let health: Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(health["catalog_reads"], "public", "{}", reply.body);
+    assert_eq!(health["supported"], false, "{}", reply.body);
+}

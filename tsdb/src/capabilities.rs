@@ -151,6 +151,18 @@ impl Capabilities {
         self
     }
 
+    /// These capabilities as the operator's `reads` allow: `Public` turns internal reads
+    /// off, with the setting as the reason every page gives.
+    pub fn with_catalog_reads(self, reads: crate::contract::CatalogReads) -> Self {
+        match reads {
+            crate::contract::CatalogReads::Public if self.catalog_shape().is_some() => self
+                .reading_public_api_only(
+                    "MS5_CATALOG_READS is public: the console reads TimescaleDB's public views only, as configured",
+                ),
+            _ => self,
+        }
+    }
+
     /// `Ok` when TimescaleDB is installed in a supported version and usable, else why not.
     pub fn require_timescaledb(&self) -> Result<TimescaleVersion> {
         if self.needs_preload() {

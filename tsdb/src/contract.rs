@@ -211,6 +211,36 @@ impl CatalogAccess {
     }
 }
 
+/// Which catalog reads an operator allows (`MS5_CATALOG_READS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CatalogReads {
+    /// The internal catalog where its contract holds, else the public API.
+    #[default]
+    Auto,
+    /// The public API only, whatever the release: for a release whose internal catalog
+    /// misleads the console in a way the check does not catch, until it is fixed.
+    Public,
+}
+
+impl CatalogReads {
+    /// Parses `auto` or `public`, naming the accepted words when it is neither.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(CatalogReads::Auto),
+            "public" => Ok(CatalogReads::Public),
+            _ => Err("auto or public".into()),
+        }
+    }
+
+    /// The word parsed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CatalogReads::Auto => "auto",
+            CatalogReads::Public => "public",
+        }
+    }
+}
+
 /// What reading `version`'s catalog requires; `None` when the release is newer than the
 /// console knows (then only the public API is read).
 pub fn expected(version: TimescaleVersion) -> Option<CatalogShape> {

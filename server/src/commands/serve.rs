@@ -54,6 +54,7 @@ pub fn state_for(settings: &Settings) -> AppState {
     let mut state = AppState::new(leptos_options(settings)).with_auth(auth_settings(settings));
     state.configuration = std::sync::Arc::new(settings.describe());
     state.monitor_interval_seconds = settings.monitor_interval_seconds;
+    state.catalog_reads = settings.catalog_reads;
     state.trusted_proxies = std::sync::Arc::new(settings.http.trusted_proxies.clone());
     state.policy_source = std::sync::Arc::new(settings.policy_source());
     state.job_config = app::jobs::JobConfig {

@@ -128,6 +128,8 @@ pub struct Settings {
     pub session_absolute_hours: u32,
     /// Seconds between monitoring passes.
     pub monitor_interval_seconds: u32,
+    /// `MS5_CATALOG_READS`: the internal catalog where its contract holds, or never.
+    pub catalog_reads: tsdb::contract::CatalogReads,
     /// Whether `/metrics` requires an API token (or session).
     pub metrics_token_required: bool,
     /// Demo data.
@@ -298,6 +300,7 @@ impl Draft {
                 session_idle_minutes: 0,
                 session_absolute_hours: 0,
                 monitor_interval_seconds: 0,
+                catalog_reads: Default::default(),
                 metrics_token_required: true,
                 demo: DemoSettings {
                     enabled: false,

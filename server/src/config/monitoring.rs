@@ -18,6 +18,18 @@ pub const SETTINGS: &[Setting] = &[
         show: |s| s.monitor_interval_seconds.to_string(),
     },
     Setting {
+        env: "MS5_CATALOG_READS",
+        section: "monitoring",
+        key: "catalog_reads",
+        default: Some("auto"),
+        description: "auto (TimescaleDB's internal catalog where the catalog contract holds) or public (its public views only)",
+        apply: |d, raw| {
+            d.settings.catalog_reads = tsdb::contract::CatalogReads::parse(raw)?;
+            Ok(())
+        },
+        show: |s| s.catalog_reads.as_str().to_string(),
+    },
+    Setting {
         env: "MS5_METRICS_TOKEN_REQUIRED",
         section: "monitoring",
         key: "metrics_token_required",

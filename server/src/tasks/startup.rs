@@ -129,8 +129,8 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
     let timescaledb_ready = capabilities.require_timescaledb().is_ok();
     if let Ok(mut slot) = state.database.write() {
         slot.pool = Some(pool.clone());
-        slot.capabilities = Some(capabilities);
     }
+    state.set_capabilities(capabilities);
     if settings.demo.enabled && settings.profile != Profile::Production {
         match crate::demo_accounts::ensure(pool).await {
             Ok(created) => crate::demo_accounts::print(&created),

@@ -136,7 +136,11 @@ async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed()
         let _ = viewer;
         let cookie = console.login("vera", "correct horse battery").await;
         let page = console.request("GET", "/").cookie(&cookie).send().await;
-        assert!(page.body.contains("1 open job alert"), "{}", page.body);
+        assert!(
+            page.body.contains("1 job alert not acknowledged"),
+            "{}",
+            page.body
+        );
         let health = console
             .request("GET", "/api/v1/monitoring/health")
             .send()
@@ -192,6 +196,20 @@ async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed()
         );
         let twice = console.request("POST", &path).bearer(&pager).send().await;
         assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+        // Taken: the red banner gives way to a quiet line naming who took it.
+        let page = console.request("GET", "/").cookie(&cookie).send().await;
+        assert!(
+            !page.body.contains("data-testid=\"alert-banner\""),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains(
+                "1 open job alert, acknowledged by pager: they clear when the job succeeds again."
+            ),
+            "{}",
+            page.body
+        );
 
         // The receiver refuses the first attempt; the retry (2 s later) is delivered.
         wait_for("the webhook retry", Duration::from_secs(30), || {

@@ -74,6 +74,17 @@ async fn sessions_cycle_at_login_end_at_logout_and_follow_account_changes() {
 
     // Ending a session from another browser signs it out there.
     let laptop = console.login("alice", PASSWORD).await;
+    // Signed in, the sign-in page says so and offers the way on, not a second sign-in.
+    let page = console
+        .request("GET", "/login?next=/jobs")
+        .cookie(&laptop)
+        .send()
+        .await;
+    assert!(page.body.contains("already-signed-in"), "{}", page.body);
+    assert!(page.body.contains("Continue to /jobs"), "{}", page.body);
+    assert!(!page.body.contains("login-form"), "{}", page.body);
+    let anonymous = console.request("GET", "/login").send().await;
+    assert!(anonymous.body.contains("login-form"), "{}", anonymous.body);
     let sessions = console
         .request("POST", "/api/fn/my-sessions")
         .cookie(&second)

@@ -378,7 +378,8 @@ pub struct OverviewLists {
     /// Hypertables with chunks past their compress-after still uncompressed, most
     /// backlog bytes first (at most [`Overview::LISTED`], of `totals.backlog_tables`).
     pub backlog: Vec<HypertableFacts>,
-    /// Compressed hypertables, worst ratio first (at most [`Overview::WORST`]).
+    /// Compressed hypertables that shrink less than [`Overview::POOR_RATIO`], worst ratio
+    /// first (at most [`Overview::WORST`]): a table at 16× is not "worst" of anything.
     pub worst_compression: Vec<HypertableFacts>,
     /// Jobs whose last run failed (at most [`Overview::LISTED`]).
     pub failing_jobs: Vec<JobFacts>,
@@ -399,6 +400,9 @@ impl Overview {
     pub const BIGGEST: usize = 8;
     /// Rows of the worst-compression list.
     pub const WORST: usize = 5;
+    /// Below this compression ratio a table is listed as compressing poorly (TimescaleDB
+    /// commonly reaches 5–20× with a fitting segment-by).
+    pub const POOR_RATIO: f64 = 3.0;
     /// Rows of the other lists at most.
     pub const LISTED: usize = 20;
     /// An aggregate further behind than this lags.
@@ -445,7 +449,7 @@ impl Overview {
         let worst_compression = top(
             hypertables
                 .iter()
-                .filter(|h| h.compression_ratio.is_some())
+                .filter(|h| h.compression_ratio.is_some_and(|r| r < Self::POOR_RATIO))
                 .collect(),
             |a, b| {
                 a.compression_ratio
@@ -674,7 +678,8 @@ mod tests {
         );
         assert_eq!(
             names(&lists.worst_compression),
-            ["t2", "t4", "t6", "t8", "t10"]
+            ["t2"],
+            "only what compresses less than 3x"
         );
         assert_eq!(lists.backlog.len(), Overview::LISTED);
         assert_eq!(names(&lists.backlog[..2]), ["t498", "t495"]);

@@ -74,7 +74,7 @@ impl BenchBoard {
     ) -> Result<(), AppError> {
         if self.production && !accept_production {
             return Err(AppError::Invalid(
-                "accept_production: this console runs in the production profile; tick \u{201c}Run against this production database\u{201d} to accept the load".into(),
+                "This console runs in the production profile: tick \u{201c}Run against this production database\u{201d} to accept the load (over REST: accept_production=true)".into(),
             ));
         }
         if let Some(reason) = blocked(state) {

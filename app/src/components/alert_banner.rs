@@ -71,20 +71,53 @@ fn Follow(set_version: WriteSignal<u32>) -> impl IntoView {
     });
 }
 
-fn banner(open: Vec<Alert>) -> AnyView {
+/// Red while someone must act (an alert nobody acknowledged), naming those first; a quiet
+/// line once every open alert has been taken (it stays open until the job recovers).
+fn banner(mut open: Vec<Alert>) -> AnyView {
     if open.is_empty() {
         return ().into_any();
     }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     let unacknowledged = open.iter().filter(|a| a.acknowledged_at.is_none()).count();
-    let mut named: Vec<String> = open.iter().take(NAMED).map(|a| a.title()).collect();
-    if open.len() > NAMED {
-        named.push(format!("and {} more", open.len() - NAMED));
+    if unacknowledged == 0 {
+        let by: Vec<String> = open
+            .iter()
+            .filter_map(|a| a.acknowledged_by.clone())
+            .collect();
+        let mut by = by;
+        by.sort();
+        by.dedup();
+        return view! {
+            <div class="banner info alert-banner" data-testid="alert-banner-acknowledged">
+                {format!(
+                    "{} open job alert{}, acknowledged{}: they clear when the job succeeds again. ",
+                    open.len(),
+                    plural(open.len()),
+                    if by.is_empty() { String::new() } else { format!(" by {}", by.join(", ")) }
+                )}
+                <a href="/alerts">"See the alerts →"</a>
+            </div>
+        }
+        .into_any();
     }
+    // Stable: the unacknowledged first, each group in the order it came.
+    open.sort_by_key(|a| a.acknowledged_at.is_some());
+    let mut named: Vec<String> = open
+        .iter()
+        .filter(|a| a.acknowledged_at.is_none())
+        .take(NAMED)
+        .map(|a| a.title())
+        .collect();
+    if unacknowledged > NAMED {
+        named.push(format!("and {} more", unacknowledged - NAMED));
+    }
+    let acknowledged = open.len() - unacknowledged;
     view! {
         <div class="banner bad alert-banner" role="alert" data-testid="alert-banner">
-            <strong>{format!("{} open job alert{}", open.len(), if open.len() == 1 { "" } else { "s" })}</strong>
-            {format!(" ({unacknowledged} not acknowledged): {}. ", named.join("; "))}
-            <a href="/alerts">"See the alerts →"</a>
+            <strong>{format!("{unacknowledged} job alert{} not acknowledged", plural(unacknowledged))}</strong>
+            {format!(": {}.", named.join("; "))}
+            {(acknowledged > 0).then(|| format!(" ({acknowledged} more acknowledged.)"))}
+            " " <a href="/alerts">"See the alerts →"</a>
         </div>
     }
     .into_any()

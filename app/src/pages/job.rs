@@ -129,7 +129,10 @@ fn Detail(d: JobDetail, actions: Actions) -> impl IntoView {
                     if !operator {
                         return view! { <p class="muted panel" data-testid="read-only">"Read-only: operators and admins run, pause and resume jobs."</p> }.into_any();
                     }
-                    view! { <JobActions id=j.id scheduled=j.scheduled admin actions/> }.into_any()
+                    let every = tsdb::interval::PolicyInterval::from_postgres(&j.schedule_interval)
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| j.schedule_interval.clone());
+                    view! { <JobActions id=j.id scheduled=j.scheduled every admin actions/> }.into_any()
                 })
             }}
         </Suspense>
@@ -142,7 +145,13 @@ fn Detail(d: JobDetail, actions: Actions) -> impl IntoView {
 }
 
 #[component]
-fn JobActions(id: i64, scheduled: bool, admin: bool, actions: Actions) -> impl IntoView {
+fn JobActions(
+    id: i64,
+    scheduled: bool,
+    every: String,
+    admin: bool,
+    actions: Actions,
+) -> impl IntoView {
     let Actions {
         run,
         scheduled: set_scheduled,
@@ -198,7 +207,7 @@ fn JobActions(id: i64, scheduled: bool, admin: bool, actions: Actions) -> impl I
                 <ActionForm action=schedule attr:class="inline" attr:data-testid="schedule-form">
                     <input type="hidden" name="id" value=id.to_string()/>
                     <label>"Run every "
-                        <input type="text" name="schedule_interval" placeholder="12 hours" required size="12"/>
+                        <input type="text" name="schedule_interval" value=every required size="12" data-testid="schedule-input"/>
                     </label>
                     " "
                     <button type="submit" class="secondary" disabled=move || schedule.pending().get()>"Change the schedule"</button>

@@ -1,8 +1,9 @@
 //! The sign-in page. One message for every wrong combination, so it never tells which
-//! accounts exist.
+//! accounts exist. A visitor already signed in is told so and sent on, not shown a form
+//! that would quietly replace their session.
 
-use crate::account::Login;
-use crate::components::user_menu::{action_feedback, reload_to};
+use crate::account::{safe_next, Login};
+use crate::components::user_menu::{action_feedback, reload_to, UserResource};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -18,9 +19,9 @@ pub fn LoginPage() -> impl IntoView {
             reload_to(&path);
         }
     });
-    view! {
-        <section class="panel narrow">
-            <h1>"Sign in"</h1>
+    let user = expect_context::<UserResource>().0;
+    let form = move || {
+        view! {
             <ActionForm action=login attr:class="form" attr:data-testid="login-form">
                 <input type="hidden" name="next" prop:value=next/>
                 <label>
@@ -40,6 +41,29 @@ pub fn LoginPage() -> impl IntoView {
                 "No account? An admin creates them under Users, or on the server with "
                 <code>"ms5-console users add --role admin NAME"</code> "."
             </p>
+        }
+    };
+    view! {
+        <section class="panel narrow">
+            <h1>"Sign in"</h1>
+            <Suspense fallback=move || form().into_any()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(me)) => {
+                            let to = safe_next(Some(&next()));
+                            view! {
+                                <p data-testid="already-signed-in">
+                                    {format!("You are signed in as {} ({}). ", me.name, me.role.as_str())}
+                                    <a href=to.clone()>{format!("Continue to {to} →")}</a>
+                                </p>
+                                <p class="muted small">"To use another account, sign out first (top right)."</p>
+                            }
+                            .into_any()
+                        }
+                        _ => form().into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }

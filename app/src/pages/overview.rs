@@ -202,7 +202,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     view! {
                         <ul class="plain">
                             {failing.into_iter().map(|j| view! {
-                                <li><a href=format!("/jobs/{}", j.id)><strong>{format!("#{} {}", j.id, j.kind)}</strong></a> " on " {j.hypertable.clone().unwrap_or_default()}
+                                <li><a href=format!("/jobs/{}", j.id)><strong>{format!("#{} {}", j.id, j.kind)}</strong></a> {j.hypertable.clone().map(|h| format!(" on {h}"))}
                                     <span class="muted small">{format!(" · {} failures of {} runs", j.total_failures, j.total_runs)}</span>
                                     {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}
                                     {j.known_cause.clone().map(|c| view! { <div class="small" data-testid="known-cause">{c}</div> })}
@@ -253,11 +253,13 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                 }}
             </section>
             <section class="panel">
-                <h2>"Worst compression"</h2>
+                <h2>"Poor compression"</h2>
                 {if gathering {
                     unknown()
-                } else if worst.is_empty() {
+                } else if worst.is_empty() && totals.compressed_chunks == 0 {
                     view! { <p class="muted">"Nothing is compressed yet."</p> }.into_any()
+                } else if worst.is_empty() {
+                    view! { <p class="muted">{format!("Every compressed hypertable shrinks at least {:.0}×.", tsdb::facts::Overview::POOR_RATIO)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="plain">
@@ -266,6 +268,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                                     <span class="muted small">{format!(" · ratio {:.1}×, {} → {}", h.compression_ratio.unwrap_or(0.0), format_bytes(h.before_compression_bytes), format_bytes(h.after_compression_bytes))}</span></li>
                             }).collect_view()}
                         </ul>
+                        <p class="muted small">{format!("Listed: less than {:.0}× smaller. A segment-by that fits the queries usually helps; the advisor on each table's page suggests one.", tsdb::facts::Overview::POOR_RATIO)}</p>
                     }.into_any()
                 }}
             </section>

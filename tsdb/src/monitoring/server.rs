@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 const DATABASE_SIZE_MAX_AGE: Duration = Duration::from_secs(300);
 
 /// The database's name, version, size and connections; the size is re-read when `full`
-/// or when the cached one is older than a few minutes.
+/// or when the cached one is older than a few minutes. The embedded database (PGlite)
+/// names itself `template1`, which reads like a mistake: it is called what it is.
 pub async fn database(pool: &PgPool, cache: &mut PassCache, full: bool) -> Result<DatabaseFacts> {
     let (name, server_version, connections, max_connections): (String, String, i64, i64) =
         sqlx::query_as(
-            "SELECT current_database()::text,
+            "SELECT CASE WHEN version() ILIKE '%emscripten%' THEN 'devdb (embedded)'
+                         ELSE current_database()::text END,
                     current_setting('server_version'),
                     (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()),
                     current_setting('max_connections')::bigint",

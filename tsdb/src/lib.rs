@@ -15,6 +15,7 @@ pub mod ident;
 pub mod interval;
 pub mod jobs;
 pub mod policy;
+pub mod releases;
 pub mod secrets;
 pub mod storage;
 pub mod types;

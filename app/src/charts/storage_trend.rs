@@ -11,7 +11,7 @@ use charming::Chart;
 use tsdb::storage::trends::{days_between, Trends, SEED_BYTES_PER_MONTH};
 
 /// The line of the seed's promise in the legend.
-pub const REFERENCE: &str = "seed: < 1 GB/month";
+pub const REFERENCE: &str = "storage target: < 1 GB/month";
 
 /// Builds the chart of `trends`.
 pub fn build(trends: &Trends) -> Chart {

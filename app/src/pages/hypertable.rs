@@ -213,6 +213,7 @@ fn Detail(
             <Suspense fallback=|| ()>
                 {move || {
                     let (open, packed) = (d.uncompressed.clone(), d.compressed.clone());
+                    let taken_at = d.header.taken_at;
                     let open_href = format!("{chunks_base}&compressed=false&sort=range_start");
                     let packed_href = format!("{chunks_base}&compressed=true&sort=-range_start");
                     Suspend::new(async move {
@@ -231,13 +232,19 @@ fn Detail(
                                                 <td class="name">{c.name.clone()}</td>
                                                 <td>{chunk_timeline::label(c)}</td>
                                                 <td class="num">{format_bytes(c.total_bytes)}</td>
-                                                <td>{operator.then(|| view! {
+                                                <td>{if c.range_end.is_some_and(|end| end > taken_at) {
+                                                    // Compressing the chunk rows still go to makes every
+                                                    // insert a decompression: not offered.
+                                                    Some(view! { <span class="muted small" data-testid="chunk-current">"being written"</span> }.into_any())
+                                                } else {
+                                                    operator.then(|| view! {
                                                     <ActionForm action=compress attr:class="inline">
                                                         <input type="hidden" name="schema" value=schema/>
                                                         <input type="hidden" name="name" value=name/>
                                                         <button type="submit" class="secondary">"Compress now"</button>
                                                     </ActionForm>
-                                                })}</td>
+                                                }.into_any())
+                                                }}</td>
                                             </tr>
                                         }}).collect_view()}
                                     </tbody>

@@ -179,7 +179,11 @@ fn DatabaseGrowth(growth: Option<Growth>) -> impl IntoView {
                     <span class="value">{format_bytes(g.bytes_now)}</span></div>
                 <div class="stat"><span class="label">"Growth per month"</span>
                     <span class="value" class:warn-text=over>{month.map(signed_bytes).unwrap_or_else(|| "—".into())}</span>
-                    <span class="muted small">{if over { "over the seed's < 1 GB/month" } else { "within the seed's < 1 GB/month" }}</span></div>
+                    <span class="muted small">{match (month, over) {
+                        (None, _) => "not known yet: the storage history needs samples a day apart",
+                        (Some(_), true) => "over the MS5.0 platform's storage target of < 1 GB/month",
+                        (Some(_), false) => "within the MS5.0 platform's storage target of < 1 GB/month",
+                    }}</span></div>
                 <div class="stat"><span class="label">"Growth per day"</span>
                     <span class="value">{g.per_day.map(signed_bytes).unwrap_or_else(|| "—".into())}</span></div>
             </div>
@@ -219,7 +223,7 @@ fn GrowthTable(growth: Vec<Growth>) -> impl IntoView {
         <table class="data" data-testid="growth">
             <thead><tr>
                 <th>"Table"</th><th>"Now"</th><th>"Per day"</th><th>"Per week"</th><th>"Per month"</th>
-                <th title="share of bytes compression saved on compressed chunks; the seed promised more than 70 %">"Compression saved (seed: > 70 %)"</th>
+                <th title="share of bytes compression saved on compressed chunks; the MS5.0 platform's target is more than 70 %">"Compression saved (target: > 70 %)"</th>
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>

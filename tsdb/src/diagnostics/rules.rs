@@ -9,8 +9,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// The newest TimescaleDB release this console knows of.
-pub const NEWEST_KNOWN: (u32, u32, u32) = (2, 28, 3);
 /// Growth above this per 30 days needs compression and retention (the seed's promise).
 pub const FAST_GROWTH_PER_MONTH: f64 = 1024.0 * 1024.0 * 1024.0;
 /// Fewer rows per compressed batch than this means the segment-by is too fine: each batch
@@ -296,6 +294,101 @@ fn interval_text(seconds: f64) -> String {
     }
 }
 
+/// Each time range is split into this many chunks by the space dimensions.
+fn space_partitions(table: &HypertableFacts) -> i64 {
+    table
+        .dimensions
+        .iter()
+        .filter_map(|d| d.partitions)
+        .filter(|p| *p > 1)
+        .product::<i64>()
+        .max(1)
+}
+
+/// Chunks that keep a retention window whole: fewer, and a chunk outlives the window by
+/// most of its interval before it can be dropped.
+const CHUNKS_PER_RETENTION: f64 = 4.0;
+
+/// Advice for a table of many small chunks that fits the table: larger chunks, but not
+/// beyond a quarter of its retention window; its space partitions named, since they
+/// split every time range.
+fn small_chunks(
+    snapshot: &Snapshot,
+    table: &HypertableFacts,
+    interval: f64,
+    average: f64,
+) -> Finding {
+    let relation = table.qualified();
+    let partitions = space_partitions(table);
+    let mut factor = (SMALL_CHUNK_BYTES * 2.5 / average).clamp(2.0, 30.0);
+    let retention = snapshot.retention_days(&relation).map(|d| d * 86_400.0);
+    let mut capped = false;
+    if let Some(window) = retention {
+        let ceiling = window / CHUNKS_PER_RETENTION / interval;
+        if factor > ceiling {
+            factor = ceiling;
+            capped = true;
+        }
+    }
+    let split = if partitions > 1 {
+        format!(
+            " Its {partitions} space partitions split every {} into {partitions} chunks.",
+            interval_text(interval)
+        )
+    } else {
+        String::new()
+    };
+    let explanation = format!(
+        "Its chunks average {} over {} each: every query plans and locks each chunk it may \
+         touch, so many small chunks cost more than their data.{split}",
+        format_bytes(average as i64),
+        interval_text(interval)
+    );
+    let drop_space = if partitions > 1 {
+        format!(
+            " Without the space partitioning (TimescaleDB advises it only for several disks) each \
+             chunk would be {partitions} times larger at the same interval."
+        )
+    } else {
+        String::new()
+    };
+    let fix = if factor < 1.5 {
+        // The retention window leaves no room for longer chunks.
+        format!(
+            "Its retention ({}) leaves no room for a longer interval.{drop_space}",
+            interval_text(retention.unwrap_or(interval))
+        )
+    } else {
+        let new_interval = interval * factor;
+        let within = retention.map_or(String::new(), |window| {
+            format!(
+                ", about {} chunks within its {} retention",
+                ((window / new_interval).ceil() as i64) * partitions,
+                interval_text(window)
+            )
+        });
+        format!(
+            "Set its chunk interval to about {} (about {} per chunk{within}){}; new chunks follow, \
+             existing ones stay.{drop_space}",
+            interval_text(new_interval),
+            format_bytes((average * factor) as i64),
+            if capped {
+                ": longer would keep data well past the retention"
+            } else {
+                ""
+            }
+        )
+    };
+    Finding {
+        check: Check::SmallChunks,
+        severity: Severity::Warning,
+        subject: Some(relation.clone()),
+        title: format!("{relation} has {} small chunks", table.chunk_count),
+        explanation,
+        fix,
+    }
+}
+
 fn chunk_sizes(
     snapshot: &Snapshot,
     facts: &Facts,
@@ -328,25 +421,7 @@ fn chunk_sizes(
     }
     let average = chunks.iter().map(|c| c.1).sum::<f64>() / chunks.len() as f64;
     if table.chunk_count >= MANY_CHUNKS && average < SMALL_CHUNK_BYTES && average > 0.0 {
-        let factor = (SMALL_CHUNK_BYTES * 2.5 / average).clamp(2.0, 30.0);
-        out.push(Finding {
-            check: Check::SmallChunks,
-            severity: Severity::Warning,
-            subject: Some(relation.clone()),
-            title: format!("{relation} has {} small chunks", table.chunk_count),
-            explanation: format!(
-                "Its chunks average {} over {} each: every query plans and locks each chunk it may \
-                 touch, so many small chunks cost more than their data.",
-                format_bytes(average as i64),
-                interval_text(interval)
-            ),
-            fix: format!(
-                "Set its chunk interval to about {} (about {} per chunk); new chunks follow, \
-                 existing ones stay.",
-                interval_text(interval * factor),
-                format_bytes((average * factor) as i64)
-            ),
-        });
+        out.push(small_chunks(snapshot, table, interval, average));
     }
     let Some(memory) = facts.memory.estimate() else {
         return;
@@ -527,17 +602,51 @@ fn extension(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
             return;
         }
     }
-    if installed < NEWEST_KNOWN {
-        let (a, b, c) = NEWEST_KNOWN;
-        out.push(Finding {
-            check: Check::ExtensionVersion,
-            severity: Severity::Info,
-            subject: None,
-            title: format!("TimescaleDB {installed_text} is behind {a}.{b}.{c}"),
-            explanation: "Newer releases fix bugs and speed up compression and jobs.".into(),
-            fix: "Plan an upgrade: install the new packages, then ALTER EXTENSION timescaledb UPDATE."
-                .into(),
-        });
+    let Some(postgres) = crate::releases::postgres_version(&snapshot.database.server_version)
+    else {
+        return;
+    };
+    let pg = postgres.0;
+    use crate::releases::{standing, text, Standing};
+    let finding = |title: String, explanation: String, fix: String| Finding {
+        check: Check::ExtensionVersion,
+        severity: Severity::Info,
+        subject: None,
+        title,
+        explanation,
+        fix,
+    };
+    match standing(installed, postgres) {
+        Standing::Current | Standing::Unknown => {}
+        Standing::Behind {
+            newest,
+            postgres_first,
+        } => out.push(finding(
+            format!(
+                "TimescaleDB {installed_text} is behind {}, the newest release for PostgreSQL {pg}",
+                text(newest)
+            ),
+            "Newer releases fix bugs and speed up compression and jobs.".into(),
+            match postgres_first {
+                Some((major, minor)) => format!(
+                    "Update PostgreSQL to {major}.{minor} or later first ({} needs it), then install the new TimescaleDB packages and run ALTER EXTENSION timescaledb UPDATE.",
+                    text(newest)
+                ),
+                None => "Plan an upgrade: install the new packages, then ALTER EXTENSION timescaledb UPDATE."
+                    .into(),
+            },
+        )),
+        Standing::LastForPostgres { next, needs } => out.push(finding(
+            format!("TimescaleDB {installed_text} is the last release for PostgreSQL {pg}"),
+            format!(
+                "TimescaleDB {} and later need PostgreSQL {needs}: this server gets bug fixes no longer.",
+                text(next)
+            ),
+            format!(
+                "Plan a PostgreSQL upgrade (pg_upgrade, or a dump and restore) to {needs}, then TimescaleDB {}.",
+                text(next)
+            ),
+        )),
     }
 }
 
@@ -584,8 +693,9 @@ mod tests {
     /// managed hypertable of 30 daily 200 MiB chunks, an aggregate refreshed an hour ago.
     fn healthy() -> (Snapshot, Facts) {
         let mut snap = snapshot(now(), 10 * 1024 * MIB);
+        snap.database.server_version = "17.5".into();
         snap.timescaledb = Some(ExtensionFacts {
-            version: "2.28.3".into(),
+            version: "2.29.2".into(),
             license: Some("timescale".into()),
             max_background_workers: Some(16),
             background_workers_in_use: 3,
@@ -631,7 +741,7 @@ mod tests {
                 shared_buffers: Some(4 * 1024 * MIB),
                 effective_cache_size: Some(12 * 1024 * MIB),
             },
-            available_version: Some("2.28.3".into()),
+            available_version: Some("2.29.2".into()),
             failures: Vec::new(),
             batches: Some(vec![Batches {
                 relation: "s.metrics".into(),
@@ -720,8 +830,59 @@ mod tests {
             .iter()
             .find(|f| f.check == Check::SmallChunks)
             .expect("small chunks");
-        // 1 MiB per 1-day chunk: 25× longer, capped.
-        assert!(finding.fix.contains("25 days"), "{}", finding.fix);
+        // 1 MiB per 1-day chunk wants 25× longer; its 90-day retention caps it at a quarter.
+        assert!(
+            finding.fix.contains("about 23 days")
+                && finding
+                    .fix
+                    .contains("about 4 chunks within its 90 days retention")
+                && finding
+                    .fix
+                    .contains("longer would keep data well past the retention"),
+            "{}",
+            finding.fix
+        );
+    }
+
+    #[test]
+    fn small_chunk_advice_counts_space_partitions_and_the_retention() {
+        // plant.sensor_readings: 4 space partitions, daily chunks, a 35-day retention.
+        let (mut snap, facts) = healthy();
+        snap.hypertables[0].dimensions.push(DimensionFacts {
+            column: "sensor".into(),
+            column_type: "integer".into(),
+            kind: "space".into(),
+            interval: None,
+            partitions: Some(4),
+        });
+        snap.hypertables[0].chunk_count = 144;
+        snap.chunks = (0..36)
+            .map(|d| chunk("metrics", now() - Duration::days(36 - d), MIB, None))
+            .collect();
+        snap.jobs[1].config = Some(r#"{"drop_after": "35 days", "hypertable_id": 1}"#.into());
+        let found = diagnose(&snap, &facts);
+        let finding = found
+            .findings
+            .iter()
+            .find(|f| f.check == Check::SmallChunks)
+            .expect("small chunks");
+        assert!(
+            finding
+                .explanation
+                .contains("4 space partitions split every 1 day into 4 chunks"),
+            "{}",
+            finding.explanation
+        );
+        assert!(
+            finding.fix.contains("about 9 days")
+                && finding
+                    .fix
+                    .contains("about 16 chunks within its 35 days retention")
+                && finding.fix.contains("4 times larger"),
+            "{}",
+            finding.fix
+        );
+        assert!(!finding.fix.contains("30 days"), "{}", finding.fix);
     }
 
     #[test]
@@ -792,6 +953,31 @@ mod tests {
         assert!(found.findings[1]
             .fix
             .contains("ALTER EXTENSION timescaledb UPDATE"));
+    }
+
+    #[test]
+    fn up_to_date_is_judged_for_the_servers_postgresql() {
+        let (mut snap, mut facts) = healthy();
+        snap.database.server_version = "15.18 (Debian 15.18-0+deb12u1)".into();
+        if let Some(ext) = snap.timescaledb.as_mut() {
+            ext.version = "2.28.3".into();
+        }
+        facts.available_version = Some("2.28.3".into());
+        let found = diagnose(&snap, &facts);
+        assert_eq!(found.findings.len(), 1, "{:?}", found.findings);
+        assert_eq!(
+            found.findings[0].title,
+            "TimescaleDB 2.28.3 is the last release for PostgreSQL 15"
+        );
+        assert!(found.findings[0]
+            .explanation
+            .contains("2.29.2 and later need PostgreSQL 16.6 or later, 17.2 or later, 18"));
+        snap.database.server_version = "17.5".into();
+        let found = diagnose(&snap, &facts);
+        assert_eq!(
+            found.findings[0].title,
+            "TimescaleDB 2.28.3 is behind 2.29.2, the newest release for PostgreSQL 17"
+        );
     }
 
     #[test]

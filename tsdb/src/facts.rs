@@ -302,6 +302,77 @@ pub struct CaggFacts {
     pub refresh_schedule: Option<String>,
 }
 
+/// How far behind a continuous aggregate is, by the one rule the overview, diagnostics
+/// and every other page apply (watermarks known).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CaggStanding {
+    /// Materialized within its schedule's reach, or nothing to materialize yet.
+    Current,
+    /// Materialized up to longer ago than [`CaggFacts::LAG_SCHEDULES`] schedules plus an
+    /// hour (the usual end offset).
+    Behind {
+        /// How far behind now.
+        lag_seconds: f64,
+        /// Its refresh schedule.
+        schedule_seconds: i64,
+    },
+    /// A refresh policy, data in its source, and nothing materialized yet.
+    NeverRefreshed,
+    /// Nothing refreshes it on a schedule.
+    NoRefreshPolicy,
+}
+
+impl CaggFacts {
+    /// Schedules a refresh may fall behind (plus an hour) before the aggregate is behind.
+    pub const LAG_SCHEDULES: f64 = 3.0;
+
+    /// Where it stands; `source_has_data` whether its source (a hypertable, or another
+    /// aggregate) holds anything to materialize.
+    pub fn standing(&self, source_has_data: bool) -> CaggStanding {
+        let schedule = self
+            .refresh_schedule
+            .as_deref()
+            .and_then(crate::interval::postgres_interval_seconds);
+        match (schedule, self.refresh_lag_seconds) {
+            (None, _) => CaggStanding::NoRefreshPolicy,
+            (Some(every), Some(lag)) if lag > Self::LAG_SCHEDULES * every as f64 + 3600.0 => {
+                CaggStanding::Behind {
+                    lag_seconds: lag,
+                    schedule_seconds: every,
+                }
+            }
+            (Some(_), None) if self.watermark.is_none() && source_has_data => {
+                CaggStanding::NeverRefreshed
+            }
+            _ => CaggStanding::Current,
+        }
+    }
+
+    /// Whether its source holds data: a hypertable with chunks, or an aggregate (one on
+    /// an aggregate) that has materialized something.
+    pub fn source_has_data(
+        &self,
+        hypertables: &[HypertableFacts],
+        aggregates: &[CaggFacts],
+    ) -> bool {
+        hypertables
+            .iter()
+            .any(|h| h.qualified() == self.source && h.chunk_count > 0)
+            || aggregates.iter().any(|a| {
+                crate::ident::display_name(&a.schema, &a.name) == self.source
+                    && (a.watermark.is_some() || a.materialized_bytes > 0)
+            })
+    }
+
+    /// Whether the overview lists it as lagging: behind, or never refreshed.
+    pub fn is_lagging(&self, hypertables: &[HypertableFacts], aggregates: &[CaggFacts]) -> bool {
+        matches!(
+            self.standing(self.source_has_data(hypertables, aggregates)),
+            CaggStanding::Behind { .. } | CaggStanding::NeverRefreshed
+        )
+    }
+}
+
 /// When and how the figures were gathered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotHeader {
@@ -385,8 +456,8 @@ pub struct OverviewLists {
     pub failing_jobs: Vec<JobFacts>,
     /// Jobs failing, in all.
     pub failing_job_count: usize,
-    /// Continuous aggregates more than [`Overview::LAG_SECONDS`] behind or never
-    /// refreshed (at most [`Overview::LISTED`]).
+    /// Continuous aggregates behind or never refreshed ([`CaggFacts::is_lagging`], the
+    /// rule diagnostics apply), at most [`Overview::LISTED`].
     pub lagging_aggregates: Vec<CaggFacts>,
     /// Lagging aggregates, in all.
     pub lagging_aggregate_count: usize,
@@ -405,9 +476,6 @@ impl Overview {
     pub const POOR_RATIO: f64 = 3.0;
     /// Rows of the other lists at most.
     pub const LISTED: usize = 20;
-    /// An aggregate further behind than this lags.
-    pub const LAG_SECONDS: f64 = 2.0 * 3600.0;
-
     /// The figures and lists of `hypertables`, `jobs` and `aggregates`; without
     /// `watermarks_known` no aggregate is listed as lagging (nobody knows).
     pub fn lists(
@@ -465,10 +533,7 @@ impl Overview {
         let lagging: Vec<&CaggFacts> = aggregates
             .iter()
             .filter(|_| watermarks_known)
-            .filter(|c| {
-                c.refresh_lag_seconds
-                    .is_none_or(|lag| lag > Self::LAG_SECONDS)
-            })
+            .filter(|c| c.is_lagging(hypertables, aggregates))
             .collect();
         OverviewLists {
             totals,

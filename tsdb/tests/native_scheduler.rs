@@ -17,6 +17,22 @@ async fn snapshot(pool: &sqlx::PgPool) -> Snapshot {
         .unwrap()
 }
 
+/// Ten days of five-minute readings of four sensors in daily chunks, compression on
+/// (segment by sensor), no policy yet.
+async fn readings(pool: &sqlx::PgPool) {
+    sqlx::raw_sql(
+        "CREATE TABLE readings (ts timestamptz NOT NULL, sensor int, value float8);
+         SELECT create_hypertable('readings', by_range('ts', interval '1 day'));
+         INSERT INTO readings SELECT t, i % 4, random()
+           FROM generate_series(now() - interval '10 days', now(), interval '5 minutes')
+                WITH ORDINALITY AS g(t, i);
+         ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'sensor');",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 /// Passes until `job` satisfies `done`; the last facts seen when it never does.
 async fn wait_for_job(
     pool: &sqlx::PgPool,
@@ -50,17 +66,7 @@ async fn the_scheduler_runs_a_compression_policy_and_the_snapshot_shows_it() {
         if let Some(version) = tier.version() {
             assert_eq!(capabilities.timescaledb_reported.as_deref(), Some(version));
         }
-        sqlx::raw_sql(
-            "CREATE TABLE readings (ts timestamptz NOT NULL, sensor int, value float8);
-             SELECT create_hypertable('readings', by_range('ts', interval '1 day'));
-             INSERT INTO readings SELECT t, i % 4, random()
-               FROM generate_series(now() - interval '10 days', now(), interval '5 minutes')
-                    WITH ORDINALITY AS g(t, i);
-             ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'sensor');",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
+        readings(&pool).await;
         let job: i32 =
             sqlx::query_scalar("SELECT add_compression_policy('readings', interval '2 days')")
                 .fetch_one(&pool)
@@ -312,17 +318,12 @@ async fn a_compression_run_that_leaves_a_locked_chunk_is_partly_failing() {
         sqlx::raw_sql(
             "DO $$ BEGIN
                  EXECUTE format('ALTER DATABASE %I SET lock_timeout = %L', current_database(), '1s');
-             END $$;
-             CREATE TABLE readings (ts timestamptz NOT NULL, sensor int, value float8);
-             SELECT create_hypertable('readings', by_range('ts', interval '1 day'));
-             INSERT INTO readings SELECT t, i % 4, random()
-               FROM generate_series(now() - interval '10 days', now(), interval '10 minutes')
-                    WITH ORDINALITY AS g(t, i);
-             ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'sensor');",
+             END $$;",
         )
         .execute(&pool)
         .await
         .unwrap();
+        readings(&pool).await;
         let oldest: String = sqlx::query_scalar(
             "SELECT format('%I.%I', chunk_schema, chunk_name) FROM timescaledb_information.chunks
               WHERE hypertable_name = 'readings' ORDER BY range_start LIMIT 1",

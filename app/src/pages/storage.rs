@@ -156,6 +156,9 @@ fn TrendsSection(v: TrendsView) -> impl IntoView {
             <button type="submit">"Show"</button>
             <a class="button secondary" href=csv download="" data-testid="csv">"Download CSV"</a>
         </form>
+        {(t.times.len() == 1).then(|| view! {
+            <p class="notice" data-testid="one-sample">{format!("One sample so far: the chart draws a line from the second one, {every} from now. Growth and the forecast need samples a day apart.")}</p>
+        })}
         {match chart {
             Some(chart) => view! { <ChartCanvas id="storage-trend" height=340 chart/> }.into_any(),
             None => view! {

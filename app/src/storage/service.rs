@@ -16,10 +16,15 @@ pub async fn trends(state: &AppState, query: &TrendsQuery) -> Result<Trends, App
     let (pool, _) = state.timescaledb()?;
     let since = query.range.span().map(|span| Utc::now() - span);
     let samples = history::read(&pool, since, query.range.bucket_seconds()).await?;
-    trends::build(&samples, query.range, query.view, query.relation.as_deref())
+    let built = trends::build(&samples, query.range, query.view, query.relation.as_deref())
         .map_err(|e| match e {
             trends::TrendsError::UnknownRelation(_) => AppError::NotFound(e.to_string()),
-        })
+        })?;
+    // "Now" is the snapshot's, as on every other page; before the first pass, the history's.
+    Ok(match state.monitor.current() {
+        Ok(snapshot) => built.with_current(&snapshot),
+        Err(_) => built,
+    })
 }
 
 /// The outlook from the latest snapshot and the last [`outlook::FIT_DAYS`] of samples.

@@ -2,7 +2,7 @@
 //! with the reason beside them.
 
 use super::{Check, Diagnosis, Finding, NotChecked, Severity};
-use crate::facts::{HypertableFacts, Snapshot};
+use crate::facts::{CaggStanding, HypertableFacts, Snapshot};
 use crate::interval::postgres_interval_seconds;
 use crate::types::format_bytes;
 use chrono::{DateTime, Utc};
@@ -19,9 +19,6 @@ pub const MANY_CHUNKS: i64 = 100;
 /// ... averaging less than this each has chunks too small: planning and locking cost grow
 /// with the chunk count while each chunk holds little.
 pub const SMALL_CHUNK_BYTES: f64 = 10.0 * 1024.0 * 1024.0;
-/// A continuous aggregate lagging more than this many refresh schedules (plus an hour for
-/// the usual end offset) is behind.
-pub const LAG_SCHEDULES: f64 = 3.0;
 
 /// What the server is configured with, as far as chunk sizing needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -455,21 +452,13 @@ fn chunk_sizes(
 }
 
 fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
-    // An aggregate of an empty table has nothing to materialize yet.
-    let source_has_chunks = |source: &str| {
-        snapshot
-            .hypertables
-            .iter()
-            .any(|h| h.qualified() == source && h.chunk_count > 0)
-    };
     for cagg in &snapshot.continuous_aggregates {
         let name = crate::ident::display_name(&cagg.schema, &cagg.name);
-        let schedule = cagg
-            .refresh_schedule
-            .as_deref()
-            .and_then(postgres_interval_seconds);
-        match (schedule, cagg.refresh_lag_seconds) {
-            (None, _) => out.push(Finding {
+        // Reading the public API only, a missing watermark is unknown, not "never".
+        let source_has_data = facts.catalog_fallback.is_none()
+            && cagg.source_has_data(&snapshot.hypertables, &snapshot.continuous_aggregates);
+        match cagg.standing(source_has_data) {
+            CaggStanding::NoRefreshPolicy => out.push(Finding {
                 check: Check::CaggLag,
                 severity: Severity::Info,
                 subject: Some(name.clone()),
@@ -480,40 +469,35 @@ fn caggs(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
                     .into(),
                 fix: "Add a refresh policy: add_continuous_aggregate_policy(...).".into(),
             }),
-            (Some(every), Some(lag)) if lag > LAG_SCHEDULES * every as f64 + 3600.0 => {
-                out.push(Finding {
-                    check: Check::CaggLag,
-                    severity: Severity::Warning,
-                    subject: Some(name.clone()),
-                    title: format!("{name} lags its source"),
-                    explanation: format!(
-                        "It is materialized up to {} ago while it should refresh every {}: its \
-                         refresh job is failing, not scheduled, or slower than its schedule.",
-                        crate::alerts::human_duration(chrono::Duration::seconds(lag as i64)),
-                        crate::alerts::human_duration(chrono::Duration::seconds(every))
-                    ),
-                    fix: "Check its refresh job on the jobs page; run it now to catch up.".into(),
-                });
-            }
-            (Some(_), None)
-                if facts.catalog_fallback.is_none()
-                    && cagg.watermark.is_none()
-                    && source_has_chunks(&cagg.source) =>
-            {
-                out.push(Finding {
-                    check: Check::CaggLag,
-                    severity: Severity::Warning,
-                    subject: Some(name.clone()),
-                    title: format!("{name} has never been refreshed"),
-                    explanation:
-                        "It has a refresh policy but nothing is materialized yet: its refresh \
+            CaggStanding::Behind {
+                lag_seconds,
+                schedule_seconds,
+            } => out.push(Finding {
+                check: Check::CaggLag,
+                severity: Severity::Warning,
+                subject: Some(name.clone()),
+                title: format!("{name} lags its source"),
+                explanation: format!(
+                    "It is materialized up to {} ago while it should refresh every {}: its \
+                     refresh job is failing, not scheduled, or slower than its schedule.",
+                    crate::alerts::human_duration(chrono::Duration::seconds(lag_seconds as i64)),
+                    crate::alerts::human_duration(chrono::Duration::seconds(schedule_seconds))
+                ),
+                fix: "Check its refresh job on the jobs page; run it now to catch up.".into(),
+            }),
+            CaggStanding::NeverRefreshed => out.push(Finding {
+                check: Check::CaggLag,
+                severity: Severity::Warning,
+                subject: Some(name.clone()),
+                title: format!("{name} has never been refreshed"),
+                explanation:
+                    "It has a refresh policy but nothing is materialized yet: its refresh \
                               job has not run (or never succeeded), so every query computes from \
                               the raw data."
-                            .into(),
-                    fix: "Check its refresh job on the jobs page; run it now.".into(),
-                })
-            }
-            _ => {}
+                        .into(),
+                fix: "Check its refresh job on the jobs page; run it now.".into(),
+            }),
+            CaggStanding::Current => {}
         }
     }
     for window in &facts.refresh_windows {
@@ -689,6 +673,15 @@ mod tests {
         }
     }
 
+    /// The finding of `check` on `snap`, which must have one.
+    fn only(snap: &Snapshot, facts: &Facts, check: Check) -> Finding {
+        diagnose(snap, facts)
+            .findings
+            .into_iter()
+            .find(|f| f.check == check)
+            .unwrap_or_else(|| panic!("no {check:?} finding"))
+    }
+
     /// A healthy database: a scheduler with spare workers, the newest TimescaleDB, one
     /// managed hypertable of 30 daily 200 MiB chunks, an aggregate refreshed an hour ago.
     fn healthy() -> (Snapshot, Facts) {
@@ -824,12 +817,7 @@ mod tests {
         snap.chunks = (0..300)
             .map(|h| chunk("metrics", now() - Duration::hours(300 - h), MIB, None))
             .collect();
-        let found = diagnose(&snap, &facts);
-        let finding = found
-            .findings
-            .iter()
-            .find(|f| f.check == Check::SmallChunks)
-            .expect("small chunks");
+        let finding = only(&snap, &facts, Check::SmallChunks);
         // 1 MiB per 1-day chunk wants 25× longer; its 90-day retention caps it at a quarter.
         assert!(
             finding.fix.contains("about 23 days")
@@ -860,12 +848,7 @@ mod tests {
             .map(|d| chunk("metrics", now() - Duration::days(36 - d), MIB, None))
             .collect();
         snap.jobs[1].config = Some(r#"{"drop_after": "35 days", "hypertable_id": 1}"#.into());
-        let found = diagnose(&snap, &facts);
-        let finding = found
-            .findings
-            .iter()
-            .find(|f| f.check == Check::SmallChunks)
-            .expect("small chunks");
+        let finding = only(&snap, &facts, Check::SmallChunks);
         assert!(
             finding
                 .explanation
@@ -894,12 +877,7 @@ mod tests {
             shared_buffers: Some(64 * MIB),
             effective_cache_size: None,
         };
-        let found = diagnose(&snap, &facts);
-        let finding = found
-            .findings
-            .iter()
-            .find(|f| f.check == Check::LargeChunks)
-            .expect("large chunks");
+        let finding = only(&snap, &facts, Check::LargeChunks);
         assert!(finding.fix.contains("6 hours"), "{}", finding.fix);
     }
 
@@ -978,6 +956,47 @@ mod tests {
             found.findings[0].title,
             "TimescaleDB 2.28.3 is behind 2.29.2, the newest release for PostgreSQL 17"
         );
+    }
+
+    #[test]
+    fn the_overview_and_diagnostics_agree_on_lagging_aggregates() {
+        let (mut snap, facts) = healthy();
+        let cagg = |name: &str, source: &str, lag_hours: Option<i64>, schedule: &str| CaggFacts {
+            schema: "s".into(),
+            name: name.into(),
+            source: source.into(),
+            materialized_bytes: if lag_hours.is_some() { MIB } else { 0 },
+            watermark: lag_hours.map(|h| now() - Duration::hours(h)),
+            refresh_lag_seconds: lag_hours.map(|h| (h * 3600) as f64),
+            refresh_schedule: Some(schedule.into()),
+        };
+        snap.continuous_aggregates = vec![
+            cagg("hourly", "s.metrics", Some(1), "01:00:00"),
+            // On an aggregate: its source is not a hypertable, and has data.
+            cagg("daily", "s.hourly", None, "1 day"),
+            cagg("weekly", "s.hourly", Some(24 * 10), "1 day"),
+            // 3 h behind an hourly schedule is within 3 schedules and an hour.
+            cagg("late", "s.metrics", Some(3), "01:00:00"),
+        ];
+        let lists = crate::facts::Overview::lists(
+            &snap.hypertables,
+            &snap.jobs,
+            &snap.continuous_aggregates,
+            true,
+        );
+        let listed: Vec<String> = lists
+            .lagging_aggregates
+            .iter()
+            .map(|c| crate::ident::display_name(&c.schema, &c.name))
+            .collect();
+        let warned: Vec<String> = diagnose(&snap, &facts)
+            .findings
+            .into_iter()
+            .filter(|f| f.check == Check::CaggLag && f.severity == Severity::Warning)
+            .filter_map(|f| f.subject)
+            .collect();
+        assert_eq!(listed, ["s.daily", "s.weekly"]);
+        assert_eq!(warned, listed);
     }
 
     #[test]

@@ -50,17 +50,29 @@ struct Row {
     left_behind_names: Option<Vec<String>>,
 }
 
-/// Wraps a jobs query (`base`, whose first common table is `last_error`) with the chunks
-/// each successful compression job left behind.
+/// A jobs query from `base` (one row per job, `e` the job's newest error, the column
+/// `{compress_after_micros}` in its list), with the chunks each successful compression
+/// job left behind.
 ///
 /// Only what a run was certain to compress counts: a chunk created before the run started
 /// whose range ended compress-after before that start (the policy's own cut-off is a
 /// little later). Runs limited by `maxchunks_to_compress`, integer-time tables and
 /// `compress_created_before` policies are left out: their cut-off is not known here.
 /// The public `chunks` view serves both catalog shapes.
-fn with_left_behind(base: &str) -> String {
+fn jobs_sql(base: &str) -> String {
+    let base = base.replace(
+        "{compress_after_micros}",
+        "CASE WHEN j.proc_name = 'policy_compression'
+                      AND jsonb_typeof(j.config -> 'compress_after') = 'string'
+                     THEN (extract(epoch FROM (j.config ->> 'compress_after')::interval) * 1000000)::bigint
+                END AS compress_after_micros",
+    );
     format!(
-        "{base}
+        "WITH last_error AS (
+             SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
+               FROM timescaledb_information.job_errors
+              ORDER BY job_id, start_time DESC NULLS LAST),
+         base AS ({base})
          SELECT b.*, lb.left_behind_count, lb.left_behind_schemas, lb.left_behind_names
            FROM base b
            LEFT JOIN LATERAL (
@@ -115,13 +127,8 @@ pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<J
     // bgw_job_stat is read directly (no view has these columns); TimescaleDB's update
     // scripts leave its columns unchanged from 2.9 through 2.28.3 (only the separate
     // bgw_job_stat_history changed), so no version gate; run on devdb 2.23 and 2.28.3.
-    let rows: Vec<Row> = sqlx::query_as(&with_left_behind(
-        "WITH last_error AS (
-             SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
-               FROM timescaledb_information.job_errors
-              ORDER BY job_id, start_time DESC NULLS LAST),
-         base AS (
-         SELECT j.job_id AS id, j.proc_name::text AS kind,
+    let rows: Vec<Row> = sqlx::query_as(&jobs_sql(
+        "SELECT j.job_id AS id, j.proc_name::text AS kind,
                 COALESCE(ca.mat_hypertable_id, h.id) AS hypertable_id,
                 COALESCE(ca.user_view_schema, j.hypertable_schema)::text AS hypertable_schema,
                 COALESCE(ca.user_view_name, j.hypertable_name)::text AS hypertable_name,
@@ -145,10 +152,7 @@ pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<J
                 s.last_successful_finish,
                 s.total_runs, s.total_failures, s.consecutive_failures::bigint AS consecutive_failures,
                 e.err_message AS last_error, e.sqlerrcode AS last_error_code,
-                CASE WHEN j.proc_name = 'policy_compression'
-                      AND jsonb_typeof(j.config -> 'compress_after') = 'string'
-                     THEN (extract(epoch FROM (j.config ->> 'compress_after')::interval) * 1000000)::bigint
-                END AS compress_after_micros
+                {compress_after_micros}
            FROM timescaledb_information.jobs j
            LEFT JOIN _timescaledb_internal.bgw_job_stat s ON s.job_id = j.job_id
            LEFT JOIN _timescaledb_catalog.hypertable h
@@ -158,7 +162,7 @@ pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<J
            LEFT JOIN _timescaledb_catalog.continuous_agg ca
                   ON (ca.user_view_schema = j.hypertable_schema AND ca.user_view_name = j.hypertable_name)
                   OR ca.mat_hypertable_id = h.id
-           LEFT JOIN last_error e ON e.job_id = j.job_id)",
+           LEFT JOIN last_error e ON e.job_id = j.job_id",
     ))
     .fetch_all(executor)
     .await?;
@@ -170,13 +174,8 @@ pub(super) async fn jobs_internal(executor: impl PgExecutor<'_>) -> Result<Vec<J
 /// known there, and a job on a continuous aggregate is mapped to its view by name. Its
 /// `hypertable_id` is left for the caller to fill.
 pub(super) async fn jobs_public(executor: impl PgExecutor<'_>) -> Result<Vec<JobRow>> {
-    let rows: Vec<Row> = sqlx::query_as(&with_left_behind(
-        "WITH last_error AS (
-             SELECT DISTINCT ON (job_id) job_id, err_message, sqlerrcode
-               FROM timescaledb_information.job_errors
-              ORDER BY job_id, start_time DESC NULLS LAST),
-         base AS (
-         SELECT j.job_id AS id, j.proc_name::text AS kind, NULL::int AS hypertable_id,
+    let rows: Vec<Row> = sqlx::query_as(&jobs_sql(
+        "SELECT j.job_id AS id, j.proc_name::text AS kind, NULL::int AS hypertable_id,
                 COALESCE(ca.view_schema, j.hypertable_schema)::text AS hypertable_schema,
                 COALESCE(ca.view_name, j.hypertable_name)::text AS hypertable_name,
                 j.schedule_interval::text AS schedule_interval,
@@ -189,16 +188,13 @@ pub(super) async fn jobs_public(executor: impl PgExecutor<'_>) -> Result<Vec<Job
                 s.last_successful_finish,
                 s.total_runs, s.total_failures, NULL::bigint AS consecutive_failures,
                 e.err_message AS last_error, e.sqlerrcode AS last_error_code,
-                CASE WHEN j.proc_name = 'policy_compression'
-                      AND jsonb_typeof(j.config -> 'compress_after') = 'string'
-                     THEN (extract(epoch FROM (j.config ->> 'compress_after')::interval) * 1000000)::bigint
-                END AS compress_after_micros
+                {compress_after_micros}
            FROM timescaledb_information.jobs j
            LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
            LEFT JOIN timescaledb_information.continuous_aggregates ca
                   ON ca.materialization_hypertable_schema = j.hypertable_schema
                  AND ca.materialization_hypertable_name = j.hypertable_name
-           LEFT JOIN last_error e ON e.job_id = j.job_id)",
+           LEFT JOIN last_error e ON e.job_id = j.job_id",
     ))
     .fetch_all(executor)
     .await?;

@@ -124,7 +124,8 @@ pub struct Growth {
     pub relation: String,
     /// What it is.
     pub kind: RelationKind,
-    /// Bytes at the newest sample.
+    /// Bytes now: the monitoring snapshot's figure (what every other page shows), or the
+    /// newest sample's where the snapshot does not have the relation.
     pub bytes_now: i64,
     /// Least-squares growth per day over the range; none with fewer than two samples.
     pub per_day: Option<f64>,
@@ -132,6 +133,36 @@ pub struct Growth {
     pub r_squared: Option<f64>,
     /// Share of bytes compression saved on the compressed chunks, when any are.
     pub compression_saving: Option<f64>,
+}
+
+/// Share of bytes compression saved on a relation's compressed chunks, when any are.
+fn saving(sample: &StorageSample) -> Option<f64> {
+    (sample.before_compression_bytes > 0)
+        .then(|| 1.0 - sample.compressed_bytes as f64 / sample.before_compression_bytes as f64)
+}
+
+impl Trends {
+    /// The "now" figures taken from `snapshot`, the same the overview, hypertable and
+    /// forecast pages show: the history's newest sample may be a sampling interval old
+    /// (and the sample table itself grows between samples).
+    pub fn with_current(mut self, snapshot: &crate::facts::Snapshot) -> Self {
+        let now = super::samples_of(snapshot);
+        for growth in self
+            .growth
+            .iter_mut()
+            .chain(self.database_growth.iter_mut())
+        {
+            let current = now.iter().find(|s| {
+                s.kind == growth.kind
+                    && (s.kind == RelationKind::Database || s.relation == growth.relation)
+            });
+            if let Some(current) = current {
+                growth.bytes_now = current.total_bytes;
+                growth.compression_saving = saving(current);
+            }
+        }
+        self
+    }
 }
 
 impl Growth {
@@ -327,8 +358,7 @@ fn growth_of(history: &[&StorageSample]) -> Option<Growth> {
         bytes_now: last.total_bytes,
         per_day: line.map(|l| l.bytes_per_day),
         r_squared: line.map(|l| l.r_squared),
-        compression_saving: (last.before_compression_bytes > 0)
-            .then(|| 1.0 - last.compressed_bytes as f64 / last.before_compression_bytes as f64),
+        compression_saving: saving(last),
     })
 }
 
@@ -427,6 +457,37 @@ mod tests {
         assert!((t7.over(30.0).unwrap() - 210.0).abs() < 1e-9);
         assert!((t7.compression_saving.unwrap() - 0.9).abs() < 1e-9);
         assert!((trends.database_growth.unwrap().per_day.unwrap() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn now_is_the_snapshots_figure_as_on_every_other_page() {
+        let mut snapshot = crate::storage::fixtures::snapshot(
+            Utc.with_ymd_and_hms(2026, 11, 4, 0, 0, 0).unwrap(),
+            12_345,
+        );
+        let mut t7 = crate::storage::fixtures::table("t7");
+        t7.total_bytes = 999;
+        snapshot.hypertables = vec![t7];
+        let trends = build(&samples(), Range::All, View::Tables, None)
+            .unwrap()
+            .with_current(&snapshot);
+        let growth = |name: &str| trends.growth.iter().find(|g| g.relation == name).unwrap();
+        assert_eq!(growth("s.t7").bytes_now, 999);
+        assert_eq!(
+            growth("s.t7").compression_saving,
+            None,
+            "nothing compressed now"
+        );
+        assert_eq!(
+            growth("s.t6").bytes_now,
+            612,
+            "not in the snapshot: the newest sample"
+        );
+        assert_eq!(trends.database_growth.as_ref().unwrap().bytes_now, 12_345);
+        assert!(
+            (growth("s.t7").per_day.unwrap() - 7.0).abs() < 1e-9,
+            "the slope is the history's"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ test('a viewer reads the storage trends, switches ranges, reads the forecast and
   await expect(page.getByTestId('generated-note')).toBeVisible();
   await expect(page.locator('#storage-trend[data-drawn="true"]')).toBeAttached();
   await expect(page.getByTestId('growth-row').first()).toContainText('factory_telemetry.');
-  await expect(page.getByTestId('database-growth')).toContainText('seed');
+  await expect(page.getByTestId('database-growth')).toContainText('storage target');
 
   // Ranges live in the address; each redraws the chart.
   await page.getByTestId('range-7d').click();

@@ -1,6 +1,6 @@
 //! The sign-in page. One message for every wrong combination, so it never tells which
-//! accounts exist. A visitor already signed in is told so and sent on, not shown a form
-//! that would quietly replace their session.
+//! accounts exist. A visitor already signed in is told so and offered the way on; the
+//! form below it then says it signs in as someone else (the session is replaced).
 
 use crate::account::{safe_next, Login};
 use crate::components::user_menu::{action_feedback, reload_to, UserResource};
@@ -56,7 +56,8 @@ pub fn LoginPage() -> impl IntoView {
                                     {format!("You are signed in as {} ({}). ", me.name, me.role.as_str())}
                                     <a href=to.clone()>{format!("Continue to {to} →")}</a>
                                 </p>
-                                <p class="muted small">"To use another account, sign out first (top right)."</p>
+                                <h2>"Sign in as someone else"</h2>
+                                {form()}
                             }
                             .into_any()
                         }

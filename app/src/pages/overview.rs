@@ -279,7 +279,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                 } else if watermarks_unknown {
                     view! { <p class="muted" data-testid="watermarks-unknown">{format!("Lag unknown for the {} continuous aggregate(s): their watermarks are not in TimescaleDB's public API, the only part of its catalog read on this server.", o.aggregate_count)}</p> }.into_any()
                 } else if lagging.is_empty() {
-                    view! { <p class="muted">{format!("All {} continuous aggregates keep up with their refresh schedules (none more than {:.0} schedules and an hour behind).", o.aggregate_count, tsdb::facts::CaggFacts::LAG_SCHEDULES)}</p> }.into_any()
+                    view! { <p class="muted">{format!("{} up with {} refresh schedule (none more than {:.0} schedules and an hour behind).", if o.aggregate_count == 1 { "The continuous aggregate keeps".to_string() } else { format!("All {} continuous aggregates keep", o.aggregate_count) }, if o.aggregate_count == 1 { "its" } else { "their" }, tsdb::facts::CaggFacts::LAG_SCHEDULES)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="plain">

@@ -55,6 +55,11 @@ fn BenchBody() -> impl IntoView {
     });
     let params = use_query_map();
     let selected = move || params.read().get("run").and_then(|v| v.parse::<i64>().ok());
+    // The form's values outlive the panel, which is drawn again after each run.
+    let values = FormValues {
+        runs: RwSignal::new("3".to_string()),
+        rows: RwSignal::new("100000".to_string()),
+    };
     view! {
         <section class="panel">
             <h1>"Benchmark"</h1>
@@ -78,7 +83,7 @@ fn BenchBody() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading the benchmark…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
-                        facts.await.map(|facts| view! { <RunPanel facts start stop/> })
+                        facts.await.map(|facts| view! { <RunPanel facts start stop values/> })
                     })}
                 </ErrorBoundary>
             </Suspense>
@@ -105,11 +110,19 @@ fn follow(set_tick: WriteSignal<u32>) {
 }
 
 /// Start a run, or follow and stop the one going on.
+/// What the admin typed into the start form.
+#[derive(Clone, Copy)]
+struct FormValues {
+    runs: RwSignal<String>,
+    rows: RwSignal<String>,
+}
+
 #[component]
 fn RunPanel(
     facts: RunStatus,
     start: ServerAction<StartBench>,
     stop: ServerAction<StopBench>,
+    values: FormValues,
 ) -> impl IntoView {
     let running = facts.running.clone().map(|running| {
         let percent = running.progress.done * 100 / running.progress.total.max(1);
@@ -136,10 +149,12 @@ fn RunPanel(
         (None, true) => view! {
             <ActionForm action=start attr:class="form row" attr:data-testid="start-bench">
                 <label>"Runs per test"
-                    <input name="runs" type="number" min=*RUNS.start() max=*RUNS.end() value="3" required/>
+                    <input name="runs" type="number" min=*RUNS.start() max=*RUNS.end() required
+                        value=move || values.runs.get() on:input=move |ev| values.runs.set(event_target_value(&ev))/>
                 </label>
                 <label>"Rows for the ingest rate"
-                    <input name="rows" type="number" min=*ROWS.start() max=*ROWS.end() value="100000" step="1000" required/>
+                    <input name="rows" type="number" min=*ROWS.start() max=*ROWS.end() step="1000" required
+                        value=move || values.rows.get() on:input=move |ev| values.rows.set(event_target_value(&ev))/>
                 </label>
                 {facts.production.then(|| view! {
                     <label class="check"><input type="checkbox" name="accept_production" value="yes"/>

@@ -205,7 +205,7 @@ async fn a_failing_job_raises_an_alert_posts_the_webhook_and_clears_when_fixed()
         );
         assert!(
             page.body.contains(
-                "1 open job alert, acknowledged by pager: they clear when the job succeeds again."
+                "1 open job alert, acknowledged by pager: it clears when the job succeeds again."
             ),
             "{}",
             page.body

@@ -80,20 +80,20 @@ fn banner(mut open: Vec<Alert>) -> AnyView {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let unacknowledged = open.iter().filter(|a| a.acknowledged_at.is_none()).count();
     if unacknowledged == 0 {
-        let by: Vec<String> = open
+        let mut by: Vec<String> = open
             .iter()
             .filter_map(|a| a.acknowledged_by.clone())
             .collect();
-        let mut by = by;
         by.sort();
         by.dedup();
         return view! {
             <div class="banner info alert-banner" data-testid="alert-banner-acknowledged">
                 {format!(
-                    "{} open job alert{}, acknowledged{}: they clear when the job succeeds again. ",
+                    "{} open job alert{}, acknowledged{}: {} when the job succeeds again. ",
                     open.len(),
                     plural(open.len()),
-                    if by.is_empty() { String::new() } else { format!(" by {}", by.join(", ")) }
+                    if by.is_empty() { String::new() } else { format!(" by {}", by.join(", ")) },
+                    if open.len() == 1 { "it clears" } else { "they clear" }
                 )}
                 <a href="/alerts">"See the alerts →"</a>
             </div>

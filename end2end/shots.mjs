@@ -1,8 +1,8 @@
-// Screenshots of a running console (not part of the suite): node shots.mjs BASE USER PASSWORD OUTDIR PATH...
+// Screenshots of a running console (not part of the suite): [WIDTH=px] node shots.mjs BASE USER PASSWORD OUTDIR PATH...
 import { chromium } from '@playwright/test';
 const [base, user, password, out, ...paths] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const page = await browser.newPage({ viewport: { width: Number(process.env.WIDTH ?? 1400), height: 900 } });
 await page.goto(`${base}/login`);
 await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
 await page.getByLabel('Username').fill(user);

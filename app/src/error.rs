@@ -26,7 +26,7 @@ pub enum AppError {
     #[error("The database server's disk is full: PostgreSQL could not write, so nothing was changed. Free space on the data volume (or drop old chunks with a retention policy) and try again.")]
     DiskFull,
     /// The first catalog pass has not finished: there are no figures to show yet.
-    #[error("The first catalog pass has not finished yet; the figures appear within seconds. Reload shortly.")]
+    #[error("The console is still reading the first figures from TimescaleDB; they appear within seconds. Reload shortly.")]
     SnapshotPending,
     /// Every catalog pass has failed so far: there are no figures, and none are coming
     /// until the cause is fixed.

@@ -162,6 +162,15 @@ impl AppState {
         self.database.read().ok()?.pool.clone()
     }
 
+    /// Publishes the pool with what the server can do, under one lock: no reader sees the
+    /// new pool with the previous probe's capabilities.
+    pub fn set_connection(&self, pool: PgPool, capabilities: Capabilities) {
+        if let Ok(mut slot) = self.database.write() {
+            slot.pool = Some(pool);
+            slot.capabilities = Some(capabilities.with_catalog_reads(self.catalog_reads));
+        }
+    }
+
     /// Replaces the probed capabilities (at start-up; the database came back with another
     /// version), as `catalog_reads` allows.
     pub fn set_capabilities(&self, capabilities: Capabilities) {

@@ -1,27 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { hydrated, signIn } from './fixtures/accounts';
+import { ROUTES } from './fixtures/routes';
 
 // Every page, as the role that sees the most, under the console's Content-Security-Policy:
 // the page hydrates (its WASM and inline scripts ran), charts draw, and the browser
 // reports no violation at all.
-const PAGES = [
-  '/',
-  '/hypertables',
-  '/hypertables/factory_telemetry/metric_hist',
-  '/hypertables/factory_telemetry/production_events/advisor',
-  '/chunks',
-  '/jobs',
-  '/alerts',
-  '/storage',
-  '/diagnostics',
-  '/policies',
-  '/policies/factory_telemetry/metric_hist',
-  '/account',
-  '/admin/users',
-  '/admin/tokens',
-  '/admin/audit',
-  '/admin/bench',
-];
 
 test('no page breaks the Content-Security-Policy', async ({ page }) => {
   const violations: string[] = [];
@@ -37,7 +20,7 @@ test('no page breaks the Content-Security-Policy', async ({ page }) => {
     }
   });
   await signIn(page, 'admin');
-  for (const path of PAGES) {
+  for (const path of ROUTES) {
     const response = await page.goto(path);
     const policy = response?.headers()['content-security-policy'] ?? '';
     expect(policy, path).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { watchErrors } from './fixtures/dashboard-page';
 import { hydrated, signIn } from './fixtures/accounts';
+import { LONG_SCHEMA, LONG_TABLE } from './fixtures/routes';
 
 const DEMO_HYPERTABLES = [
   'factory_telemetry.metric_hist',
@@ -10,6 +11,8 @@ const DEMO_HYPERTABLES = [
   'factory_telemetry.fault_event',
   // The console's own storage history is a hypertable too.
   'console.storage_samples',
+  // serve.sh adds a table with the longest names PostgreSQL allows.
+  `${LONG_SCHEMA}.${LONG_TABLE}`,
 ];
 
 /**
@@ -51,7 +54,8 @@ test('the hypertables page sorts and charts compression', async ({ page }) => {
   await expect(rows.first()).toHaveAttribute('data-name', 'console.storage_samples');
   await expect(rows.nth(1)).toHaveAttribute('data-name', 'factory_telemetry.energy_consumption');
   await page.getByRole('columnheader', { name: /Hypertable/ }).click();
-  await expect(rows.first()).toHaveAttribute('data-name', 'factory_telemetry.production_events');
+  await expect(rows.first()).toHaveAttribute('data-name', `${LONG_SCHEMA}.${LONG_TABLE}`);
+  await expect(rows.nth(1)).toHaveAttribute('data-name', 'factory_telemetry.production_events');
   await chartDrawn(page, 'chart-compression');
   await page.screenshot({ path: 'test-results/hypertables.png', fullPage: true });
   expect(errors, errors.join('\n')).toEqual([]);

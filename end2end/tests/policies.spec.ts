@@ -99,8 +99,9 @@ for (const role of ['operator', 'viewer'] as const) {
     await expect(page.getByTestId('read-only')).toBeVisible();
     await expect(page.getByTestId('preview')).toHaveCount(0);
     await page.goto('/policies');
-    // The five demo tables, the console's own storage history and the demo aggregate.
-    await expect(page.getByTestId('policy-row')).toHaveCount(7);
+    // The five demo tables, the console's own storage history, the demo aggregate and
+    // serve.sh's table with the longest names.
+    await expect(page.getByTestId('policy-row')).toHaveCount(8);
     await expect(page.getByTestId('apply-plan')).toHaveCount(0);
     // Hiding the button is not the check: the server refuses the call itself.
     const response = await page.request.post('/api/fn/save-policy', {

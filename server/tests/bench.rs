@@ -102,7 +102,7 @@ async fn full_run(url: &str, copy_expected: bool) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "bench failed:\n{stdout}\n{stderr}");
-    for header in ["seed target", "median", "anchor median", "× anchor"] {
+    for header in ["target", "published", "median", "anchor median", "× anchor"] {
         assert!(stdout.contains(header), "{stdout}");
     }
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();

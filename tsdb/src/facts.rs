@@ -158,6 +158,12 @@ impl HypertableFacts {
     pub fn qualified(&self) -> String {
         crate::ident::display_name(&self.schema, &self.name)
     }
+
+    /// Bytes before compression over bytes after, `None` while nothing is compressed: the
+    /// one formula behind every ratio the console shows (pages, dry-runs, metrics).
+    pub fn ratio_of(before_bytes: i64, after_bytes: i64) -> Option<f64> {
+        (after_bytes > 0).then(|| before_bytes as f64 / after_bytes as f64)
+    }
 }
 
 /// One chunk.

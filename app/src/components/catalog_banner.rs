@@ -18,7 +18,7 @@ pub fn CatalogBanner() -> impl IntoView {
                     <div class="banner warn" role="status" data-testid="catalog-fallback">
                         <strong>"Reading TimescaleDB's public views only. "</strong>
                         {reason}
-                        ". Sizes and states are TimescaleDB's own, but each catalog pass is slower, and continuous aggregates' watermarks and compressed batch sizes are unknown."
+                        ". Sizes and states are TimescaleDB's own, but reading them is slower, and continuous aggregates' watermarks and compressed batch sizes are unknown."
                     </div>
                 })
             })}

@@ -14,16 +14,16 @@ pub fn Freshness(header: Option<SnapshotHeader>) -> impl IntoView {
     let refresh = ServerAction::<RefreshSnapshot>::new();
     let text = match &header {
         Some(h) => format!(
-            "Figures from {} UTC ({:.0} s old; the catalog pass took {:.2} s).",
+            "Figures from {} UTC ({:.0} s old; reading them from TimescaleDB took {:.2} s).",
             h.taken_at.format("%H:%M:%S"),
             h.age_seconds,
             h.pass_seconds
         ),
-        None => "Gathering the first figures from the catalog…".to_string(),
+        None => "Reading the first figures from TimescaleDB…".to_string(),
     };
     let failure = header.as_ref().and_then(|h| h.failure.clone());
     view! {
-        {failure.map(|f| view! { <div class="banner warn" role="alert" data-testid="pass-failure">{f}" The figures below are from the last pass that succeeded."</div> })}
+        {failure.map(|f| view! { <div class="banner warn" role="alert" data-testid="pass-failure">{f}" The figures below are from the last reading that succeeded."</div> })}
         <p class="freshness muted small" data-testid="freshness">
             {text}
             <Suspense fallback=|| ()>
@@ -35,7 +35,7 @@ pub fn Freshness(header: Option<SnapshotHeader>) -> impl IntoView {
                             {move || if refresh.pending().get() { "Asking…" } else { "Refresh now" }}
                         </button>
                         {move || refresh.value().get().map(|r| match r {
-                            Ok(()) => " A full pass is running; reload in a few seconds.".to_string(),
+                            Ok(()) => " The figures are being read again; reload in a few seconds.".to_string(),
                             Err(e) => format!(" {e}"),
                         })}
                     })

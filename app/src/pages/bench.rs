@@ -66,7 +66,7 @@ fn BenchBody() -> impl IntoView {
             <p class="muted">
                 "The performance suite the platform shipped with (inserts, queries, compression, "
                 "concurrency), run against this database in a scratch schema that is removed "
-                "afterwards. Each figure stands beside the seed's target and an anchor measured "
+                "afterwards. Each figure stands beside the platform's target and published figure, and an anchor measured "
                 "in the same run: psql sending the same statements and rows, or the same work "
                 "on one connection. "
                 <code>"ms5-console bench"</code>
@@ -253,7 +253,7 @@ fn RunTable(run: HistoryEntry) -> impl IntoView {
         <p class="muted" data-testid="bench-run-facts">{facts}</p>
         <table class="data" data-testid="bench-figures">
             <thead><tr>
-                <th>"Test"</th><th>"Seed target"</th><th>"Seed"</th>
+                <th>"Test"</th><th title="The MS5.0 platform's performance target for this test">"Target"</th><th title="The figure the MS5.0 platform published for this test">"Published"</th>
                 <th>"Ours: min"</th><th>"median"</th><th>"max"</th><th>"Verdict"</th>
                 <th>"Anchor (median)"</th><th>"× anchor speed"</th>
             </tr></thead>

@@ -81,7 +81,7 @@ fn Findings(d: Diagnosis) -> impl IntoView {
         .collect_view();
     view! {
         <p class="lead" data-testid="diagnostics-summary">{summary}</p>
-        <p class="muted small">{format!("From the catalog pass of {}.", format_time(&d.taken_at))}</p>
+        <p class="muted small">{format!("Figures from {}.", format_time(&d.taken_at))}</p>
         <div data-testid="findings">{findings}</div>
         <h2>"Checks"</h2>
         <ul class="plain">{checks}</ul>

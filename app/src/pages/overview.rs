@@ -117,7 +117,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
         view! {
             <p class="muted" data-testid="unknown">
                 {if headline == Headline::Gathering {
-                    "Not known yet: the first catalog pass is under way."
+                    "Not known yet: the console is reading the first figures from TimescaleDB."
                 } else {
                     "Unknown: the catalog cannot be read (see above)."
                 }}
@@ -172,7 +172,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             {if gathering {
                 view! {
                     <p class="muted" data-testid="gathering">{if headline == Headline::Gathering {
-                        "The first catalog pass is under way; its figures appear here when it finishes."
+                        "The console is reading the first figures from TimescaleDB; they appear here when it finishes."
                     } else {
                         "No figures yet: the catalog cannot be read (above)."
                     }}</p>

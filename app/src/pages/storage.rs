@@ -258,7 +258,7 @@ fn ForecastSection(o: Outlook) -> impl IntoView {
         </p>
         <WhatIfs what_ifs=o.what_ifs.clone() horizon/>
         <TableForecasts tables=o.tables.clone() horizon/>
-        <p class="muted small">{format!("From the catalog pass of {}.", format_time(&o.computed_at))}</p>
+        <p class="muted small">{format!("Figures from {}.", format_time(&o.computed_at))}</p>
     }
 }
 

@@ -127,10 +127,7 @@ async fn prepare(state: &AppState, settings: &Settings, pool: &sqlx::PgPool) -> 
         tracing::warn!(%error, "TimescaleDB features are unavailable");
     }
     let timescaledb_ready = capabilities.require_timescaledb().is_ok();
-    if let Ok(mut slot) = state.database.write() {
-        slot.pool = Some(pool.clone());
-    }
-    state.set_capabilities(capabilities);
+    state.set_connection(pool.clone(), capabilities);
     if settings.demo.enabled && settings.profile != Profile::Production {
         match crate::demo_accounts::ensure(pool).await {
             Ok(created) => crate::demo_accounts::print(&created),

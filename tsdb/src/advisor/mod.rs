@@ -135,7 +135,7 @@ pub struct TrialResult {
 impl TrialResult {
     /// before / after.
     pub fn ratio(&self) -> Option<f64> {
-        (self.after_bytes > 0).then(|| self.before_bytes as f64 / self.after_bytes as f64)
+        crate::facts::HypertableFacts::ratio_of(self.before_bytes, self.after_bytes)
     }
 }
 

@@ -74,9 +74,9 @@ impl Changes {
 }
 
 /// Makes the open alerts match `conditions`: raises new ones, refreshes the message of
-/// the ones that persist, clears the others but those `undecided` (left as they are). With `notify`, queues a webhook message for
-/// each raise and clear, and a reminder for an alert last announced more than `reminder`
-/// ago. All in one transaction.
+/// the ones that persist, clears the others but those `undecided` (left as they are).
+/// With `notify`, queues a webhook message for each raise and clear, and a reminder for
+/// an alert last announced more than `reminder` ago. All in one transaction.
 pub async fn reconcile(
     conn: &mut PgConnection,
     conditions: &[Condition],

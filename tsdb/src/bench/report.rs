@@ -328,8 +328,8 @@ impl BenchReport {
         );
         let header = [
             "test",
-            "seed target",
-            "seed",
+            "target",
+            "published",
             "ours min",
             "median",
             "max",

@@ -209,10 +209,8 @@ fn assemble(
         .into_iter()
         .filter(|(id, _)| tables.get(id).is_some_and(|t| !t.is_materialization))
         .map(|(_, mut f)| {
-            if f.after_compression_bytes > 0 {
-                f.compression_ratio =
-                    Some(f.before_compression_bytes as f64 / f.after_compression_bytes as f64);
-            }
+            f.compression_ratio =
+                HypertableFacts::ratio_of(f.before_compression_bytes, f.after_compression_bytes);
             f
         })
         .collect();

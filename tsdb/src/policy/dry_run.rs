@@ -372,10 +372,8 @@ mod read {
             .bind(compress_after.to_string())
             .fetch_one(&mut *conn)
             .await?;
-            let ratio = match (before, after) {
-                (Some(b), Some(a)) if a > 0 => Some(b as f64 / a as f64),
-                _ => None,
-            };
+            let ratio =
+                crate::facts::HypertableFacts::ratio_of(before.unwrap_or(0), after.unwrap_or(0));
             Some(CompressionDryRun {
                 chunks,
                 bytes,

@@ -17,23 +17,18 @@ TIMESCALEDB ?= 2.28.3
 # One cluster per version (clusters of two PostgreSQL majors cannot share a data directory,
 # and a database holds one TimescaleDB version); the default's stays where it always was.
 NATIVE_DATA ?= $(if $(filter 2.28.3,$(TIMESCALEDB)),.native/data,.native/data-$(TIMESCALEDB))
-CARGO_LEPTOS_VERSION := 0.3.8
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEVDB_URL := postgres://postgres:devdb@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disable
-# cargo-leptos (built with no_downloads) takes wasm-opt from PATH. Debian's binaryen (108)
-# corrupts the reference-types table Rust's wasm32 output uses (hydration then fails with
-# "WebAssembly.Table.set(): Argument 1 is invalid"), so npm's pinned binaryen comes first.
-LEPTOS := PATH="$(CURDIR)/vendor/node_modules/.bin:$$PATH" cargo leptos
-
-.PHONY: help run run-native test deps deps-system deps-rust deps-node deps-native deps-python build-release lint unit e2e api-fuzz api-fuzz-built native-report stop bench bench-native bench-catalog bench-catalog-native load
+.PHONY: help run run-native test deps deps-run deps-system-run deps-system deps-rust deps-node deps-native deps-python build-release dist dist-check lint unit e2e api-fuzz api-fuzz-built native-report stop bench bench-native bench-catalog bench-catalog-native load
 
 help:
 	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
 	@echo "make run-native - the same on a native TimescaleDB, whose scheduler runs the jobs:"
 	@echo "                  TIMESCALEDB=2.28.3 (default) | 2.13.1 (PostgreSQL 15.18) | 2.29.2 (PostgreSQL 18.6)"
 	@echo "make test       - every test: fmt, clippy, unit, integration (devdb + native tier), browser (Chromium)"
+	@echo "make dist       - target/dist/ms5-console-VERSION-x86_64-linux.tar.gz: one binary (site inside), settings, systemd unit"
 	@echo "make stop       - stop the databases started by make run / make run-native (every version)"
 	@echo "make bench  - ms5-console bench: the seed's suite with psql anchors (DATABASE_URL or devdb)"
 	@echo "make bench-native - the same on the native TimescaleDB cluster (COPY, concurrency; TIMESCALEDB= as above)"
@@ -42,7 +37,23 @@ help:
 
 ## Prerequisites ----------------------------------------------------------------------
 
-deps: deps-system deps-rust deps-node deps-native deps-python public/vendor/echarts.min.js
+# Everything `make test` needs; `make run` needs only deps-run (a first run builds no
+# native tier, installs no browser and no schemathesis).
+deps: deps-run deps-system deps-node deps-native deps-python
+
+deps-run: deps-system-run deps-rust devdb/node_modules/.stamp vendor/node_modules/.stamp public/vendor/echarts.min.js
+
+# What building and serving needs: brotli for the precompressed site, Node.js for devdb and
+# the site's tools, python3 for site/build.sh (Debian's).
+deps-system-run:
+	@missing=""; \
+	command -v brotli >/dev/null || missing="$$missing brotli"; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 # Debian packages: Chromium for the browser tests, Debian's PostgreSQL (no TimescaleDB) for
 # the no-extension test (its shared libraries also serve the native tier's PostgreSQL),
@@ -73,10 +84,10 @@ vendor/py/.stamp-$(SCHEMATHESIS_VERSION):
 	vendor/py/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
 	touch $@
 
+# The wasm32 target and the wasm-bindgen CLI the site build runs (cargo-leptos is not
+# needed: `cargo leptos watch` works for developers who install it themselves).
 deps-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-	@cargo leptos --version 2>/dev/null | grep -q ' $(CARGO_LEPTOS_VERSION)' || \
-	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
 	@wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$' || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 
@@ -107,18 +118,10 @@ public/vendor/echarts.min.js: vendor/node_modules/.stamp vendor/echarts.charts.j
 
 ## Build and run ------------------------------------------------------------------------
 
-# The site's files precompressed beside themselves (the console serves name.br / name.gz
-# to browsers that accept them, and removes siblings older than their file: each sibling
-# gets its file's exact time, which brotli would round down to the second).
-build-release: deps
-	$(LEPTOS) build --release
-	@find target/site/pkg target/site/vendor -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | \
-	  while read -r file; do \
-	    [ -f "$$file.br" ] && [ -f "$$file.gz" ] && [ ! "$$file" -nt "$$file.br" ] && \
-	      [ ! "$$file" -nt "$$file.gz" ] && continue; \
-	    gzip -9 -k -f -n "$$file" && brotli -q 11 -k -f "$$file" && \
-	    touch -r "$$file" "$$file.gz" "$$file.br" || exit 1; \
-	  done
+# The server and the site (WASM, JS, CSS, assets, hashed names, precompressed siblings):
+# site/build.sh does what `cargo leptos build --release` does without cargo-leptos.
+build-release: deps-run
+	site/build.sh
 
 run: build-release
 	@if [ -z "$${DATABASE_URL:-}" ]; then devdb/ensure.sh $(DEVDB_DATA) $(DEVDB_PORT); fi
@@ -132,7 +135,7 @@ run: build-release
 # The console with demo data on a native TimescaleDB cluster, whose scheduler runs the
 # policies and jobs on their schedules (devdb has none). TIMESCALEDB picks the version,
 # e.g. `make run-native TIMESCALEDB=2.29.2`; each version has its cluster in NATIVE_DATA.
-run-native: build-release
+run-native: build-release deps-native
 	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT) $(TIMESCALEDB)
 	@echo "console: http://127.0.0.1:3000 on TimescaleDB $(TIMESCALEDB) (Ctrl-C stops it; 'make stop' stops the database)"
 	@export DATABASE_URL='postgres://postgres@127.0.0.1:$(NATIVE_PORT)/ms5?sslmode=disable' \
@@ -145,7 +148,7 @@ stop:
 
 ## Tests --------------------------------------------------------------------------------
 
-test: deps lint unit e2e api-fuzz-built native-report
+test: deps lint unit e2e api-fuzz-built dist-check native-report
 
 lint:
 	cargo fmt --all -- --check
@@ -178,16 +181,26 @@ native-report:
 
 # Browser tests: Playwright drives Debian's Chromium against the release build, the one
 # `make run` serves (optimised WASM has failed where the debug build worked).
-e2e: build-release
+e2e: build-release deps-system deps-node
 	cd end2end && npx playwright test
 
 # The OpenAPI document fuzzed by schemathesis against a release console (no 5xx, every
 # answer matching its schema); prints how many requests it generated. `make test` runs
-# it on the release build e2e has just made (cargo-leptos would redo the WASM otherwise).
+# it on the release build e2e has just made.
 api-fuzz: build-release api-fuzz-built
 
 api-fuzz-built: deps-python
 	bash end2end/schemathesis.sh
+
+# One file to install: the release binary (its site inside), the example settings, the
+# systemd unit and how to install, as target/dist/ms5-console-VERSION-x86_64-linux.tar.gz.
+dist: build-release
+	@dist/pack.sh
+
+# The tarball unpacked into an empty folder outside the clone, serving the site it carries,
+# walked by Playwright; `make test` runs it on the build e2e has just made.
+dist-check: deps-node
+	bash end2end/dist.sh
 
 ## Benchmarks -----------------------------------------------------------------------------
 
@@ -202,7 +215,7 @@ bench: build-release
 # The same on the native tier's cluster (`make run-native`'s: TimescaleDB 2.28.3 on
 # PostgreSQL 15.18 unless TIMESCALEDB says otherwise), with that build's psql for the
 # anchors: binary COPY, real concurrency.
-bench-native: build-release
+bench-native: build-release deps-native
 	@native/ensure.sh $(NATIVE_DATA) $(NATIVE_PORT) $(TIMESCALEDB)
 	@DATABASE_URL='postgres://postgres@127.0.0.1:$(NATIVE_PORT)/ms5?sslmode=disable' \
 	  MS5_ENV="$${MS5_ENV:-development}" \

@@ -73,12 +73,24 @@ pub async fn connect(
     };
     if single_connection {
         tracing::info!("the database accepts one connection at a time: pool size 1");
+        // Such a server (the embedded devdb) runs in WASM, several times slower than a
+        // native one: the demo's first load takes 5-15 s per table there, which is no
+        // reason to print its whole INSERT as a warning.
+        options =
+            options.log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(60));
     }
     let pool_options = PgPoolOptions::new()
         .max_connections(size)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
         .after_connect(|conn, _meta| Box::pin(tsdb::connection::prepare(conn)));
+    // With one connection every caller waits for it in turn: a slow acquire is the
+    // design there, not a warning worth a newcomer's attention.
+    let pool_options = if single_connection {
+        pool_options.acquire_slow_level(tracing::log::LevelFilter::Debug)
+    } else {
+        pool_options
+    };
     // A single-connection server may not have noticed the probe's disconnect yet: the
     // first pooled connection is retried briefly rather than failing start-up.
     let mut attempt = 0;

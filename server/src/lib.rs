@@ -10,4 +10,5 @@ pub mod demo_accounts;
 pub mod http;
 pub mod logging;
 pub mod shutdown;
+pub mod site;
 pub mod tasks;

@@ -3,6 +3,7 @@
 
 use super::CommandError;
 use crate::config::{Profile, Settings};
+use crate::site::Site;
 use crate::tasks::{
     self, database_watch, job_watcher, policy_reconciler, refresher, session_janitor, startup,
     storage_sampler, webhook_sender, Lifetime,
@@ -25,33 +26,44 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// No site to serve: the configured directory holds none, or the binary's own could
+    /// not be unpacked.
+    #[error(transparent)]
+    Site(crate::site::SiteError),
 }
 
-/// Leptos' options from the console's own configuration (not from Cargo metadata, so the
-/// binary runs the same with or without cargo-leptos).
-pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+/// Leptos' options from the console's own configuration and where its site is (not from
+/// Cargo metadata, so the binary runs the same however it was built).
+pub fn leptos_options(settings: &Settings, site: &Site) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("ms5-console")
-        .site_root(settings.site_root.display().to_string())
+        .site_root(site.root.display().to_string())
         .site_pkg_dir("pkg")
-        .hash_files(hashed_build())
+        // Leptos refuses to render hashed names without their listing (test binaries
+        // have none).
+        .hash_files(site.hash_file.is_some())
+        .hash_file(std::sync::Arc::from(site.hash_file.as_ref().map_or_else(
+            || "hash.txt".to_string(),
+            |f| f.display().to_string(),
+        )))
         .site_addr(settings.listen_addr)
         .build()
 }
 
-/// Whether the site's files carry content hashes: `cargo leptos build` lists them in
-/// `hash.txt` beside the binary; test binaries have none (and Leptos refuses to render
-/// when told to hash without it).
-fn hashed_build() -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
-        .is_some_and(|file| file.is_file())
+/// The application state for `settings`, before any database work, with the site on
+/// disk (never unpacking the binary's own: tests and commands other than `serve`).
+pub fn state_for(settings: &Settings) -> AppState {
+    let dir = settings
+        .site_root
+        .clone()
+        .unwrap_or_else(|| crate::site::DEFAULT_ROOT.into());
+    state_with_site(settings, &Site::directory(&dir))
 }
 
-/// The application state for `settings`, before any database work.
-pub fn state_for(settings: &Settings) -> AppState {
-    let mut state = AppState::new(leptos_options(settings)).with_auth(auth_settings(settings));
+/// The application state for `settings` serving `site`.
+pub fn state_with_site(settings: &Settings, site: &Site) -> AppState {
+    let mut state =
+        AppState::new(leptos_options(settings, site)).with_auth(auth_settings(settings));
     state.configuration = std::sync::Arc::new(settings.describe());
     state.monitor_interval_seconds = settings.monitor_interval_seconds;
     state.catalog_reads = settings.catalog_reads;
@@ -105,7 +117,9 @@ pub async fn run(settings: Settings) -> Result<(), CommandError> {
     if settings.database_url.is_none() {
         return Err(CommandError::MissingDatabaseUrl);
     }
-    let state = state_for(&settings);
+    let site = Site::locate(settings.site_root.as_deref()).map_err(ServeError::Site)?;
+    tracing::debug!(site = %site.root.display(), "serving the site");
+    let state = state_with_site(&settings, &site);
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await
         .map_err(|source| ServeError::Bind {

@@ -77,15 +77,19 @@ pub const SETTINGS: &[Setting] = &[
         env: "MS5_SITE_ROOT",
         section: "console",
         key: "site_root",
-        default: Some("target/site"),
-        description: "directory of the built site (WASM, CSS, assets)",
+        default: None,
+        description: "directory of the built site (WASM, CSS, assets); unset: the site a release binary carries, else target/site",
         apply: |d, raw| {
-            if raw.trim().is_empty() {
-                return Err("a directory path".into());
+            if raw.trim().is_empty() || raw.chars().any(char::is_control) {
+                return Err("a directory path without control characters".into());
             }
-            d.settings.site_root = PathBuf::from(raw.trim());
+            d.settings.site_root = Some(PathBuf::from(raw.trim()));
             Ok(())
         },
-        show: |s| s.site_root.display().to_string(),
+        show: |s| match &s.site_root {
+            Some(dir) => dir.display().to_string(),
+            None if crate::site::is_embedded() => "(the site built into this binary)".into(),
+            None => crate::site::DEFAULT_ROOT.into(),
+        },
     },
 ];

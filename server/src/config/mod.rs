@@ -120,8 +120,9 @@ pub struct Settings {
     pub log_level: LogLevel,
     /// `MS5_DB_MAX_CONNECTIONS`: upper bound; a single-connection server gets one.
     pub db_max_connections: u32,
-    /// `MS5_SITE_ROOT`: the built site (WASM, CSS, assets).
-    pub site_root: PathBuf,
+    /// `MS5_SITE_ROOT`: the built site (WASM, CSS, assets); `None`: the binary's own
+    /// (release builds carry it) or `target/site` ([`crate::site::Site::locate`]).
+    pub site_root: Option<PathBuf>,
     /// Sign-out after this many minutes without a request.
     pub session_idle_minutes: u32,
     /// Sign-out this many hours after signing in.
@@ -296,7 +297,7 @@ impl Draft {
                 profile: Profile::Production,
                 log_level: LogLevel::Info,
                 db_max_connections: 0,
-                site_root: PathBuf::new(),
+                site_root: None,
                 session_idle_minutes: 0,
                 session_absolute_hours: 0,
                 monitor_interval_seconds: 0,

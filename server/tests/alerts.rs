@@ -306,12 +306,7 @@ async fn call(
     path: &str,
     form: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let reply = console
-        .request("POST", path)
-        .cookie(cookie)
-        .form(form)
-        .send()
-        .await;
+    let reply = console.call_fn(cookie, path, form).await;
     (reply.status, reply.body)
 }
 

@@ -143,12 +143,7 @@ async fn every_answer_shows_the_same_sizes() {
 
 /// A server function's JSON answer for a signed-in session.
 async fn server_fn(console: &Console, cookie: &str, path: &str, form: &[(&str, &str)]) -> Value {
-    let reply = console
-        .request("POST", path)
-        .cookie(cookie)
-        .form(form)
-        .send()
-        .await;
+    let reply = console.call_fn(cookie, path, form).await;
     assert_eq!(reply.status, http::StatusCode::OK, "{path}: {}", reply.body);
     serde_json::from_str(&reply.body).unwrap()
 }

@@ -53,12 +53,7 @@ async fn call_form(
     path: &str,
     form: &[(&str, &str)],
 ) -> (StatusCode, Value) {
-    let reply = console
-        .request("POST", path)
-        .cookie(cookie)
-        .form(form)
-        .send()
-        .await;
+    let reply = console.call_fn(cookie, path, form).await;
     let value = serde_json::from_str(&reply.body).unwrap_or(Value::String(reply.body.clone()));
     (reply.status, value)
 }

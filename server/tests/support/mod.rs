@@ -256,6 +256,15 @@ impl Console {
         }
     }
 
+    /// Calls a server function as the session `cookie`, its arguments as a form.
+    pub async fn call_fn(&self, cookie: &str, path: &str, form: &[(&str, &str)]) -> Reply {
+        self.request("POST", path)
+            .cookie(cookie)
+            .form(form)
+            .send()
+            .await
+    }
+
     /// Signs in through the login server function; returns the session cookie.
     pub async fn login(&self, username: &str, password: &str) -> String {
         let response = self

@@ -30,7 +30,7 @@ help:
 	@echo "make test       - every test: fmt, clippy, unit, integration (devdb + native tier), browser (Chromium)"
 	@echo "make dist       - target/dist/ms5-console-VERSION-x86_64-linux.tar.gz: one binary (site inside), settings, systemd unit"
 	@echo "make stop       - stop the databases started by make run / make run-native (every version)"
-	@echo "make bench  - ms5-console bench: the seed's suite with psql anchors (DATABASE_URL or devdb)"
+	@echo "make bench  - ms5-console bench: the platform's performance suite with psql anchors (DATABASE_URL or devdb)"
 	@echo "make bench-native - the same on the native TimescaleDB cluster (COPY, concurrency; TIMESCALEDB= as above)"
 	@echo "make bench-catalog[-native] - monitoring pass vs naive calls at 10,000 chunks (slow: builds the data)"
 	@echo "make load   - wrk against the release build: REST, page, Prometheus, health (anchor)"

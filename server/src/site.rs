@@ -43,9 +43,15 @@ impl Site {
             Some(dir) => Ok(Site::directory(dir)),
             None => match embedded::unpack()? {
                 Some(site) => Ok(site),
-                None => Ok(Site::directory(Path::new(DEFAULT_ROOT))),
+                None => Ok(Site::on_disk(None)),
             },
         }
+    }
+
+    /// The configured directory, else `target/site`, never unpacking (tests, and
+    /// commands other than `serve`).
+    pub fn on_disk(configured: Option<&Path>) -> Site {
+        Site::directory(configured.unwrap_or(Path::new(DEFAULT_ROOT)))
     }
 
     /// The site in `dir`, never unpacking: the listing of hashed names is the one beside

@@ -53,11 +53,7 @@ pub fn leptos_options(settings: &Settings, site: &Site) -> LeptosOptions {
 /// The application state for `settings`, before any database work, with the site on
 /// disk (never unpacking the binary's own: tests and commands other than `serve`).
 pub fn state_for(settings: &Settings) -> AppState {
-    let dir = settings
-        .site_root
-        .clone()
-        .unwrap_or_else(|| crate::site::DEFAULT_ROOT.into());
-    state_with_site(settings, &Site::directory(&dir))
+    state_with_site(settings, &Site::on_disk(settings.site_root.as_deref()))
 }
 
 /// The application state for `settings` serving `site`.

@@ -3,15 +3,15 @@
 //! too). Admins only: a run loads the database.
 
 #[cfg(feature = "ssr")]
-mod board;
+pub mod board;
+pub mod view;
+
 #[cfg(feature = "ssr")]
 pub use board::BenchBoard;
+pub use view::{BenchFacts, HistoryEntry, RunStatus, RunningView};
 
 use crate::error::AppError;
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use tsdb::bench::report::{BenchReport, Progress};
 
 /// Runs the page accepts (the command line's bounds).
 pub const RUNS: std::ops::RangeInclusive<u32> = 1..=20;
@@ -20,60 +20,12 @@ pub const ROWS: std::ops::RangeInclusive<u64> = 1_000..=5_000_000;
 /// How many past runs the page lists and charts.
 pub const HISTORY: i64 = 30;
 
-/// A run going on now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunningView {
-    /// The account that started it.
-    pub started_by: String,
-    /// When.
-    pub started_at: DateTime<Utc>,
-    /// Where it is.
-    pub progress: Progress,
-}
-
-/// A recorded run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    /// Its number (`?run=` selects it).
-    pub id: i64,
-    /// "command line", or the account that started it here.
-    pub started_by: String,
-    /// Its figures.
-    pub report: BenchReport,
-}
-
-/// What the page shows about running: cheap (no database), so it can be asked every
-/// second while a run goes on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunStatus {
-    /// The run going on, if any.
-    pub running: Option<RunningView>,
-    /// How the last run started here ended when it did not finish (failed or stopped).
-    pub last_problem: Option<String>,
-    /// What the last run started here said besides its progress (schemas swept …).
-    pub notices: Vec<String>,
-    /// Why a run cannot be started from the page, if it cannot.
-    pub blocked: Option<String>,
-    /// Whether the console runs in the production profile (a run must be confirmed).
-    pub production: bool,
-}
-
-/// Everything the bench page shows: the status and the past runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BenchFacts {
-    /// The run going on and what the last one said.
-    #[serde(flatten)]
-    pub status: RunStatus,
-    /// Past runs, newest first.
-    pub history: Vec<HistoryEntry>,
-}
-
 /// The run going on, without the history (what the page polls while a run goes on).
 #[server(prefix = "/api/fn", endpoint = "bench-status")]
 pub async fn bench_status() -> Result<RunStatus, AppError> {
     crate::auth::require(tsdb::types::Role::Admin).await?;
     let state = crate::state::app_state()?;
-    Ok(state.bench.status(&state))
+    Ok(state.bench.status(blocked(&state)))
 }
 
 /// The page's facts.
@@ -92,7 +44,7 @@ pub async fn bench_overview() -> Result<BenchFacts, AppError> {
         })
         .collect();
     Ok(BenchFacts {
-        status: state.bench.status(&state),
+        status: state.bench.status(blocked(&state)),
         history,
     })
 }
@@ -120,7 +72,10 @@ pub async fn start_bench(
     state
         .bench
         .start(
-            &state,
+            match blocked(&state) {
+                Some(reason) => Err(AppError::Conflict(reason)),
+                None => state.timescaledb(),
+            },
             &principal,
             auth.addr(),
             runs,
@@ -136,6 +91,15 @@ pub async fn stop_bench() -> Result<(), AppError> {
     crate::auth::require(tsdb::types::Role::Admin).await?;
     let state = crate::state::app_state()?;
     state.bench.stop()
+}
+
+/// Why the page cannot start a run here, if it cannot.
+#[cfg(feature = "ssr")]
+fn blocked(state: &crate::state::AppState) -> Option<String> {
+    let pool = state.connected_pool()?;
+    (pool.options().get_max_connections() <= 1).then(|| {
+        "This database serves one connection at a time and the console holds it, so a run cannot start from here. Stop the console and run ms5-console bench in a terminal: its runs are listed here.".to_string()
+    })
 }
 
 /// Refuses runs and rows outside the accepted ranges; the message names the field.

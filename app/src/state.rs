@@ -5,7 +5,7 @@ use crate::alerts::board::AlertBoard;
 use crate::auth::proxy::TrustedProxies;
 use crate::auth::settings::AuthSettings;
 use crate::error::AppError;
-use crate::jobs::JobConfig;
+use crate::jobs::config::JobConfig;
 use crate::monitoring::feed::Monitor;
 use crate::monitoring::link::DatabaseLink;
 use crate::policies::status::PolicyStatus;
@@ -78,7 +78,7 @@ pub struct AppState {
     /// "Run now" time-out and the webhook.
     pub job_config: JobConfig,
     /// The storage budget, forecast horizon and sample interval.
-    pub storage_config: crate::storage::StorageConfig,
+    pub storage_config: crate::storage::config::StorageConfig,
     /// The effective configuration as `name = value` pairs, secrets already redacted.
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
@@ -91,7 +91,7 @@ pub struct AppState {
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The bench run started from the admin page, if any.
-    pub bench: crate::bench::BenchBoard,
+    pub bench: crate::bench::board::BenchBoard,
     /// Credentials verified in the last seconds (see `auth::cache`).
     pub credentials: crate::auth::cache::CredentialCache,
     /// Caps on long operations (see `lanes`).

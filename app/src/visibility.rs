@@ -96,7 +96,7 @@ mod tests {
             scheduled: true,
             next_start: None,
             running: false,
-            last_run_status: Some("Failed".into()),
+            last_run_status: Some(tsdb::facts::RunStatus::Failed),
             last_run_started_at: None,
             last_run_duration_seconds: None,
             last_successful_finish: None,

@@ -188,10 +188,9 @@ async fn pages_agree(console: &Console, scheduler: bool) {
     // A scheduler fails the job within seconds; passes are 5 s apart.
     for _ in 0..24 {
         let failed = |job: i32| {
-            snapshot
-                .jobs
-                .iter()
-                .any(|j| j.id == i64::from(job) && j.last_run_status.as_deref() == Some("Failed"))
+            snapshot.jobs.iter().any(|j| {
+                j.id == i64::from(job) && j.last_run_status == Some(tsdb::facts::RunStatus::Failed)
+            })
         };
         if flaky.is_none_or(failed) {
             break;

@@ -12,7 +12,6 @@
 use crate::contract::{CatalogAccess, CatalogShape};
 use crate::{Error, Result};
 use sqlx::PgConnection;
-use std::fmt;
 
 /// The oldest TimescaleDB release the console supports.
 pub const MIN_SUPPORTED: TimescaleVersion = TimescaleVersion {
@@ -21,38 +20,7 @@ pub const MIN_SUPPORTED: TimescaleVersion = TimescaleVersion {
     patch: 0,
 };
 
-/// A TimescaleDB release number; pre-release suffixes (`-dev`) are kept only for display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TimescaleVersion {
-    /// Major version.
-    pub major: u32,
-    /// Minor version.
-    pub minor: u32,
-    /// Patch version.
-    pub patch: u32,
-}
-
-impl TimescaleVersion {
-    /// Parses `2.23.0-dev`, `2.13.1` or `2.14`.
-    pub fn parse(text: &str) -> Option<Self> {
-        let core = text.split(['-', '+', ' ']).next()?;
-        let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
-        let major = parts.next()??;
-        let minor = parts.next()??;
-        let patch = parts.next().unwrap_or(Some(0))?;
-        Some(Self {
-            major,
-            minor,
-            patch,
-        })
-    }
-}
-
-impl fmt::Display for TimescaleVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
-    }
-}
+pub use crate::releases::TimescaleVersion;
 
 /// The facts about a server that decide which SQL the engine sends.
 #[derive(Debug, Clone, PartialEq, Eq)]

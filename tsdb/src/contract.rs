@@ -9,7 +9,7 @@
 //! Where it does not hold, or the release is newer than this console knows, the console
 //! reads only TimescaleDB's public API, slower but correct, and says so.
 
-use crate::capabilities::TimescaleVersion;
+use crate::releases::TimescaleVersion;
 use serde::{Deserialize, Serialize};
 
 /// The newest TimescaleDB minor release this console's internal reads are written for.

@@ -82,5 +82,22 @@ pub fn trouble_of(error: &sqlx::Error) -> Trouble {
     }
 }
 
+/// The SQLSTATEs the engine tells apart by name, spelled once.
+pub mod sqlstate {
+    /// `query_canceled`: `statement_timeout`, or an administrator's `pg_cancel_backend`.
+    pub const QUERY_CANCELED: &str = "57014";
+    /// `deadlock_detected`: PostgreSQL broke a tie between two transactions.
+    pub const DEADLOCK_DETECTED: &str = "40P01";
+}
+
+/// Whether the statement ran into `statement_timeout` (an administrator's cancel reads the
+/// same): narrower than [`Trouble::Cancelled`], which counts lock waits too.
+pub fn is_statement_timeout(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == sqlstate::QUERY_CANCELED)
+}
+
 /// Result alias for engine operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

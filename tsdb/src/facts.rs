@@ -207,6 +207,42 @@ impl ChunkFacts {
     }
 }
 
+/// How a job's last finished run ended, in TimescaleDB's words (`job_stats.last_run_status`):
+/// the one reading of that column, so no crate compares the text itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum RunStatus {
+    /// It finished without an error.
+    Success,
+    /// It raised an error.
+    Failed,
+}
+
+impl RunStatus {
+    /// TimescaleDB's text back (`Success`, `Failed`); anything else is not a known outcome.
+    pub fn from_catalog(text: &str) -> Option<Self> {
+        match text {
+            "Success" => Some(RunStatus::Success),
+            "Failed" => Some(RunStatus::Failed),
+            _ => None,
+        }
+    }
+
+    /// The word pages show and the REST answer carries: `Success` or `Failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Success => "Success",
+            RunStatus::Failed => "Failed",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One background job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -229,8 +265,8 @@ pub struct JobFacts {
     /// Whether a background worker is running it right now.
     #[serde(default)]
     pub running: bool,
-    /// `Success` or `Failed`: the last *finished* run (while one runs, the one before); none yet.
-    pub last_run_status: Option<String>,
+    /// How the last *finished* run ended (while one runs, the one before); none yet.
+    pub last_run_status: Option<RunStatus>,
     /// Start of the last run.
     pub last_run_started_at: Option<DateTime<Utc>>,
     /// Duration of the last run.
@@ -534,7 +570,7 @@ impl Overview {
         );
         let failing: Vec<&JobFacts> = jobs
             .iter()
-            .filter(|j| j.last_run_status.as_deref() == Some("Failed"))
+            .filter(|j| j.last_run_status == Some(RunStatus::Failed))
             .collect();
         let lagging: Vec<&CaggFacts> = aggregates
             .iter()

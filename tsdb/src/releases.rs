@@ -65,6 +65,47 @@ pub const LINES: &[Line] = &[
     },
 ];
 
+/// A TimescaleDB release number; pre-release suffixes (`-dev`) are kept only for display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimescaleVersion {
+    /// Major version.
+    pub major: u32,
+    /// Minor version.
+    pub minor: u32,
+    /// Patch version.
+    pub patch: u32,
+}
+
+impl TimescaleVersion {
+    /// Parses `2.23.0-dev`, `2.13.1` or `2.14`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (major, minor, patch) = timescaledb_version(text)?;
+        Some(Self {
+            major,
+            minor,
+            patch,
+        })
+    }
+}
+
+impl std::fmt::Display for TimescaleVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// TimescaleDB's version from `extversion` or `default_version` (`2.23.0-dev`, `2.13.1`,
+/// `2.14`); a missing patch reads 0. The one reading: the probe and the rules use it.
+pub fn timescaledb_version(text: &str) -> Option<(u32, u32, u32)> {
+    let core = text.split(['-', '+', ' ']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().unwrap_or(Some(0))?,
+    ))
+}
+
 /// PostgreSQL's major and minor from `server_version` ("15.18 (Debian 15.18-0+deb12u1)",
 /// "17.5", "18.6"); a missing minor reads 0.
 pub fn postgres_version(server_version: &str) -> Option<(u32, u32)> {
@@ -192,5 +233,13 @@ mod tests {
         assert_eq!(postgres_version("17.5"), Some((17, 5)));
         assert_eq!(postgres_version("18"), Some((18, 0)));
         assert_eq!(postgres_version("18beta1"), None);
+    }
+
+    #[test]
+    fn timescaledb_versions_read_with_suffixes() {
+        assert_eq!(timescaledb_version("2.23.0-dev"), Some((2, 23, 0)));
+        assert_eq!(timescaledb_version("2.13"), Some((2, 13, 0)));
+        assert_eq!(timescaledb_version("2.29.2+build"), Some((2, 29, 2)));
+        assert_eq!(timescaledb_version("x"), None);
     }
 }

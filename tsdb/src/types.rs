@@ -199,9 +199,38 @@ pub fn format_time(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// An id typed by a person or sent in a request (job, alert, audit entry): a positive
+/// whole number, or a message naming `field` and the accepted form. The one id parser.
+pub fn parse_id<T>(field: &str, raw: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + From<u8>,
+{
+    raw.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|id| *id > T::from(0))
+        .ok_or_else(|| format!("{field}: expected a positive whole number, got {raw:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_positive_whole_numbers_named_in_errors() {
+        assert_eq!(parse_id::<i32>("job id", " 1000 "), Ok(1000));
+        assert_eq!(
+            parse_id::<i64>("audit_id", "9007199254740993"),
+            Ok(9_007_199_254_740_993)
+        );
+        for bad in ["0", "-3", "1.5", "", "2147483648", "1e3", "12\u{0}"] {
+            let error = parse_id::<i32>("job id", bad).unwrap_err();
+            assert!(
+                error.starts_with("job id: expected a positive whole number"),
+                "{error}"
+            );
+        }
+    }
 
     #[test]
     fn bytes_are_formatted_with_binary_units() {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 use tsdb::capabilities::Capabilities;
-use tsdb::facts::{JobFacts, Snapshot};
+use tsdb::facts::{JobFacts, RunStatus, Snapshot};
 use tsdb::monitoring::{gather, Pass, PassCache};
 use tsdb::testing::native_tiers;
 
@@ -75,7 +75,7 @@ async fn the_scheduler_runs_a_compression_policy_and_the_snapshot_shows_it() {
 
         // Nobody calls run_job: the scheduler starts it on its own, at once.
         let (_, facts) = wait_for_job(&pool, job, "succeed", |j| {
-            j.total_runs >= 1 && j.last_run_status.as_deref() == Some("Success")
+            j.total_runs >= 1 && j.last_run_status == Some(RunStatus::Success)
         })
         .await;
         assert_eq!(facts.kind, "policy_compression");
@@ -143,7 +143,7 @@ async fn a_failing_user_job_shows_its_failures_and_error_text() {
         .unwrap();
         let (_, facts) = wait_for_job(&pool, job, "fail", |j| j.total_failures >= 1).await;
         assert_eq!(facts.kind, "poll_gateway");
-        assert_eq!(facts.last_run_status.as_deref(), Some("Failed"));
+        assert_eq!(facts.last_run_status, Some(RunStatus::Failed));
         assert!(facts.last_successful_finish.is_none(), "{facts:?}");
         assert_eq!(
             facts.last_error.as_deref(),
@@ -195,7 +195,7 @@ async fn a_job_caught_running_is_read_without_panicking() {
             !j.running && j.last_run_status.is_some()
         })
         .await;
-        assert_eq!(facts.last_run_status.as_deref(), Some("Success"));
+        assert_eq!(facts.last_run_status, Some(RunStatus::Success));
         assert!(
             facts.last_run_duration_seconds.unwrap_or(0.0) >= 4.0,
             "{facts:?}"
@@ -377,7 +377,7 @@ async fn a_compression_run_that_leaves_a_locked_chunk_is_partly_failing() {
 
         let seen = snapshot(&pool).await;
         let facts = seen.jobs.iter().find(|j| j.id == i64::from(job)).unwrap();
-        assert_eq!(facts.last_run_status.as_deref(), Some("Success"));
+        assert_eq!(facts.last_run_status, Some(RunStatus::Success));
         let left = facts
             .left_behind
             .clone()

@@ -11,15 +11,7 @@ const RECENT: i64 = 100;
 
 /// An alert id from a form or query, or a message naming the field.
 pub fn alert_id(raw: &str) -> Result<i64, AppError> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            AppError::Invalid(format!(
-                "alert id: expected a positive whole number, got {raw:?}"
-            ))
-        })
+    tsdb::types::parse_id("alert id", raw).map_err(AppError::Invalid)
 }
 
 /// Open and recent alerts and the webhook's state.

@@ -2,10 +2,9 @@
 //! of its own (so the console's requests keep theirs), its progress and notices kept for
 //! the page, stoppable.
 
-use super::{RunStatus, RunningView};
+use super::view::{RunStatus, RunningView};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::state::AppState;
 use sqlx::ConnectOptions;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,22 +49,24 @@ impl BenchBoard {
     }
 
     /// The run going on and what the last one said.
-    pub fn status(&self, state: &AppState) -> RunStatus {
+    /// `blocked`: why this console cannot start a run at all, if it cannot.
+    pub fn status(&self, blocked: Option<String>) -> RunStatus {
         let board = self.board();
         RunStatus {
             running: board.running.clone(),
             last_problem: board.last_problem.clone(),
             notices: board.notices.clone(),
-            blocked: blocked(state),
+            blocked,
             production: self.production,
         }
     }
 
-    /// Starts a run in the background; refused while one runs, on a server that serves
-    /// one connection at a time, and in production without `accept_production`.
+    /// Starts a run in the background on `database` (or its refusal: not connected, or a
+    /// server that serves one connection at a time); refused while one runs, and in
+    /// production without `accept_production`, before anything else.
     pub async fn start(
         &self,
-        state: &AppState,
+        database: Result<(sqlx::PgPool, tsdb::capabilities::Capabilities), AppError>,
         principal: &Principal,
         client_addr: Option<&str>,
         runs: u32,
@@ -77,10 +78,7 @@ impl BenchBoard {
                 "This console runs in the production profile: tick \u{201c}Run against this production database\u{201d} to accept the load (over REST: accept_production=true)".into(),
             ));
         }
-        if let Some(reason) = blocked(state) {
-            return Err(AppError::Conflict(reason));
-        }
-        let (pool, capabilities) = state.timescaledb()?;
+        let (pool, capabilities) = database?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
         {
             let mut board = self.board();
@@ -248,12 +246,4 @@ impl BenchBoard {
             }
         }
     }
-}
-
-/// Why the page cannot start a run here, if it cannot.
-fn blocked(state: &AppState) -> Option<String> {
-    let pool = state.connected_pool()?;
-    (pool.options().get_max_connections() <= 1).then(|| {
-        "This database serves one connection at a time and the console holds it, so a run cannot start from here. Stop the console and run ms5-console bench in a terminal: its runs are listed here.".to_string()
-    })
 }

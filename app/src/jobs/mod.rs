@@ -2,8 +2,11 @@
 //! actions: run now and pause/resume (operators), reschedule and turn on execution
 //! logging (admins). Each authorizes, validates, and calls [`service`], which REST shares.
 
+pub mod config;
 #[cfg(feature = "ssr")]
 pub mod service;
+
+pub use config::JobConfig;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -11,24 +14,6 @@ use tsdb::jobs::{JobDetail, JobRun, JobsView};
 
 /// How many runs a job's page lists and charts.
 pub const HISTORY: i64 = 200;
-
-/// Job settings the server functions need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobConfig {
-    /// The statement time-out of "run now".
-    pub run_timeout: std::time::Duration,
-    /// Where alerts are posted, redacted for display; none when nowhere.
-    pub webhook: Option<String>,
-}
-
-impl Default for JobConfig {
-    fn default() -> Self {
-        Self {
-            run_timeout: std::time::Duration::from_secs(900),
-            webhook: None,
-        }
-    }
-}
 
 /// A job id from a form or query, or a message naming the field.
 #[cfg(feature = "ssr")]

@@ -50,8 +50,10 @@ impl ChunkParams {
     }
 }
 
+/// When and how the snapshot was taken, its age now and the latest pass failure: what
+/// pages show above figures, and REST's `freshness` (one computation for both).
 #[cfg(feature = "ssr")]
-fn header(
+pub fn header(
     state: &crate::state::AppState,
     snapshot: &tsdb::facts::Snapshot,
 ) -> tsdb::facts::SnapshotHeader {

@@ -6,7 +6,7 @@
 use crate::advisor::{get_advice, RunCompressionTrial};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::user_menu::UserResource;
-use crate::url::encode;
+use crate::url::{encode, hypertable_page, policy_page};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use tsdb::advisor::{Advice, EngineDefault, Suggestion, Trial};
@@ -70,23 +70,14 @@ fn SuggestionRow(
 fn AdviceView(a: Advice) -> impl IntoView {
     let user = expect_context::<UserResource>().0;
     let trial = ServerAction::<RunCompressionTrial>::new();
-    let (schema, name) = a
-        .relation
-        .split_once('.')
-        .map(|(s, n)| (s.to_string(), n.to_string()))
-        .unwrap_or_default();
+    let (schema, name) = tsdb::ident::parse_display_name(&a.relation).unwrap_or_default();
     let policy_href = format!(
-        "/policies/{}/{}?segment_by={}&order_by={}",
-        encode(&schema, false),
-        encode(&name, false),
+        "{}?segment_by={}&order_by={}",
+        policy_page(&schema, &name),
         encode(&a.segment_by.items.join(", "), false),
         encode(&a.order_by.items.join(", "), false)
     );
-    let table_href = format!(
-        "/hypertables/{}/{}",
-        encode(&schema, false),
-        encode(&name, false)
-    );
+    let table_href = hypertable_page(&schema, &name);
     let sample = match &a.sample_chunk {
         Some(chunk) => format!("Figures from the chunk {chunk} ({} rows).", a.sample_rows),
         None => "The table has no chunks yet: nothing to measure.".into(),

@@ -31,7 +31,7 @@ pub fn AlertsPage() -> impl IntoView {
 }
 
 fn job_link(alert: &Alert) -> impl IntoView {
-    view! { <a href=format!("/jobs/{}", alert.job_id)>{alert.subject()}</a> }
+    view! { <a href=crate::url::job_page(alert.job_id)>{alert.subject()}</a> }
 }
 
 #[component]

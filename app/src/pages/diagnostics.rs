@@ -105,9 +105,8 @@ fn subject_href(f: &Finding) -> Option<String> {
         ""
     };
     Some(format!(
-        "/hypertables/{}/{}{page}",
-        crate::url::encode(&schema, false),
-        crate::url::encode(&name, false)
+        "{}{page}",
+        crate::url::hypertable_page(&schema, &name)
     ))
 }
 

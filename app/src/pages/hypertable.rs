@@ -176,7 +176,7 @@ fn Detail(
                         <tr><th>"compress after"</th><td>{h.compress_after.clone().unwrap_or_else(|| "no compression policy".into())}</td></tr>
                     </tbody>
                 </table>
-                <p><a href=format!("/hypertables/{}/{}/advisor", encode(&h.schema, false), encode(&h.name, false)) data-testid="advisor-link">"Ask the compression advisor →"</a></p>
+                <p><a href=crate::url::advisor_page(&h.schema, &h.name) data-testid="advisor-link">"Ask the compression advisor →"</a></p>
             </section>
             <section class="panel">
                 <h2>"Policies and jobs"</h2>
@@ -189,9 +189,9 @@ fn Detail(
                             <tbody>
                                 {d.jobs.iter().map(|j| view! {
                                     <tr>
-                                        <td><a href=format!("/jobs/{}", j.id)>{format!("#{} {}", j.id, j.kind)}</a></td>
+                                        <td><a href=crate::url::job_page(j.id)>{format!("#{} {}", j.id, j.kind)}</a></td>
                                         <td>{tsdb::alerts::schedule_text(j)}</td>
-                                        <td>{j.last_run_status.clone().unwrap_or_else(|| "never ran".into())}
+                                        <td>{j.last_run_status.map_or_else(|| "never ran".to_string(), |s| s.to_string())}
                                             {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}</td>
                                         <td>{if j.scheduled { j.next_start.as_ref().map(format_time).unwrap_or_else(|| "—".into()) } else { "paused".into() }}</td>
                                         <td class="num">{format!("{} / {}", j.total_runs, j.total_failures)}</td>

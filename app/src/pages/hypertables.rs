@@ -6,7 +6,7 @@ use crate::components::chart_canvas::ChartCanvas;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::freshness::Freshness;
 use crate::monitoring::list_hypertables;
-use crate::url::encode;
+use crate::url::hypertable_page;
 use leptos::prelude::*;
 use tsdb::facts::HypertableFacts;
 use tsdb::types::format_bytes;
@@ -112,7 +112,7 @@ fn HypertablesBody(rows: Vec<HypertableFacts>) -> impl IntoView {
                     sorted.into_iter().map(|h| {
                         let name = h.qualified();
                         let label = name.clone();
-                        let href = format!("/hypertables/{}/{}", encode(&h.schema, false), encode(&h.name, false));
+                        let href = hypertable_page(&h.schema, &h.name);
                         let (class, text) = if h.compression_enabled { ("badge on", "on") } else { ("badge off", "off") };
                         view! {
                             <tr data-testid="hypertable-row" data-name=name>

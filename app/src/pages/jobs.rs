@@ -7,10 +7,10 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::live::use_snapshot_updates;
 use crate::components::user_menu::{action_feedback, UserResource};
 use crate::jobs::{get_jobs, EnableJobLogging};
-use crate::url::encode;
+use crate::url::{hypertable_page_named, job_page};
 use leptos::prelude::*;
 use tsdb::alerts::schedule_text;
-use tsdb::facts::JobFacts;
+use tsdb::facts::{JobFacts, RunStatus};
 use tsdb::jobs::{ExecutionLogging, JobRun, JobsView};
 use tsdb::types::{format_time, Role};
 
@@ -49,14 +49,9 @@ pub fn hypertable_link(job: &JobFacts) -> AnyView {
     match job
         .hypertable
         .as_deref()
-        .and_then(|h| h.split_once('.').map(|parts| (h, parts)))
+        .and_then(|h| Some((h, hypertable_page_named(h)?)))
     {
-        Some((qualified, (schema, name))) => {
-            let href = format!(
-                "/hypertables/{}/{}",
-                encode(schema, false),
-                encode(name, false)
-            );
+        Some((qualified, href)) => {
             view! { <a href=href class="name">{qualified.to_string()}</a> }.into_any()
         }
         None => view! { <span class="muted">"—"</span> }.into_any(),
@@ -151,7 +146,7 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
     jobs.sort_by_key(|j| {
         (
             !alerted(j),
-            j.last_run_status.as_deref() != Some("Failed"),
+            j.last_run_status != Some(RunStatus::Failed),
             j.id,
         )
     });
@@ -159,12 +154,12 @@ fn JobList(v: JobsView, enable: ServerAction<EnableJobLogging>) -> impl IntoView
         .iter()
         .map(|j| {
             let alerts: Vec<_> = v.alerts.iter().filter(|a| a.job_id == j.id).map(|a| a.kind).collect();
-            let failed = j.last_run_status.as_deref() == Some("Failed");
+            let failed = j.last_run_status == Some(RunStatus::Failed);
             let attention = !alerts.is_empty() || failed || j.left_behind.is_some();
             let last = latest_run(j, v.console_runs.iter().find(|r| r.job_id == j.id));
             view! {
                 <tr data-job=j.id.to_string() class:attention=attention>
-                    <td><a href=format!("/jobs/{}", j.id)>{format!("#{}", j.id)}</a></td>
+                    <td><a href=job_page(j.id)>{format!("#{}", j.id)}</a></td>
                     <td class="name">{j.kind.clone()}</td>
                     <td>{hypertable_link(j)}</td>
                     <td>{schedule_text(j)}</td>

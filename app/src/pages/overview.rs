@@ -8,7 +8,7 @@ use crate::components::freshness::Freshness;
 use crate::components::live::use_snapshot_updates;
 use crate::components::startup_banner::StartupBanner;
 use crate::monitoring::get_overview;
-use crate::url::encode;
+use crate::url::hypertable_page;
 use leptos::prelude::*;
 use tsdb::facts::{HypertableFacts, Overview};
 use tsdb::types::{format_bytes, format_time, HealthStatus, TaskState};
@@ -65,11 +65,7 @@ fn more(total: usize, shown: usize, href: &'static str, where_: &'static str) ->
 }
 
 fn hypertable_link(h: &HypertableFacts) -> String {
-    format!(
-        "/hypertables/{}/{}",
-        encode(&h.schema, false),
-        encode(&h.name, false)
-    )
+    hypertable_page(&h.schema, &h.name)
 }
 
 #[component]
@@ -202,7 +198,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     view! {
                         <ul class="plain">
                             {failing.into_iter().map(|j| view! {
-                                <li><a href=format!("/jobs/{}", j.id)><strong>{format!("#{} {}", j.id, j.kind)}</strong></a> {j.hypertable.clone().map(|h| format!(" on {h}"))}
+                                <li><a href=crate::url::job_page(j.id)><strong>{format!("#{} {}", j.id, j.kind)}</strong></a> {j.hypertable.clone().map(|h| format!(" on {h}"))}
                                     <span class="muted small">{format!(" · {} failures of {} runs", j.total_failures, j.total_runs)}</span>
                                     {j.last_error.clone().map(|e| view! { <div class="error-text small">{e}</div> })}
                                     {j.known_cause.clone().map(|c| view! { <div class="small" data-testid="known-cause">{c}</div> })}

@@ -4,7 +4,7 @@
 use crate::components::confirm_loss::ConfirmLoss;
 use crate::components::error_panel::ErrorPanel;
 use crate::policies::{get_policies, ApplyOutcome, ApplyPolicies, PoliciesView};
-use crate::url::encode;
+use crate::url::policy_page;
 use leptos::prelude::*;
 use tsdb::policy::guard::Confirmations;
 use tsdb::policy::live::{LiveAge, LiveJob};
@@ -52,11 +52,7 @@ pub(crate) fn job_after(job: Option<&LiveJob>) -> String {
 }
 
 pub(crate) fn policy_link(t: &TablePlan) -> String {
-    format!(
-        "/policies/{}/{}",
-        encode(&t.name.schema, false),
-        encode(&t.name.table, false)
-    )
+    policy_page(&t.name.schema, &t.name.table)
 }
 
 fn status(t: &TablePlan, failing: bool) -> (&'static str, String) {
@@ -268,7 +264,7 @@ fn PoliciesBody(v: PoliciesView, apply: ServerAction<ApplyPolicies>) -> impl Int
                     <table class="data">
                         <thead><tr><th>"Aggregate"</th><th>"Source"</th><th>"Refresh"</th><th>"Compression"</th><th>"Retention"</th></tr></thead>
                         <tbody>{v.caggs.iter().map(|c| {
-                            let href = format!("/policies/{}/{}", encode(&c.name.schema, false), encode(&c.name.table, false));
+                            let href = policy_page(&c.name.schema, &c.name.table);
                             let refresh = if c.refresh.is_empty() {
                                 "no refresh policy".to_string()
                             } else {

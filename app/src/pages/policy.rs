@@ -285,7 +285,7 @@ fn PolicyBody(
             </div>
             <p class="muted">{format!("Partitioned by {} ({}). ", live.time_column, live.time_type)}
                 {source_line}
-                {(!aggregate).then(|| view! { <a href=format!("/hypertables/{}/{}", crate::url::encode(&schema, false), crate::url::encode(&table, false))>"Chunks and jobs"</a> })}</p>
+                {(!aggregate).then(|| view! { <a href=crate::url::hypertable_page(&schema, &table)>"Chunks and jobs"</a> })}</p>
             {(!managed).then(|| view! {
                 <p class="notice" data-testid="adoption">{if aggregate {
                     "Not managed: the console leaves it alone. Managing it keeps its live refresh, compression and retention until you change them here."

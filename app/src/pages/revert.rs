@@ -30,16 +30,8 @@ fn RevertBody() -> impl IntoView {
     let preview = Resource::new(
         move || (id(), revert.version().get()),
         |(id, _)| async move {
-            let audit_id = id
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    crate::error::AppError::Invalid(format!(
-                        "entry {id:?}: expected the number of an audit entry"
-                    ))
-                })?;
+            let audit_id = tsdb::types::parse_id("audit entry", &id)
+                .map_err(crate::error::AppError::Invalid)?;
             preview_revert(audit_id).await
         },
     );

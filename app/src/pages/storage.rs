@@ -306,12 +306,7 @@ fn capitalize(text: &str) -> String {
 
 /// The policy page of `schema.name`.
 fn policy_href(relation: &str) -> Option<String> {
-    let (schema, name) = relation.split_once('.')?;
-    Some(format!(
-        "/policies/{}/{}",
-        encode(schema, false),
-        encode(name, false)
-    ))
+    crate::url::policy_page_named(relation)
 }
 
 #[component]

@@ -16,7 +16,8 @@ use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::policy::apply::{self, Applied, Intent, Restore};
 use tsdb::policy::desired::{adopt, merge, Desired, ObjectKind, StoredPolicy};
-use tsdb::policy::guard::{self, Confirmations, Hazard};
+use tsdb::policy::guard::{Confirmations, Hazard};
+use tsdb::policy::hazards;
 use tsdb::policy::live::LiveState;
 use tsdb::policy::plan::{self, PlanContext, Step};
 use tsdb::policy::store::{self, RecordedLive, SaveContext};
@@ -72,7 +73,7 @@ pub async fn overview(state: &AppState, principal: &Principal) -> Result<Policie
         &Intent::Reconcile { source, only: None },
     )
     .await?;
-    let hazards = guard::assess(&mut conn, &capabilities, &live, &plan).await?;
+    let hazards = hazards::assess(&mut conn, &capabilities, &live, &plan).await?;
     Ok(PoliciesView {
         fingerprint: plan.fingerprint(),
         plan,
@@ -102,7 +103,7 @@ pub async fn detail(
     let steps: Vec<Step> = plan.steps_for(target).cloned().collect();
     let hazards = match (&entry.target, steps.iter().any(|s| s.kind.may_lose_data())) {
         (Some(goal), true) => {
-            guard::assess_relation(&mut conn, &capabilities, &live, target, kind, goal).await?
+            hazards::assess_relation(&mut conn, &capabilities, &live, target, kind, goal).await?
         }
         _ => Vec::new(),
     };
@@ -331,8 +332,9 @@ async fn evaluate(
         notes.extend(found.refused.iter().map(|r| format!("refused: {r}")));
         notes.extend(found.notes);
         if steps.iter().any(|s| s.kind.may_lose_data()) {
-            hazards = guard::assess_relation(&mut *conn, capabilities, &live, name, kind, &target)
-                .await?;
+            hazards =
+                hazards::assess_relation(&mut *conn, capabilities, &live, name, kind, &target)
+                    .await?;
         }
     }
     Ok(Ok(Evaluated {
@@ -515,7 +517,7 @@ pub async fn revert_preview(state: &AppState, audit_id: i64) -> Result<RevertPre
     let (mut conn, capabilities) = connect(state).await?;
     let (recorded, restore, live) = restore_of(&mut conn, &capabilities, state, audit_id).await?;
     let plan = apply::restore_plan(PlanContext::from(&capabilities), &live, &restore);
-    let hazards = guard::assess(&mut conn, &capabilities, &live, &plan).await?;
+    let hazards = hazards::assess(&mut conn, &capabilities, &live, &plan).await?;
     let table = plan
         .tables
         .first()

@@ -2,35 +2,17 @@
 //! drill-down) and the outlook (forecast, budget, priced policy changes). Each authorizes,
 //! validates, and calls [`service`], which REST shares.
 
+pub mod config;
 #[cfg(feature = "ssr")]
 pub mod service;
+
+pub use config::StorageConfig;
 
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tsdb::storage::outlook::Outlook;
 use tsdb::storage::trends::{Range, Trends, View};
-
-/// Storage settings the server functions need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StorageConfig {
-    /// The limit the forecast is held against.
-    pub budget: tsdb::storage::outlook::Budget,
-    /// Days the forecast looks ahead.
-    pub horizon_days: u32,
-    /// Seconds between samples (the page says how fresh the history is).
-    pub sample_seconds: u32,
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        Self {
-            budget: Default::default(),
-            horizon_days: 90,
-            sample_seconds: 3600,
-        }
-    }
-}
 
 /// The trends page's question, validated: each field names itself in its error.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,14 +2,14 @@
 //! state; operators acknowledge.
 
 use super::error::ApiError;
+use super::params::{AlertQuery, ApiQuery};
 use super::route::Routes;
 use app::auth::access::Access;
 use app::auth::RequestAuth;
 use app::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use serde::Serialize;
-use std::collections::HashMap;
 use tsdb::alerts::{Alert, OutboxStatus};
 use tsdb::types::Role;
 use utoipa_axum::routes;
@@ -56,16 +56,15 @@ pub async fn alerts(
 /// it already cleared or was acknowledged.
 #[utoipa::path(post, path = "/api/v1/alerts/acknowledge", tag = "alerts",
     security(("bearer" = [])),
-    params(("id" = i64, Query, minimum = 1, description = "the alert's id")),
+    params(AlertQuery),
     responses((status = 200, body = Alert), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 503)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery<AlertQuery>,
 ) -> Result<Json<Alert>, ApiError> {
     let principal = auth.require(Role::Operator)?;
-    let raw = params.get("id").map(String::as_str).unwrap_or("");
-    let id = app::alerts::service::alert_id(raw)?;
+    let id = query.id()?;
     Ok(Json(
         app::alerts::service::acknowledge(&state, &principal.actor, auth.addr(), id).await?,
     ))

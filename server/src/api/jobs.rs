@@ -1,16 +1,18 @@
 //! Jobs over REST (API tokens work): every job with its run counts and latest error, one
 //! job's run history, and run now / pause / resume for operators. The same service the
-//! jobs pages use.
+//! jobs pages use. A job is addressed in the path (`/api/v1/jobs/{id}/run`); the first
+//! forms with `?job_id=` stay as aliases for the scripts that call them.
 
 use super::error::ApiError;
+use super::params::{ApiPath, ApiQuery, JobPath, JobQuery};
 use super::route::Routes;
 use app::auth::access::Access;
 use app::auth::RequestAuth;
 use app::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Serialize;
-use std::collections::HashMap;
 use tsdb::alerts::Alert;
 use tsdb::facts::JobFacts;
 use tsdb::jobs::{ExecutionLogging, JobRun};
@@ -23,6 +25,10 @@ pub fn routes() -> Routes {
     let operator = Access::Role(Role::Operator);
     Routes::new()
         .route(viewer, routes!(jobs))
+        .route(viewer, routes!(job))
+        .route(operator, routes!(run_job))
+        .route(operator, routes!(pause_job))
+        .route(operator, routes!(resume_job))
         .route(viewer, routes!(runs))
         .route(operator, routes!(run))
         .route(operator, routes!(pause))
@@ -74,29 +80,39 @@ pub struct RunsDocument {
     pub execution_logging: Option<ExecutionLogging>,
 }
 
-/// The required `job_id` query parameter.
-fn job_id(params: &HashMap<String, String>) -> Result<i32, ApiError> {
-    let raw = params.get("job_id").ok_or_else(|| {
-        ApiError::from(app::error::AppError::Invalid(
-            "job_id: required, a positive whole number".into(),
-        ))
-    })?;
-    Ok(app::jobs::job_id(raw)?)
+/// One job: its facts, its runs and its alerts.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    security(("bearer" = [])),
+    params(JobPath),
+    responses((status = 200, body = RunsDocument), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
+pub async fn job(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    ApiPath(path): ApiPath<JobPath>,
+) -> Result<Json<RunsDocument>, ApiError> {
+    detail(&state, &auth, path.id()).await
 }
 
-/// A job's run history.
+/// The same as `GET /api/v1/jobs/{id}`, the job given as `?job_id=` (the first form).
 #[utoipa::path(get, path = "/api/v1/jobs/runs", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
+    params(JobQuery),
     responses((status = 200, body = RunsDocument), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn runs(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery<JobQuery>,
+) -> Result<Json<RunsDocument>, ApiError> {
+    detail(&state, &auth, query.id()).await
+}
+
+async fn detail(
+    state: &AppState,
+    auth: &RequestAuth,
+    id: Result<i32, ApiError>,
 ) -> Result<Json<RunsDocument>, ApiError> {
     let principal = auth.require(Role::Viewer)?;
-    let id = job_id(&params)?;
-    let detail = app::jobs::service::detail(&state, principal.role, id).await?;
+    let detail = app::jobs::service::detail(state, principal.role, id?).await?;
     Ok(Json(RunsDocument {
         job: detail.job,
         runs: detail.runs,
@@ -107,64 +123,109 @@ pub async fn runs(
 
 /// Runs a job now and answers when it ends: 200 with `succeeded: false` and the error
 /// when the job fails; 409 while it already runs.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/run", tag = "jobs",
+    security(("bearer" = [])),
+    params(JobPath),
+    responses((status = 200, body = JobRun), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 503)))]
+pub async fn run_job(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    ApiPath(path): ApiPath<JobPath>,
+) -> Result<Json<JobRun>, ApiError> {
+    run_now(&state, &auth, path.id()).await
+}
+
+/// The same as `POST /api/v1/jobs/{id}/run`, the job given as `?job_id=`.
 #[utoipa::path(post, path = "/api/v1/jobs/run", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
+    params(JobQuery),
     responses((status = 200, body = JobRun), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 503)))]
 pub async fn run(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery<JobQuery>,
+) -> Result<Json<JobRun>, ApiError> {
+    run_now(&state, &auth, query.id()).await
+}
+
+async fn run_now(
+    state: &AppState,
+    auth: &RequestAuth,
+    id: Result<i32, ApiError>,
 ) -> Result<Json<JobRun>, ApiError> {
     let principal = auth.require(Role::Operator)?;
-    let id = job_id(&params)?;
     Ok(Json(
-        app::jobs::service::run(&state, &principal.actor, auth.addr(), id).await?,
+        app::jobs::service::run(state, &principal.actor, auth.addr(), id?).await?,
     ))
 }
 
 /// Pauses a job (`scheduled = false`).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/pause", tag = "jobs",
+    security(("bearer" = [])),
+    params(JobPath),
+    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
+pub async fn pause_job(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    ApiPath(path): ApiPath<JobPath>,
+) -> Result<StatusCode, ApiError> {
+    set_scheduled(&state, &auth, path.id(), false).await
+}
+
+/// Resumes a paused job.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/resume", tag = "jobs",
+    security(("bearer" = [])),
+    params(JobPath),
+    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
+pub async fn resume_job(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    ApiPath(path): ApiPath<JobPath>,
+) -> Result<StatusCode, ApiError> {
+    set_scheduled(&state, &auth, path.id(), true).await
+}
+
+/// The same as `POST /api/v1/jobs/{id}/pause`, the job given as `?job_id=`.
 #[utoipa::path(post, path = "/api/v1/jobs/pause", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
+    params(JobQuery),
     responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn pause(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<axum::http::StatusCode, ApiError> {
-    set_scheduled(state, auth, params, false).await
+    ApiQuery(query): ApiQuery<JobQuery>,
+) -> Result<StatusCode, ApiError> {
+    set_scheduled(&state, &auth, query.id(), false).await
 }
 
-/// Resumes a paused job.
+/// The same as `POST /api/v1/jobs/{id}/resume`, the job given as `?job_id=`.
 #[utoipa::path(post, path = "/api/v1/jobs/resume", tag = "jobs",
     security(("bearer" = [])),
-    params(("job_id" = i32, Query, minimum = 1, description = "the job's id")),
+    params(JobQuery),
     responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn resume(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<axum::http::StatusCode, ApiError> {
-    set_scheduled(state, auth, params, true).await
+    ApiQuery(query): ApiQuery<JobQuery>,
+) -> Result<StatusCode, ApiError> {
+    set_scheduled(&state, &auth, query.id(), true).await
 }
 
 async fn set_scheduled(
-    state: AppState,
-    auth: RequestAuth,
-    params: HashMap<String, String>,
+    state: &AppState,
+    auth: &RequestAuth,
+    id: Result<i32, ApiError>,
     scheduled: bool,
-) -> Result<axum::http::StatusCode, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let principal = auth.require(Role::Operator)?;
-    let id = job_id(&params)?;
     app::jobs::service::set_scheduled(
-        &state,
+        state,
         principal.role,
         &principal.actor,
         auth.addr(),
-        id,
+        id?,
         scheduled,
     )
     .await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT)
 }

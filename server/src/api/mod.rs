@@ -14,6 +14,7 @@ pub mod health;
 pub mod jobs;
 pub mod me;
 pub mod monitoring;
+pub mod params;
 pub mod policies;
 pub mod prometheus;
 pub mod route;
@@ -58,7 +59,7 @@ pub fn access(method: &Method, path: &str, metrics_public: bool) -> Option<Acces
         .iter()
         .find(|rule| {
             (rule.method == method || (method == Method::HEAD && rule.method == Method::GET))
-                && rule.path == path
+                && route::matches(&rule.path, path)
         })
         .map(|rule| rule.access)
 }
@@ -67,7 +68,7 @@ pub fn access(method: &Method, path: &str, metrics_public: bool) -> Option<Acces
 pub fn methods_at(path: &str) -> Vec<Method> {
     let mut methods: Vec<Method> = rules()
         .iter()
-        .filter(|rule| rule.path == path)
+        .filter(|rule| route::matches(&rule.path, path))
         .map(|rule| rule.method.clone())
         .collect();
     if methods.contains(&Method::GET) {

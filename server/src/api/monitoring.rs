@@ -3,21 +3,23 @@
 //! milliseconds at any chunk count and never load the database.
 
 use super::error::ApiError;
+use super::params::{invalid, ApiQuery, RelationParam};
 use super::route::Routes;
 use app::auth::access::Access;
 use app::auth::RequestAuth;
 use app::monitoring::feed::PassOutcome;
+use app::monitoring::ChunkParams;
 use app::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tsdb::chunk_query::{ChunkPage, ChunkQuery};
 use tsdb::facts::{HypertableFacts, JobFacts, Snapshot};
 use tsdb::types::{BackgroundTask, HealthStatus, Role};
+use utoipa::IntoParams;
 use utoipa_axum::routes;
 
 /// The monitoring contract: details for admins, basic status and the live stream for any
@@ -55,11 +57,13 @@ pub struct Freshness {
     pub pass_seconds: f64,
 }
 
+/// The pages' header under REST's names.
 fn freshness(state: &AppState, snapshot: &Snapshot) -> Freshness {
+    let header = app::monitoring::header(state, snapshot);
     Freshness {
-        snapshot_taken_at: snapshot.taken_at,
-        snapshot_age_seconds: state.monitor.age_seconds().unwrap_or(0.0),
-        pass_seconds: snapshot.pass_seconds,
+        snapshot_taken_at: header.taken_at,
+        snapshot_age_seconds: header.age_seconds,
+        pass_seconds: header.pass_seconds,
     }
 }
 
@@ -222,7 +226,7 @@ pub async fn timescaledb(
             .map(|s| {
                 s.jobs
                     .iter()
-                    .filter(|j| j.last_run_status.as_deref() == Some("Failed"))
+                    .filter(|j| j.last_run_status == Some(tsdb::facts::RunStatus::Failed))
                     .cloned()
                     .collect()
             })
@@ -340,33 +344,62 @@ pub struct ChunkMetrics {
     pub page: ChunkPage,
 }
 
+/// The chunk list's filters, sort and page, each optional; read as text so each refusal
+/// names its parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChunkFilters {
+    /// One hypertable, `schema.name`.
+    #[param(inline)]
+    pub hypertable: Option<RelationParam>,
+    /// RFC 3339: chunks whose range ends after this.
+    #[param(format = DateTime)]
+    pub from: Option<String>,
+    /// RFC 3339: chunks whose range starts before this.
+    #[param(format = DateTime)]
+    pub to: Option<String>,
+    /// true or false.
+    #[param(value_type = Option<bool>)]
+    pub compressed: Option<String>,
+    /// range_start (default), -range_start, total_bytes, -total_bytes.
+    #[param(pattern = r"^-?(range_start|total_bytes)$")]
+    pub sort: Option<String>,
+    /// 1 to 1000, default 100.
+    #[param(value_type = Option<usize>, minimum = 1, maximum = 1000)]
+    pub limit: Option<String>,
+    /// Chunks to skip.
+    #[param(value_type = Option<usize>)]
+    pub offset: Option<String>,
+}
+
+impl From<ChunkFilters> for ChunkParams {
+    /// The chunks page's own filters: one parser reads both.
+    fn from(filters: ChunkFilters) -> Self {
+        ChunkParams {
+            hypertable: filters.hypertable.map(|h| h.0),
+            from: filters.from,
+            to: filters.to,
+            compressed: filters.compressed,
+            sort: filters.sort,
+            limit: filters.limit,
+            offset: filters.offset,
+        }
+    }
+}
+
 /// Chunks with ranges, sizes and compression; filters, sort and paging.
 #[utoipa::path(get, path = "/api/v1/monitoring/metrics/chunks", tag = "monitoring",
     security(("bearer" = [])),
-    params(
-        ("hypertable" = Option<String>, Query, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "schema.name of one hypertable"),
-        ("from" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range ends after this"),
-        ("to" = Option<String>, Query, format = DateTime, description = "RFC 3339: chunks whose range starts before this"),
-        ("compressed" = Option<bool>, Query, description = "true or false"),
-        ("sort" = Option<String>, Query, pattern = r"^-?(range_start|total_bytes)$", description = "range_start (default), -range_start, total_bytes, -total_bytes"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "1 to 1000, default 100"),
-        ("offset" = Option<usize>, Query, description = "chunks to skip"),
-    ),
+    params(ChunkFilters),
     responses((status = 200, body = ChunkMetrics), (status = 400), (status = 401), (status = 403), (status = 503)))]
 pub async fn chunks(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(filters): ApiQuery<ChunkFilters>,
 ) -> Result<Json<ChunkMetrics>, ApiError> {
     auth.require(Role::Admin)?;
-    let query =
-        ChunkQuery::parse(|name| params.get(name).cloned()).map_err(|message| ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_parameter",
-            message,
-            retry_after: None,
-            details: None,
-        })?;
+    let filters = ChunkParams::from(filters);
+    let query = ChunkQuery::parse(|name| filters.get(name)).map_err(invalid)?;
     let snapshot = snapshot(&state)?;
     Ok(Json(ChunkMetrics {
         freshness: freshness(&state, &snapshot),

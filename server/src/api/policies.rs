@@ -6,15 +6,15 @@
 //! (`confirm`) and, for a continuous aggregate's loss, `accept_aggregate_loss`.
 
 use super::error::{ApiError, ApiJson};
+use super::params::{ApiQuery, AuditQuery, RelationParam};
 use super::route::Routes;
 use app::auth::access::Access;
 use app::auth::RequestAuth;
 use app::policies::{ApplyOutcome, Preview, SaveOutcome};
 use app::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use tsdb::policy::guard::{Confirmations, Hazard};
 use tsdb::policy::validate::PolicyForm;
 use tsdb::policy::HypertableName;
@@ -190,11 +190,8 @@ pub async fn apply(
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
     /// The relation, `schema.name` (parts quoted where they need it).
-    #[schema(
-        max_length = 200,
-        pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#
-    )]
-    pub relation: String,
+    #[schema(inline)]
+    pub relation: RelationParam,
     /// The form's fields as text, as on the policy page; empty ones follow the
     /// configuration.
     #[schema(value_type = Object)]
@@ -228,7 +225,7 @@ pub async fn preview(
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Preview>, ApiError> {
     auth.require(Role::Admin)?;
-    let name = relation(&body.relation)?;
+    let name = relation(&body.relation.0)?;
     Ok(Json(
         app::policies::service::preview(&state, &name, &body.form).await?,
     ))
@@ -247,7 +244,7 @@ pub async fn save(
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<SaveOutcome>, ApiError> {
     let principal = auth.require(Role::Admin)?;
-    let name = relation(&body.relation)?;
+    let name = relation(&body.relation.0)?;
     let outcome = app::policies::service::save(
         &state,
         &principal.actor,
@@ -277,33 +274,19 @@ pub async fn save(
     }
 }
 
-/// The `audit_id` query parameter.
-fn audit_id(params: &HashMap<String, String>) -> Result<i64, ApiError> {
-    let raw = params.get("audit_id").map(String::as_str).unwrap_or("");
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            ApiError::from(app::error::AppError::Invalid(format!(
-                "audit_id {raw:?}: expected the number of a policy entry of the audit trail"
-            )))
-        })
-}
-
 /// What reverting a policy change would do: the setting restored, the steps back to the
 /// live state before it, what they would lose, the fingerprint to revert with.
 #[utoipa::path(get, path = "/api/v1/policies/revert", tag = "policies",
     security(("bearer" = [])),
-    params(("audit_id" = i64, Query, minimum = 1, description = "a policy entry of the audit trail")),
+    params(AuditQuery),
     responses((status = 200, body = Object), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 503)))]
 pub async fn revert_preview(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<app::policies::RevertPreview>, ApiError> {
     auth.require(Role::Admin)?;
-    let id = audit_id(&params)?;
+    let id = query.id()?;
     Ok(Json(
         app::policies::service::revert_preview(&state, id).await?,
     ))

@@ -15,10 +15,25 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 pub struct Rule {
     /// The HTTP method.
     pub method: Method,
-    /// The exact path.
+    /// The path as declared: `{name}` stands for any one segment.
     pub path: String,
     /// Who may call it.
     pub access: Access,
+}
+
+/// Whether a request's `path` is one of `template`'s (`/api/v1/jobs/{id}/run`): the same
+/// segments, a `{name}` segment matching any non-empty one, as the router matches them.
+pub fn matches(template: &str, path: &str) -> bool {
+    let mut wanted = template.split('/');
+    let mut given = path.split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {}
+            (Some(w), Some(g)) if w == g => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Declared routes: served, documented and guarded together.
@@ -87,5 +102,22 @@ impl Routes {
 impl Default for Routes {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn a_parameter_stands_for_one_segment() {
+        assert!(matches("/api/v1/jobs", "/api/v1/jobs"));
+        assert!(matches("/api/v1/jobs/{id}/run", "/api/v1/jobs/1000/run"));
+        assert!(matches("/api/v1/jobs/{id}", "/api/v1/jobs/%7Bid%7D"));
+        assert!(!matches("/api/v1/jobs/{id}/run", "/api/v1/jobs//run"));
+        assert!(!matches("/api/v1/jobs/{id}/run", "/api/v1/jobs/1/2/run"));
+        assert!(!matches("/api/v1/jobs/{id}", "/api/v1/jobs"));
+        assert!(!matches("/api/v1/jobs", "/api/v1/jobs/"));
+        assert!(!matches("/api/v1/jobs/run", "/api/v1/jobs/pause"));
     }
 }

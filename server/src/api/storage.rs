@@ -3,18 +3,20 @@
 //! service the storage page uses.
 
 use super::error::ApiError;
+use super::params::{refused, ApiQuery, RelationParam};
 use super::route::Routes;
 use app::auth::access::Access;
 use app::auth::RequestAuth;
 use app::state::AppState;
 use app::storage::TrendsQuery;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::{Extension, Json};
-use std::collections::HashMap;
+use serde::Deserialize;
 use tsdb::storage::outlook::Outlook;
 use tsdb::storage::trends::{to_csv, Trends};
 use tsdb::types::Role;
+use utoipa::IntoParams;
 use utoipa_axum::routes;
 
 /// Viewers read everything here.
@@ -26,48 +28,61 @@ pub fn routes() -> Routes {
         .route(viewer, routes!(forecast))
 }
 
-/// The `range`, `view` and `table` query parameters, validated.
-fn query(params: &HashMap<String, String>) -> Result<TrendsQuery, ApiError> {
-    let get = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
-    Ok(TrendsQuery::parse(get("range"), get("view"), get("table"))?)
+/// The trends' question: `range`, `view` and `table`, each optional.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendsParams {
+    /// 7d, 30d (default), 90d or all.
+    #[param(pattern = r"^(7d|30d|90d|all)$")]
+    pub range: Option<String>,
+    /// tables (default) or compression.
+    #[param(pattern = r"^(tables|compression)$")]
+    pub view: Option<String>,
+    /// One hypertable or continuous aggregate, `schema.name`.
+    #[param(inline)]
+    pub table: Option<RelationParam>,
+}
+
+impl TrendsParams {
+    /// The validated question, or `invalid_parameter` naming the parameter.
+    fn query(&self) -> Result<TrendsQuery, ApiError> {
+        TrendsQuery::parse(
+            self.range.as_deref().unwrap_or(""),
+            self.view.as_deref().unwrap_or(""),
+            self.table.as_ref().map_or("", |t| t.0.as_str()),
+        )
+        .map_err(refused)
+    }
 }
 
 /// Bytes over time per table (the biggest five and "other") or compressed against
 /// uncompressed, with each table's growth per day and the database's size.
 #[utoipa::path(get, path = "/api/v1/storage/trends", tag = "storage",
     security(("bearer" = [])),
-    params(
-        ("range" = Option<String>, Query, pattern = r"^(7d|30d|90d|all)$", description = "7d, 30d (default), 90d or all"),
-        ("view" = Option<String>, Query, pattern = r"^(tables|compression)$", description = "tables (default) or compression"),
-        ("table" = Option<String>, Query, max_length = 200, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "one hypertable or continuous aggregate, schema.name"),
-    ),
+    params(TrendsParams),
     responses((status = 200, body = Trends), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trends(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(params): ApiQuery<TrendsParams>,
 ) -> Result<Json<Trends>, ApiError> {
     auth.require(Role::Viewer)?;
-    let query = query(&params)?;
+    let query = params.query()?;
     Ok(Json(app::storage::service::trends(&state, &query).await?))
 }
 
 /// The same as CSV, one row per sample time and one column per series, as a download.
 #[utoipa::path(get, path = "/api/v1/storage/trends/csv", tag = "storage",
     security(("bearer" = [])),
-    params(
-        ("range" = Option<String>, Query, pattern = r"^(7d|30d|90d|all)$", description = "7d, 30d (default), 90d or all"),
-        ("view" = Option<String>, Query, pattern = r"^(tables|compression)$", description = "tables (default) or compression"),
-        ("table" = Option<String>, Query, max_length = 200, pattern = r#"^(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)\.(?:"(?:[^"\x00-\x1f\x7f-\x9f]|"")+"|[^."\x00-\x1f\x7f-\x9f]+)$"#, description = "one hypertable or continuous aggregate, schema.name"),
-    ),
+    params(TrendsParams),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503)))]
 pub async fn trends_csv(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(params): ApiQuery<TrendsParams>,
 ) -> Result<([(header::HeaderName, String); 2], String), ApiError> {
     auth.require(Role::Viewer)?;
-    let query = query(&params)?;
+    let query = params.query()?;
     let trends = app::storage::service::trends(&state, &query).await?;
     // The file name is built from validated, fixed words only.
     let name = format!(

@@ -12,6 +12,7 @@ use tsdb::audit::Actor;
 use tsdb::capabilities::Capabilities;
 use tsdb::policy::apply::{self, Applied, Intent, Restore};
 use tsdb::policy::guard::{self, Confirmations, Hazard};
+use tsdb::policy::hazards;
 use tsdb::policy::plan::Plan;
 use tsdb::policy::report::{StepOutcome, Trigger};
 use tsdb::policy::store;
@@ -67,7 +68,7 @@ async fn show(
 ) -> Result<(Plan, Vec<Hazard>), CommandError> {
     let mut conn = pool.acquire().await.map_err(tsdb::Error::from)?;
     let (live, plan) = apply::plan_intent(&mut conn, capabilities, intent).await?;
-    let hazards = guard::assess(&mut conn, capabilities, &live, &plan).await?;
+    let hazards = hazards::assess(&mut conn, capabilities, &live, &plan).await?;
     Ok((plan, hazards))
 }
 

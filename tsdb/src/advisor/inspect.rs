@@ -202,7 +202,7 @@ async fn count_distinct(
                 columns[*i].counted = true;
             }
         }
-        Err(error) if is_timeout(&error) => {
+        Err(error) if crate::error::is_statement_timeout(&error) => {
             tracing::warn!(
                 chunk,
                 "counting distinct values timed out; suggestions use statistics only"
@@ -212,13 +212,6 @@ async fn count_distinct(
     }
     tx.rollback().await?;
     Ok(())
-}
-
-fn is_timeout(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "57014")
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,112 +4,19 @@
 //! cleared), and the webhook messages that announce it. Judging is a pure function of the
 //! jobs' facts, so it is tested without a database; storing and sending are under `db`.
 
+pub mod alert;
 #[cfg(feature = "db")]
 pub mod notifications;
 #[cfg(feature = "db")]
 pub mod store;
 
-use crate::facts::JobFacts;
+pub use alert::{Alert, AlertKind};
+
+use crate::facts::{JobFacts, RunStatus};
 use crate::jobs::JobRun;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// Why a job needs attention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum AlertKind {
-    /// Its latest run failed.
-    Failing,
-    /// It has not succeeded within the stale factor times its schedule.
-    Stale,
-    /// Its last run succeeded but left chunks it should have compressed (TimescaleDB can count
-    /// a compression run with failed chunks as a success: 2.27+ when any compressed).
-    PartlyFailing,
-}
-
-impl AlertKind {
-    /// Every kind, in the order pages and metrics list them.
-    pub const ALL: [AlertKind; 3] = [
-        AlertKind::Failing,
-        AlertKind::Stale,
-        AlertKind::PartlyFailing,
-    ];
-
-    /// The word stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::Failing => "failing",
-            AlertKind::Stale => "stale",
-            AlertKind::PartlyFailing => "partly_failing",
-        }
-    }
-
-    /// The words people read: "failing", "stale", "partly failing".
-    pub fn words(self) -> &'static str {
-        match self {
-            AlertKind::Failing => "failing",
-            AlertKind::Stale => "stale",
-            AlertKind::PartlyFailing => "partly failing",
-        }
-    }
-
-    /// The stored word back.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "failing" => Some(AlertKind::Failing),
-            "stale" => Some(AlertKind::Stale),
-            "partly_failing" => Some(AlertKind::PartlyFailing),
-            _ => None,
-        }
-    }
-}
-
-/// One alert: raised when a condition starts, cleared when it ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Alert {
-    /// Its id.
-    pub id: i64,
-    /// The job.
-    pub job_id: i64,
-    /// Why.
-    pub kind: AlertKind,
-    /// What the job runs, e.g. `policy_compression`.
-    pub job_kind: String,
-    /// The job's hypertable or continuous aggregate, `schema.name`.
-    pub hypertable: Option<String>,
-    /// The latest description (the error, or how long since a success).
-    pub message: String,
-    /// When it was raised.
-    pub raised_at: DateTime<Utc>,
-    /// When the condition was last seen.
-    pub last_seen_at: DateTime<Utc>,
-    /// When someone acknowledged it.
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    /// Who acknowledged it.
-    pub acknowledged_by: Option<String>,
-    /// When it cleared (the job succeeded again, or is gone); none while open.
-    pub cleared_at: Option<DateTime<Utc>>,
-}
-
-impl Alert {
-    /// The job it is about: "job 1000 (policy_compression on factory_telemetry.metric_hist)".
-    pub fn subject(&self) -> String {
-        let on = self
-            .hypertable
-            .as_ref()
-            .map(|h| format!(" on {h}"))
-            .unwrap_or_default();
-        format!("job {} ({}{on})", self.job_id, self.job_kind)
-    }
-
-    /// A one-line title: the subject and "is failing", "is stale" or "is partly failing".
-    pub fn title(&self) -> String {
-        format!("{} is {}", self.subject(), self.kind.words())
-    }
-}
 
 /// How jobs are judged.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -222,7 +129,7 @@ fn latest_failure(job: &JobFacts, console: Option<&JobRun>) -> Option<String> {
         }
         return None;
     }
-    if job.last_run_status.as_deref() == Some("Failed") {
+    if job.last_run_status == Some(RunStatus::Failed) {
         // A run that lost a deadlock to another job on the same table is retried by
         // TimescaleDB: only a job that keeps losing is failing.
         if job.last_error_code.as_deref() == Some(DEADLOCK)
@@ -427,7 +334,7 @@ mod tests {
             scheduled: true,
             next_start: Some(now() + Duration::minutes(30)),
             running: false,
-            last_run_status: Some("Success".into()),
+            last_run_status: Some(RunStatus::Success),
             last_run_started_at: Some(now() - Duration::minutes(30)),
             last_run_duration_seconds: Some(2.0),
             last_successful_finish: Some(now() - Duration::minutes(30)),
@@ -464,7 +371,7 @@ mod tests {
     fn a_successful_compression_run_that_left_chunks_is_partly_failing() {
         let mut partial = JobFacts {
             kind: "policy_compression".into(),
-            last_run_status: Some("Success".into()),
+            last_run_status: Some(RunStatus::Success),
             left_behind: Some(crate::facts::ChunksLeftBehind {
                 count: 5,
                 chunks: (1..=5)
@@ -501,7 +408,7 @@ mod tests {
     #[test]
     fn a_failed_scheduled_run_is_failing_with_its_code_and_cause() {
         let mut failing = job(1);
-        failing.last_run_status = Some("Failed".into());
+        failing.last_run_status = Some(RunStatus::Failed);
         failing.last_error = Some("boom".into());
         failing.last_error_code = Some("P0001".into());
         failing.known_cause = Some("a known cause".into());
@@ -518,7 +425,7 @@ mod tests {
     fn a_lost_deadlock_is_retried_not_failing_until_it_repeats() {
         let mut deadlocked = job(1);
         deadlocked.kind = "policy_retention".into();
-        deadlocked.last_run_status = Some("Failed".into());
+        deadlocked.last_run_status = Some(RunStatus::Failed);
         deadlocked.last_error = Some("deadlock detected".into());
         deadlocked.last_error_code = Some("40P01".into());
         deadlocked.consecutive_failures = Some(1);
@@ -537,7 +444,7 @@ mod tests {
         assert!(conditions[0].message.contains("sensor table missing"));
         // A console success after a scheduler failure: recovered.
         let mut failing = job(1);
-        failing.last_run_status = Some("Failed".into());
+        failing.last_run_status = Some(RunStatus::Failed);
         let runs = HashMap::from([(1, console_run(1, 5, true))]);
         assert!(evaluate(&[failing.clone()], &runs, RULES, now()).is_empty());
         // A console failure older than the scheduler's failure: the scheduler's message.

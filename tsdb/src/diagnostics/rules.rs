@@ -113,17 +113,6 @@ pub struct Facts {
     pub growth_per_day: HashMap<String, f64>,
 }
 
-/// Reads `2.23.0-dev` as (2, 23, 0).
-pub fn version(text: &str) -> Option<(u32, u32, u32)> {
-    let core = text.split(['-', ' ']).next()?;
-    let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
-    Some((
-        parts.next()??,
-        parts.next()??,
-        parts.next().flatten().unwrap_or(0),
-    ))
-}
-
 fn days(text: &str) -> Option<f64> {
     postgres_interval_seconds(text).map(|s| s as f64 / 86_400.0)
 }
@@ -570,11 +559,11 @@ fn extension(snapshot: &Snapshot, facts: &Facts, out: &mut Vec<Finding>) {
     let Some(installed_text) = snapshot.timescaledb.as_ref().map(|e| e.version.clone()) else {
         return;
     };
-    let Some(installed) = version(&installed_text) else {
+    let Some(installed) = crate::releases::timescaledb_version(&installed_text) else {
         return;
     };
     if let Some(available) = facts.available_version.as_deref() {
-        if version(available).is_some_and(|a| a > installed) {
+        if crate::releases::timescaledb_version(available).is_some_and(|a| a > installed) {
             out.push(Finding {
                 check: Check::ExtensionVersion,
                 severity: Severity::Warning,
@@ -662,7 +651,7 @@ mod tests {
             scheduled: true,
             next_start: None,
             running: false,
-            last_run_status: Some("Success".into()),
+            last_run_status: Some(crate::facts::RunStatus::Success),
             last_run_started_at: None,
             last_run_duration_seconds: None,
             last_successful_finish: None,
@@ -1013,12 +1002,5 @@ mod tests {
             .collect();
         assert_eq!(listed, ["s.daily", "s.weekly"]);
         assert_eq!(warned, listed);
-    }
-
-    #[test]
-    fn versions_read_with_suffixes() {
-        assert_eq!(version("2.23.0-dev"), Some((2, 23, 0)));
-        assert_eq!(version("2.13"), Some((2, 13, 0)));
-        assert_eq!(version("x"), None);
     }
 }

@@ -119,15 +119,16 @@ async fn run_locked(
     let (succeeded, sqlstate, message) = match result {
         Ok(_) => (true, None, None),
         Err(sqlx::Error::Database(error)) => {
+            use crate::error::sqlstate::{DEADLOCK_DETECTED, QUERY_CANCELED};
             let message = match error.code().as_deref() {
-                Some("57014") => format!(
+                Some(QUERY_CANCELED) => format!(
                     "stopped after the run time-out of {} s (MS5_JOB_RUN_TIMEOUT_SECONDS): {}",
                     timeout.as_secs(),
                     error.message()
                 ),
                 // The busy check above leaves the moment between it and CALL: a scheduler
                 // run started in it works on the same chunks, and PostgreSQL breaks the tie.
-                Some("40P01") => format!(
+                Some(DEADLOCK_DETECTED) => format!(
                     "{}: TimescaleDB's scheduler most likely started this job at the same \
                      moment; check the job's last run and run it again if it is still needed",
                     error.message()

@@ -10,7 +10,7 @@ pub mod history;
 #[cfg(feature = "db")]
 pub mod logging;
 
-use crate::alerts::Alert;
+use crate::alerts::alert::Alert;
 use crate::facts::JobFacts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,11 +133,7 @@ pub struct JobDetail {
 
 /// The longest job id TimescaleDB has (`integer`); refuses anything else with a message.
 pub fn parse_job_id(raw: &str) -> Result<i32, String> {
-    raw.trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| format!("job id: expected a positive whole number, got {raw:?}"))
+    crate::types::parse_id("job id", raw)
 }
 
 #[cfg(test)]

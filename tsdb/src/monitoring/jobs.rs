@@ -227,7 +227,10 @@ impl From<Row> for JobRow {
                 scheduled: row.scheduled,
                 next_start: PgTimestamp::finite_or_none(row.next_start),
                 running: row.running,
-                last_run_status: row.last_run_status,
+                last_run_status: row
+                    .last_run_status
+                    .as_deref()
+                    .and_then(crate::facts::RunStatus::from_catalog),
                 last_run_started_at: PgTimestamp::finite_or_none(row.last_run_started_at),
                 last_run_duration_seconds: row.last_run_duration_seconds,
                 last_successful_finish: PgTimestamp::finite_or_none(row.last_successful_finish),

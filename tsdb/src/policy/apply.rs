@@ -10,7 +10,8 @@
 //! hazards are confirmed. A second apply meanwhile gets [`Applied::Busy`].
 
 use super::desired::{ObjectKind, PolicySource};
-use super::guard::{self, Confirmations, Hazard};
+use super::guard::{Confirmations, Hazard};
+use super::hazards;
 use super::live::LiveState;
 use super::plan::{self, Plan, PlanContext, Step, TablePlan};
 pub use super::report::{ApplyReport, LastRun, StepOutcome, StepResult, Trigger};
@@ -254,7 +255,7 @@ async fn apply_locked(
             return Ok(Applied::Changed { plan });
         }
     }
-    let hazards = guard::assess(&mut *conn, capabilities, &live, &plan).await?;
+    let hazards = hazards::assess(&mut *conn, capabilities, &live, &plan).await?;
     let missing: Vec<Hazard> = request
         .confirmations
         .missing(&hazards)

@@ -11,6 +11,8 @@ pub mod apply;
 pub mod desired;
 pub mod dry_run;
 pub mod guard;
+#[cfg(feature = "db")]
+pub mod hazards;
 pub mod live;
 mod parse;
 pub mod plan;

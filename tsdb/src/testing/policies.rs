@@ -6,7 +6,8 @@ use crate::audit::Actor;
 use crate::capabilities::Capabilities;
 use crate::policy::apply::{self, Applied, ApplyReport, Intent, Request, Trigger};
 use crate::policy::desired::{ObjectKind, PolicySource};
-use crate::policy::guard::{self, Confirmations};
+use crate::policy::guard::Confirmations;
+use crate::policy::hazards;
 use crate::policy::store::{self, RecordedLive, SaveContext};
 use crate::policy::{HypertableName, PolicyEdit};
 use sqlx::PgPool;
@@ -48,7 +49,7 @@ pub async fn confirm_everything(pool: &PgPool, intent: &Intent<'_>) -> (String, 
     let (live, plan) = apply::plan_intent(&mut conn, &capabilities, intent)
         .await
         .expect("plan");
-    let hazards = guard::assess(&mut conn, &capabilities, &live, &plan)
+    let hazards = hazards::assess(&mut conn, &capabilities, &live, &plan)
         .await
         .expect("hazards");
     (

@@ -499,7 +499,7 @@ pub async fn prometheus(
             .monitor
             .rendered_once(shared, || super::prometheus::facts(shared))
     });
-    let mut text = super::prometheus::render_with(
+    let mut text = super::prometheus::render(
         snapshot.as_deref(),
         state.monitor.age_seconds(),
         up,

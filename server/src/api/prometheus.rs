@@ -14,58 +14,63 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Writes a metric family's HELP and TYPE lines.
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+/// One metric family being written: its HELP and TYPE lines first, then its samples, all
+/// in one group as the exposition format requires. Each name is written once, here.
+struct Family<'a> {
+    out: &'a mut String,
+    name: &'static str,
 }
 
-/// Writes one sample.
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
-    let labels: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
-    let labels = if labels.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", labels.join(","))
-    };
-    let _ = writeln!(out, "{name}{labels} {value}");
+impl<'a> Family<'a> {
+    fn new(out: &'a mut String, name: &'static str, kind: &str, help: &str) -> Self {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        Family { out, name }
+    }
+
+    /// A value that goes up and down.
+    fn gauge(out: &'a mut String, name: &'static str, help: &str) -> Self {
+        Self::new(out, name, "gauge", help)
+    }
+
+    /// A count that only grows.
+    fn counter(out: &'a mut String, name: &'static str, help: &str) -> Self {
+        Self::new(out, name, "counter", help)
+    }
+
+    /// Writes one sample of the family.
+    fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Self {
+        let labels: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+            .collect();
+        let labels = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{}}}", labels.join(","))
+        };
+        let _ = writeln!(self.out, "{}{labels} {value}", self.name);
+        self
+    }
 }
 
-/// Renders the exposition. `snapshot` is `None` before the first pass finished;
-/// `age_seconds` is how old it is; `alerts` the open job alerts; `scrape_started` when
-/// rendering began.
-pub fn render(
-    snapshot: Option<&Snapshot>,
-    age_seconds: Option<f64>,
-    database_up: bool,
-    alerts: &[Alert],
-    scrape_started: std::time::Instant,
-) -> String {
-    let facts = snapshot.map(facts);
-    render_with(
-        snapshot,
-        age_seconds,
-        database_up,
-        alerts,
-        scrape_started,
-        facts.as_deref(),
-    )
+/// 1 or 0.
+fn flag(on: bool) -> f64 {
+    f64::from(u8::from(on))
 }
 
 /// The snapshot's facts as exposition text: the bulk of a scrape, and a function of the
-/// snapshot alone (so a caller may render it once per snapshot).
+/// snapshot alone (so the handler renders it once per snapshot).
 pub fn facts(snapshot: &Snapshot) -> String {
     let mut out = String::new();
     render_facts(&mut out, snapshot);
     out
 }
 
-/// As [`render`], with the snapshot's facts already rendered (the handler's are rendered
-/// once per snapshot).
-pub fn render_with(
+/// Renders the exposition. `snapshot` is `None` before the first pass finished;
+/// `age_seconds` is how old it is; `alerts` the open job alerts; `scrape_started` when
+/// rendering began; `facts` the snapshot's [`facts`], rendered once per snapshot.
+pub fn render(
     snapshot: Option<&Snapshot>,
     age_seconds: Option<f64>,
     database_up: bool,
@@ -75,126 +80,76 @@ pub fn render_with(
 ) -> String {
     let mut out = String::new();
     render_alerts(&mut out, alerts);
-    family(
+    Family::gauge(
         &mut out,
         "ms5_database_up",
-        "gauge",
         "Whether the console reached the database on its last attempt (1) or not (0).",
-    );
-    sample(
-        &mut out,
-        "ms5_database_up",
-        &[],
-        f64::from(u8::from(database_up)),
-    );
-    family(
+    )
+    .sample(&[], flag(database_up));
+    Family::gauge(
         &mut out,
         "ms5_timescaledb_up",
-        "gauge",
         "Whether the TimescaleDB extension is installed in a supported version (1) or not (0).",
-    );
-    let extension_up = snapshot.is_some_and(|s| s.timescaledb.is_some());
-    sample(
-        &mut out,
-        "ms5_timescaledb_up",
-        &[],
-        f64::from(u8::from(extension_up)),
-    );
+    )
+    .sample(&[], flag(snapshot.is_some_and(|s| s.timescaledb.is_some())));
     if let (Some(snapshot), Some(age)) = (snapshot, age_seconds) {
-        family(
+        Family::gauge(
             &mut out,
             "ms5_snapshot_age_seconds",
-            "gauge",
             "Age of the catalog snapshot these figures come from.",
-        );
-        sample(&mut out, "ms5_snapshot_age_seconds", &[], age);
-        family(
+        )
+        .sample(&[], age);
+        Family::gauge(
             &mut out,
             "ms5_snapshot_pass_seconds",
-            "gauge",
             "Duration of the catalog pass that produced the snapshot.",
-        );
-        sample(
-            &mut out,
-            "ms5_snapshot_pass_seconds",
-            &[],
-            snapshot.pass_seconds,
-        );
+        )
+        .sample(&[], snapshot.pass_seconds);
         out.push_str(facts.unwrap_or_default());
     }
-    family(
+    Family::gauge(
         &mut out,
         "ms5_scrape_duration_seconds",
-        "gauge",
         "Time taken to render this exposition.",
-    );
-    sample(
-        &mut out,
-        "ms5_scrape_duration_seconds",
-        &[],
-        scrape_started.elapsed().as_secs_f64(),
-    );
+    )
+    .sample(&[], scrape_started.elapsed().as_secs_f64());
     out
 }
 
 /// How this instance answered "who is asking": from its cache or by asking the database.
 /// A high `database` rate under steady traffic means the cache is not doing its job.
 pub fn render_credentials(out: &mut String, counts: app::auth::cache::CacheCounts) {
-    family(
+    Family::counter(
         out,
         "ms5_credential_checks_total",
-        "counter",
         "Requests whose session or API token was checked, by what answered (cache or database).",
-    );
-    sample(
-        out,
-        "ms5_credential_checks_total",
-        &[("answered_by", "cache")],
-        counts.hits as f64,
-    );
-    sample(
-        out,
-        "ms5_credential_checks_total",
-        &[("answered_by", "database")],
-        counts.lookups as f64,
-    );
-    family(
+    )
+    .sample(&[("answered_by", "cache")], counts.hits as f64)
+    .sample(&[("answered_by", "database")], counts.lookups as f64);
+    Family::counter(
         out,
         "ms5_session_record_reads_total",
-        "counter",
         "Session records read from the database (the others came from the cache).",
-    );
-    sample(
-        out,
-        "ms5_session_record_reads_total",
-        &[],
-        counts.record_reads as f64,
-    );
+    )
+    .sample(&[], counts.record_reads as f64);
 }
 
 /// Open alerts by kind (every kind, zero included, so a rule can test `> 0`), and one
 /// series per open alert naming its job.
 fn render_alerts(out: &mut String, alerts: &[Alert]) {
-    family(
+    let mut open = Family::gauge(
         out,
         "ms5_alerts_open",
-        "gauge",
         "Open job alerts (failing: the latest run failed; stale: no success in time; \
          partly_failing: a successful compression run left chunks uncompressed).",
     );
     for kind in AlertKind::ALL {
         let count = alerts.iter().filter(|a| a.kind == kind).count();
-        sample(
-            out,
-            "ms5_alerts_open",
-            &[("kind", kind.as_str())],
-            count as f64,
-        );
+        open.sample(&[("kind", kind.as_str())], count as f64);
     }
-    family(
+    let mut each = Family::gauge(
         out,
         "ms5_job_alert",
-        "gauge",
         "1 for each open job alert; acknowledged says whether someone took it.",
     );
     for alert in alerts {
@@ -205,9 +160,7 @@ fn render_alerts(out: &mut String, alerts: &[Alert]) {
         } else {
             "false"
         };
-        sample(
-            out,
-            "ms5_job_alert",
+        each.sample(
             &[
                 ("job_id", id.as_str()),
                 ("kind", alert.kind.as_str()),
@@ -223,70 +176,38 @@ fn render_alerts(out: &mut String, alerts: &[Alert]) {
 /// Reads one figure of a hypertable.
 type Getter = fn(&tsdb::facts::HypertableFacts) -> f64;
 
+/// Reads one figure of a job, if it has it.
+type JobFigure = fn(&tsdb::facts::JobFacts, chrono::DateTime<chrono::Utc>) -> Option<f64>;
+
 fn render_facts(out: &mut String, snapshot: &Snapshot) {
     let db = &snapshot.database;
-    family(
-        out,
-        "ms5_database_size_bytes",
-        "gauge",
-        "Size of the database.",
-    );
-    sample(
-        out,
-        "ms5_database_size_bytes",
-        &[("database", &db.name)],
-        db.size_bytes as f64,
-    );
-    family(
+    Family::gauge(out, "ms5_database_size_bytes", "Size of the database.")
+        .sample(&[("database", &db.name)], db.size_bytes as f64);
+    Family::gauge(
         out,
         "ms5_database_connections",
-        "gauge",
         "Backends connected to the database.",
-    );
-    sample(
-        out,
-        "ms5_database_connections",
-        &[("database", &db.name)],
-        db.connections as f64,
-    );
-    if snapshot.timescaledb.is_some() {
-        family(
-            out,
-            "ms5_catalog_public_api_only",
-            "gauge",
-            "Whether this snapshot was read through TimescaleDB's public API only (1: the internal catalog is not as the console knows it; slower, aggregates' watermarks unknown) or the internal catalog (0).",
-        );
-        sample(
-            out,
-            "ms5_catalog_public_api_only",
-            &[],
-            f64::from(u8::from(snapshot.catalog_fallback.is_some())),
-        );
-    }
+    )
+    .sample(&[("database", &db.name)], db.connections as f64);
     if let Some(ext) = &snapshot.timescaledb {
-        family(
+        Family::gauge(
+            out,
+            "ms5_catalog_public_api_only",
+            "Whether this snapshot was read through TimescaleDB's public API only (1: the internal catalog is not as the console knows it; slower, aggregates' watermarks unknown) or the internal catalog (0).",
+        )
+        .sample(&[], flag(snapshot.catalog_fallback.is_some()));
+        let mut workers = Family::gauge(
             out,
             "ms5_timescaledb_background_workers",
-            "gauge",
             "TimescaleDB background workers in use and allowed.",
         );
-        sample(
-            out,
-            "ms5_timescaledb_background_workers",
-            &[("state", "in_use")],
-            ext.background_workers_in_use as f64,
-        );
+        workers.sample(&[("state", "in_use")], ext.background_workers_in_use as f64);
         if let Some(max) = ext.max_background_workers {
-            sample(
-                out,
-                "ms5_timescaledb_background_workers",
-                &[("state", "max")],
-                max as f64,
-            );
+            workers.sample(&[("state", "max")], max as f64);
         }
     }
 
-    let per_hypertable: [(&str, &str, Getter); 6] = [
+    let per_hypertable: [(&'static str, &str, Getter); 6] = [
         (
             "ms5_hypertable_bytes",
             "Bytes on disk of the hypertable and all its chunks.",
@@ -317,83 +238,74 @@ fn render_facts(out: &mut String, snapshot: &Snapshot) {
         ),
     ];
     for (name, help, value) in per_hypertable {
-        family(out, name, "gauge", help);
+        let mut family = Family::gauge(out, name, help);
         for h in &snapshot.hypertables {
-            sample(out, name, &[("hypertable", &h.qualified())], value(h));
+            family.sample(&[("hypertable", &h.qualified())], value(h));
         }
     }
 
-    family(
-        out,
-        "ms5_job_runs_total",
-        "counter",
-        "Runs of the background job.",
-    );
-    family(
-        out,
-        "ms5_job_failures_total",
-        "counter",
-        "Failed runs of the background job.",
-    );
-    family(
-        out,
-        "ms5_job_last_success_age_seconds",
-        "gauge",
-        "Time since the job's last successful run ended.",
-    );
-    family(
-        out,
-        "ms5_job_chunks_left_behind",
-        "gauge",
-        "Chunks past compress-after a compression job's last successful run left uncompressed \
-         (none while it runs).",
-    );
-    let now = snapshot.taken_at;
-    for job in &snapshot.jobs {
-        let id = job.id.to_string();
-        let hypertable = job.hypertable.clone().unwrap_or_default();
-        let labels = [
-            ("job_id", id.as_str()),
-            ("kind", job.kind.as_str()),
-            ("hypertable", hypertable.as_str()),
-        ];
-        sample(out, "ms5_job_runs_total", &labels, job.total_runs as f64);
-        sample(
-            out,
+    let per_job: [(&'static str, &str, &str, JobFigure); 4] = [
+        (
+            "ms5_job_runs_total",
+            "counter",
+            "Runs of the background job.",
+            |job, _| Some(job.total_runs as f64),
+        ),
+        (
             "ms5_job_failures_total",
-            &labels,
-            job.total_failures as f64,
-        );
-        if let Some(finish) = job.last_successful_finish {
-            let age = (now - finish).num_milliseconds() as f64 / 1000.0;
-            sample(
-                out,
-                "ms5_job_last_success_age_seconds",
-                &labels,
-                age.max(0.0),
+            "counter",
+            "Failed runs of the background job.",
+            |job, _| Some(job.total_failures as f64),
+        ),
+        (
+            "ms5_job_last_success_age_seconds",
+            "gauge",
+            "Time since the job's last successful run ended.",
+            |job, now| {
+                let finish = job.last_successful_finish?;
+                Some(((now - finish).num_milliseconds() as f64 / 1000.0).max(0.0))
+            },
+        ),
+        (
+            "ms5_job_chunks_left_behind",
+            "gauge",
+            "Chunks past compress-after a compression job's last successful run left uncompressed \
+             (none while it runs).",
+            |job, _| {
+                (job.kind == "policy_compression" && !job.running)
+                    .then(|| job.left_behind.as_ref().map_or(0, |left| left.count) as f64)
+            },
+        ),
+    ];
+    let now = snapshot.taken_at;
+    for (name, kind, help, figure) in per_job {
+        let mut family = Family::new(out, name, kind, help);
+        for job in &snapshot.jobs {
+            let Some(value) = figure(job, now) else {
+                continue;
+            };
+            let id = job.id.to_string();
+            let hypertable = job.hypertable.clone().unwrap_or_default();
+            family.sample(
+                &[
+                    ("job_id", id.as_str()),
+                    ("kind", job.kind.as_str()),
+                    ("hypertable", hypertable.as_str()),
+                ],
+                value,
             );
         }
-        if job.kind == "policy_compression" && !job.running {
-            let left = job.left_behind.as_ref().map_or(0, |left| left.count);
-            sample(out, "ms5_job_chunks_left_behind", &labels, left as f64);
-        }
     }
 
-    family(
+    let mut lag = Family::gauge(
         out,
         "ms5_continuous_aggregate_refresh_lag_seconds",
-        "gauge",
         "How far the continuous aggregate's watermark is behind now.",
     );
     for cagg in &snapshot.continuous_aggregates {
-        if let Some(lag) = cagg.refresh_lag_seconds {
+        if let Some(seconds) = cagg.refresh_lag_seconds {
             let view = tsdb::ident::display_name(&cagg.schema, &cagg.name);
-            sample(
-                out,
-                "ms5_continuous_aggregate_refresh_lag_seconds",
-                &[("view", &view), ("hypertable", &cagg.source)],
-                lag,
-            );
+            lag.sample(&[("view", &view), ("hypertable", &cagg.source)], seconds);
         }
     }
 }
@@ -405,13 +317,16 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         let mut out = String::new();
-        sample(&mut out, "m", &[("hypertable", "a\"b\\c\nd")], 1.0);
-        assert_eq!(out, "m{hypertable=\"a\\\"b\\\\c\\nd\"} 1\n");
+        Family::gauge(&mut out, "m", "h").sample(&[("hypertable", "a\"b\\c\nd")], 1.0);
+        assert!(
+            out.ends_with("m{hypertable=\"a\\\"b\\\\c\\nd\"} 1\n"),
+            "{out}"
+        );
     }
 
     #[test]
     fn without_a_snapshot_only_liveness_is_reported() {
-        let text = render(None, None, false, &[], std::time::Instant::now());
+        let text = render(None, None, false, &[], std::time::Instant::now(), None);
         assert!(text.contains("ms5_database_up 0\n"), "{text}");
         assert!(text.contains("ms5_timescaledb_up 0\n"), "{text}");
         assert!(!text.contains("ms5_hypertable_bytes"), "{text}");
@@ -434,7 +349,7 @@ mod tests {
             acknowledged_by: acknowledged.then(|| "olga".into()),
             cleared_at: None,
         };
-        let quiet = render(None, None, true, &[], std::time::Instant::now());
+        let quiet = render(None, None, true, &[], std::time::Instant::now(), None);
         assert!(
             quiet.contains("ms5_alerts_open{kind=\"failing\"} 0\n"),
             "{quiet}"
@@ -449,7 +364,7 @@ mod tests {
             alert(1001, AlertKind::Failing, true),
             alert(1002, AlertKind::Stale, false),
         ];
-        let text = render(None, None, true, &alerts, std::time::Instant::now());
+        let text = render(None, None, true, &alerts, std::time::Instant::now(), None);
         assert!(
             text.contains("ms5_alerts_open{kind=\"failing\"} 2\n"),
             "{text}"
@@ -461,5 +376,85 @@ mod tests {
         assert!(text.contains(
             "ms5_job_alert{job_id=\"1001\",kind=\"failing\",job_kind=\"policy_compression\",hypertable=\"factory_telemetry.metric_hist\",acknowledged=\"true\"} 1\n"
         ), "{text}");
+    }
+
+    /// Each family's samples in one group after its TYPE line, as Prometheus' format wants
+    /// (the job families' samples used to interleave, one job after another).
+    #[test]
+    fn every_family_is_one_group() {
+        let now = chrono::Utc::now();
+        let job = |id: i64| tsdb::facts::JobFacts {
+            id,
+            kind: "policy_compression".into(),
+            hypertable: Some("s.t".into()),
+            schedule_interval: "01:00:00".into(),
+            schedule_seconds: 3600.0,
+            scheduled: true,
+            next_start: None,
+            running: false,
+            last_run_status: Some(tsdb::facts::RunStatus::Success),
+            last_run_started_at: Some(now),
+            last_run_duration_seconds: Some(1.0),
+            last_successful_finish: Some(now),
+            total_runs: 3,
+            total_failures: 1,
+            consecutive_failures: None,
+            last_error: None,
+            last_error_code: None,
+            known_cause: None,
+            config: None,
+            left_behind: None,
+        };
+        let database = tsdb::facts::DatabaseFacts {
+            name: "ms5".into(),
+            server_version: "17".into(),
+            size_bytes: 1,
+            connections: 1,
+            max_connections: 100,
+        };
+        let snapshot = Snapshot {
+            taken_at: now,
+            jobs: vec![job(1000), job(1001)],
+            ..Snapshot::without_timescaledb(database, 0.1)
+        };
+        let facts = facts(&snapshot);
+        let mut text = render(
+            Some(&snapshot),
+            Some(1.0),
+            true,
+            &[],
+            std::time::Instant::now(),
+            Some(&facts),
+        );
+        render_credentials(&mut text, Default::default());
+        let mut done: Vec<String> = Vec::new();
+        let mut current = String::new();
+        for line in text.lines() {
+            let name = match line.strip_prefix("# TYPE ") {
+                Some(rest) => rest.split(' ').next().unwrap_or_default().to_string(),
+                None if line.starts_with('#') => continue,
+                None => line
+                    .split(['{', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            if name != current {
+                assert!(!done.contains(&name), "{name} is in two groups:\n{text}");
+                assert!(
+                    line.starts_with("# TYPE"),
+                    "{name} has a sample before its TYPE"
+                );
+                done.push(std::mem::replace(&mut current, name));
+            }
+        }
+        assert!(
+            text.contains("ms5_job_runs_total{job_id=\"1001\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("ms5_job_chunks_left_behind{job_id=\"1000\""),
+            "{text}"
+        );
     }
 }

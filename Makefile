@@ -21,7 +21,7 @@ NATIVE_DATA ?= $(if $(filter 2.28.3,$(TIMESCALEDB)),.native/data,.native/data-$(
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEVDB_URL := postgres://postgres:devdb@127.0.0.1:$(DEVDB_PORT)/postgres?sslmode=disable
-.PHONY: help run run-native test deps deps-run deps-system-run deps-system deps-rust deps-node deps-native deps-python build-release dist dist-check lint unit e2e api-fuzz api-fuzz-built native-report stop bench bench-native bench-catalog bench-catalog-native load
+.PHONY: help run run-native test deps deps-run deps-system-run deps-system deps-rust deps-node deps-native deps-python build-release dist dist-check lint unit e2e first-start api-fuzz api-fuzz-built native-report stop bench bench-native bench-catalog bench-catalog-native load
 
 help:
 	@echo "make run        - serve the console on http://127.0.0.1:3000 (embedded TimescaleDB + demo data)"
@@ -148,7 +148,7 @@ stop:
 
 ## Tests --------------------------------------------------------------------------------
 
-test: deps lint unit e2e api-fuzz-built dist-check native-report
+test: deps lint unit e2e first-start api-fuzz-built dist-check native-report
 
 lint:
 	cargo fmt --all -- --check
@@ -183,6 +183,11 @@ native-report:
 # `make run` serves (optimised WASM has failed where the debug build worked).
 e2e: build-release deps-system deps-node
 	cd end2end && npx playwright test
+
+# A first start as `make run` makes it (a new embedded database, demo data loaded) logs no
+# WARN or ERROR line: the start went well, and a warning means something to act on.
+first-start: build-release
+	bash end2end/first_start.sh
 
 # The OpenAPI document fuzzed by schemathesis against a release console (no 5xx, every
 # answer matching its schema); prints how many requests it generated. `make test` runs

@@ -93,8 +93,11 @@ EOF
   echo "site: built $site ($(du -sh "$site" | cut -f1))"
 }
 
+# SITE_BUILD_TIMINGS=1: cargo's report of where the compile time goes (target/cargo-timings).
+timings=()
+[[ -n ${SITE_BUILD_TIMINGS:-} ]] && timings=(--timings)
 cargo build --package="$leptos_lib_package" --lib --target=wasm32-unknown-unknown \
-  --profile="$leptos_lib_profile_release"
+  --profile="$leptos_lib_profile_release" "${timings[@]}"
 # The site is current when nothing it is made of is newer than its stamp.
 if [[ -f target/site.built && -f target/release/hash.txt ]] &&
   [[ -z $(find "$wasm" "$leptos_style_file" "$leptos_assets_dir" "$0" Cargo.toml -newer target/site.built -print -quit) ]]; then
@@ -105,4 +108,4 @@ fi
 # The binary carries the site (unpacked at its start unless MS5_SITE_ROOT is set): one
 # file to install.
 cargo build --package="$leptos_bin_package" --bin="$leptos_bin_package" --release \
-  --features=embedded-site
+  --features=embedded-site "${timings[@]}"

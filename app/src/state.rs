@@ -4,11 +4,13 @@
 use crate::alerts::board::AlertBoard;
 use crate::auth::proxy::TrustedProxies;
 use crate::auth::settings::AuthSettings;
+use crate::bench::board::BenchBoard;
 use crate::error::AppError;
 use crate::jobs::config::JobConfig;
 use crate::monitoring::feed::Monitor;
 use crate::monitoring::link::DatabaseLink;
 use crate::policies::status::PolicyStatus;
+use crate::storage::config::StorageConfig;
 use crate::tasks::TaskBoard;
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -78,7 +80,7 @@ pub struct AppState {
     /// "Run now" time-out and the webhook.
     pub job_config: JobConfig,
     /// The storage budget, forecast horizon and sample interval.
-    pub storage_config: crate::storage::config::StorageConfig,
+    pub storage_config: StorageConfig,
     /// The effective configuration as `name = value` pairs, secrets already redacted.
     pub configuration: Arc<Vec<(String, String)>>,
     /// Seconds between monitoring passes (health calls older snapshots stale).
@@ -91,48 +93,87 @@ pub struct AppState {
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The bench run started from the admin page, if any.
-    pub bench: crate::bench::board::BenchBoard,
+    pub bench: BenchBoard,
     /// Credentials verified in the last seconds (see `auth::cache`).
     pub credentials: crate::auth::cache::CredentialCache,
     /// Caps on long operations (see `lanes`).
     pub lanes: crate::lanes::Lanes,
 }
 
-impl AppState {
-    /// A state with no database yet.
-    pub fn new(leptos_options: LeptosOptions) -> Self {
+/// What the configuration decides about the state, given once when it is made: start-up
+/// and the background tasks fill in the rest (the pool and probe, the snapshot, the
+/// boards, the alerts).
+#[derive(Clone)]
+pub struct StateConfig {
+    /// Leptos' site options (addresses, asset paths).
+    pub leptos_options: LeptosOptions,
+    /// Session time-outs and cookie policy.
+    pub auth: AuthSettings,
+    /// The effective configuration as `name = value` pairs, secrets already redacted.
+    pub configuration: Arc<Vec<(String, String)>>,
+    /// Seconds between monitoring passes.
+    pub monitor_interval_seconds: u32,
+    /// Whether the internal catalog may be read (`MS5_CATALOG_READS`).
+    pub catalog_reads: tsdb::contract::CatalogReads,
+    /// Reverse proxies whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Arc<TrustedProxies>,
+    /// Where desired policies come from.
+    pub policy_source: Arc<tsdb::policy::desired::PolicySource>,
+    /// "Run now" time-out and the webhook.
+    pub job_config: JobConfig,
+    /// The storage budget, forecast horizon and sample interval.
+    pub storage_config: StorageConfig,
+    /// Whether the console runs in the production profile (a bench run must be confirmed).
+    pub production: bool,
+}
+
+impl StateConfig {
+    /// The built-in defaults: what a console given no settings uses.
+    pub fn defaults(leptos_options: LeptosOptions) -> Self {
         Self {
             leptos_options,
-            database: Arc::default(),
-            phase: Arc::new(RwLock::new(StartupPhase::Connecting)),
             auth: AuthSettings::default(),
-            monitor: Monitor::default(),
-            tasks: TaskBoard::default(),
+            configuration: Arc::default(),
+            monitor_interval_seconds: 30,
+            catalog_reads: Default::default(),
+            trusted_proxies: Arc::default(),
             policy_source: Arc::new(tsdb::policy::desired::PolicySource {
                 defaults: tsdb::policy::Policy::seed(),
                 tables: Default::default(),
                 managed_patterns: Vec::new(),
                 builtin: Default::default(),
             }),
+            job_config: JobConfig::default(),
+            storage_config: StorageConfig::default(),
+            production: false,
+        }
+    }
+}
+
+impl AppState {
+    /// A state with no database yet, as `config` says.
+    pub fn new(config: StateConfig) -> Self {
+        Self {
+            leptos_options: config.leptos_options,
+            database: Arc::default(),
+            phase: Arc::new(RwLock::new(StartupPhase::Connecting)),
+            auth: config.auth,
+            monitor: Monitor::default(),
+            tasks: TaskBoard::default(),
+            policy_source: config.policy_source,
             policies: PolicyStatus::default(),
             alerts: AlertBoard::default(),
-            job_config: JobConfig::default(),
-            storage_config: Default::default(),
-            configuration: Arc::default(),
-            monitor_interval_seconds: 30,
-            catalog_reads: Default::default(),
+            job_config: config.job_config,
+            storage_config: config.storage_config,
+            configuration: config.configuration,
+            monitor_interval_seconds: config.monitor_interval_seconds,
+            catalog_reads: config.catalog_reads,
             link: DatabaseLink::default(),
-            trusted_proxies: Arc::default(),
-            bench: Default::default(),
+            trusted_proxies: config.trusted_proxies,
+            bench: BenchBoard::new(config.production),
             credentials: Default::default(),
             lanes: Default::default(),
         }
-    }
-
-    /// The same state with these session settings.
-    pub fn with_auth(mut self, auth: AuthSettings) -> Self {
-        self.auth = auth;
-        self
     }
 
     /// The pool, or `DatabaseUnavailable` while start-up has not connected or the

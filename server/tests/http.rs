@@ -32,9 +32,11 @@ async fn call(state: &AppState, method: &str, uri: &str) -> (StatusCode, String)
 #[tokio::test]
 async fn without_a_database_health_is_down_and_pages_explain() {
     let settings = settings(None, false);
-    let state = AppState::new(server::commands::serve::leptos_options(
-        &settings,
-        &server::site::Site::locate(None).unwrap(),
+    let state = AppState::new(app::state::StateConfig::defaults(
+        server::commands::serve::leptos_options(
+            &settings,
+            &server::site::Site::locate(None).unwrap(),
+        ),
     ));
     let (status, body) = call(&state, "GET", "/api/v1/monitoring/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -182,9 +184,11 @@ async fn health_is_served_over_a_real_socket_while_start_up_runs() {
         Some("postgres://postgres@127.0.0.1:9/none?sslmode=disable"),
         false,
     );
-    let state = AppState::new(server::commands::serve::leptos_options(
-        &settings,
-        &server::site::Site::locate(None).unwrap(),
+    let state = AppState::new(app::state::StateConfig::defaults(
+        server::commands::serve::leptos_options(
+            &settings,
+            &server::site::Site::locate(None).unwrap(),
+        ),
     ));
     let (_stop, stopped) = server::shutdown::channel();
     // Port 9 (discard) refuses connections: start-up keeps retrying in the background.

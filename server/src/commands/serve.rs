@@ -10,7 +10,7 @@ use crate::tasks::{
 };
 use crate::{http, shutdown};
 use app::auth::settings::AuthSettings;
-use app::state::AppState;
+use app::state::{AppState, StateConfig};
 use leptos::prelude::LeptosOptions;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -58,29 +58,29 @@ pub fn state_for(settings: &Settings) -> AppState {
 
 /// The application state for `settings` serving `site`.
 pub fn state_with_site(settings: &Settings, site: &Site) -> AppState {
-    let mut state =
-        AppState::new(leptos_options(settings, site)).with_auth(auth_settings(settings));
-    state.configuration = std::sync::Arc::new(settings.describe());
-    state.monitor_interval_seconds = settings.monitor_interval_seconds;
-    state.catalog_reads = settings.catalog_reads;
-    state.trusted_proxies = std::sync::Arc::new(settings.http.trusted_proxies.clone());
-    state.policy_source = std::sync::Arc::new(settings.policy_source());
-    state.job_config = app::jobs::JobConfig {
-        run_timeout: Duration::from_secs(u64::from(settings.jobs.run_timeout_seconds)),
-        webhook: settings
-            .jobs
-            .webhook_url
-            .as_deref()
-            .map(crate::config::jobs::redact_webhook),
-    };
-    state.storage_config = app::storage::StorageConfig {
-        budget: settings.storage.budget(),
-        horizon_days: settings.storage.horizon_days,
-        sample_seconds: settings.storage.sample_seconds,
-    };
-    state.bench =
-        app::bench::BenchBoard::new(settings.profile == crate::config::Profile::Production);
-    state
+    AppState::new(StateConfig {
+        leptos_options: leptos_options(settings, site),
+        auth: auth_settings(settings),
+        configuration: std::sync::Arc::new(settings.describe()),
+        monitor_interval_seconds: settings.monitor_interval_seconds,
+        catalog_reads: settings.catalog_reads,
+        trusted_proxies: std::sync::Arc::new(settings.http.trusted_proxies.clone()),
+        policy_source: std::sync::Arc::new(settings.policy_source()),
+        job_config: app::jobs::JobConfig {
+            run_timeout: Duration::from_secs(u64::from(settings.jobs.run_timeout_seconds)),
+            webhook: settings
+                .jobs
+                .webhook_url
+                .as_deref()
+                .map(crate::config::jobs::redact_webhook),
+        },
+        storage_config: app::storage::StorageConfig {
+            budget: settings.storage.budget(),
+            horizon_days: settings.storage.horizon_days,
+            sample_seconds: settings.storage.sample_seconds,
+        },
+        production: settings.profile == Profile::Production,
+    })
 }
 
 /// What the job watcher needs from the configuration.

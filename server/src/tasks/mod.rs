@@ -160,11 +160,11 @@ mod tests {
     use std::sync::Arc;
 
     fn state() -> AppState {
-        AppState::new(
+        AppState::new(app::state::StateConfig::defaults(
             leptos::prelude::LeptosOptions::builder()
                 .output_name("t")
                 .build(),
-        )
+        ))
     }
 
     #[tokio::test(start_paused = true)]

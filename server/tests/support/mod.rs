@@ -87,7 +87,8 @@ impl Console {
         let mut auth = server::commands::serve::auth_settings(&settings);
         // The cookie attributes of production are what the tests check.
         auth.secure_cookie = true;
-        let mut state = server::commands::serve::state_for(&settings).with_auth(auth);
+        let mut state = server::commands::serve::state_for(&settings);
+        state.auth = auth;
         state.monitor_interval_seconds = 5;
         let (stop, stopped) = server::shutdown::channel();
         // Start-up runs as in `serve`, supervised; it may go on after Ready (waiting

@@ -57,8 +57,20 @@ pub async fn run(
     };
     match app::policies::service::apply(&state, &request).await {
         Ok(app::policies::ApplyOutcome::Applied { report, held }) => {
+            // The guard at work, not a fault: the policies page asks the admin (a first
+            // start of the demo holds five such steps), so one line says it, not a warning each.
+            if !held.is_empty() {
+                let relations: std::collections::BTreeSet<String> =
+                    held.iter().map(|h| h.relation.to_string()).collect();
+                let relations: Vec<String> = relations.into_iter().collect();
+                tracing::info!(
+                    held = held.len(),
+                    relations = %relations.join(", "),
+                    "policy changes that would drop data wait for an admin's confirmation on the policies page"
+                );
+            }
             for hazard in &held {
-                tracing::warn!(hazard = %hazard.describe(), "policy steps held until an admin confirms them on the policies page");
+                tracing::debug!(hazard = %hazard.describe(), "policy step held");
             }
             let failed = report.failed();
             if failed == 0 {

@@ -55,20 +55,18 @@ pub fn access(method: &Method, path: &str, metrics_public: bool) -> Option<Acces
     if path == "/metrics" && metrics_public && (method == Method::GET || method == Method::HEAD) {
         return Some(Access::Public);
     }
-    rules()
-        .iter()
+    route::at(rules(), path)
+        .into_iter()
         .find(|rule| {
-            (rule.method == method || (method == Method::HEAD && rule.method == Method::GET))
-                && route::matches(&rule.path, path)
+            rule.method == method || (method == Method::HEAD && rule.method == Method::GET)
         })
         .map(|rule| rule.access)
 }
 
 /// The methods a REST path answers (empty for an unknown path), for `405` and `Allow`.
 pub fn methods_at(path: &str) -> Vec<Method> {
-    let mut methods: Vec<Method> = rules()
-        .iter()
-        .filter(|rule| route::matches(&rule.path, path))
+    let mut methods: Vec<Method> = route::at(rules(), path)
+        .into_iter()
         .map(|rule| rule.method.clone())
         .collect();
     if methods.contains(&Method::GET) {

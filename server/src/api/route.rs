@@ -36,6 +36,20 @@ pub fn matches(template: &str, path: &str) -> bool {
     }
 }
 
+/// The rules of the route a request for `path` reaches: the path declared exactly as it
+/// is, else the templates it matches. As the router, a fixed path wins over a parameter
+/// (`POST /api/v1/jobs/run` is not `GET /api/v1/jobs/{id}` with the id "run").
+pub fn at<'a>(rules: &'a [Rule], path: &str) -> Vec<&'a Rule> {
+    let exact: Vec<&Rule> = rules.iter().filter(|rule| rule.path == path).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    rules
+        .iter()
+        .filter(|rule| matches(&rule.path, path))
+        .collect()
+}
+
 /// Declared routes: served, documented and guarded together.
 pub struct Routes {
     router: OpenApiRouter<AppState>,
@@ -107,7 +121,7 @@ impl Default for Routes {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::*;
 
     #[test]
     fn a_parameter_stands_for_one_segment() {
@@ -119,5 +133,27 @@ mod tests {
         assert!(!matches("/api/v1/jobs/{id}", "/api/v1/jobs"));
         assert!(!matches("/api/v1/jobs", "/api/v1/jobs/"));
         assert!(!matches("/api/v1/jobs/run", "/api/v1/jobs/pause"));
+    }
+
+    #[test]
+    fn a_fixed_path_wins_over_a_parameter() {
+        let rule = |method: Method, path: &str| Rule {
+            method,
+            path: path.into(),
+            access: Access::Public,
+        };
+        let rules = [
+            rule(Method::GET, "/api/v1/jobs/{id}"),
+            rule(Method::POST, "/api/v1/jobs/run"),
+        ];
+        let methods = |path: &str| -> Vec<Method> {
+            at(&rules, path)
+                .into_iter()
+                .map(|r| r.method.clone())
+                .collect()
+        };
+        assert_eq!(methods("/api/v1/jobs/run"), [Method::POST]);
+        assert_eq!(methods("/api/v1/jobs/1000"), [Method::GET]);
+        assert!(methods("/api/v1/jobs").is_empty());
     }
 }

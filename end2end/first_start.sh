@@ -14,13 +14,7 @@ db_port=$(free_port)
 port=$(free_port)
 
 # A new data folder, as on a fresh machine (no template: initdb and the extension too).
-node "$root/devdb/server.js" --data "$work/devdb" --port "$db_port" --parent-pid $$ \
-  >"$work/devdb.log" 2>&1 &
-for _ in $(seq 1 900); do
-  grep -q "listening on" "$work/devdb.log" 2>/dev/null && break
-  sleep 0.2
-done
-grep -q "listening on" "$work/devdb.log" || { cat "$work/devdb.log" >&2; exit 1; }
+bash "$root/end2end/devdb.sh" "$work/devdb" "$db_port" $$
 
 # What `make run` exports, and nothing else of the test suites' settings.
 export DATABASE_URL="postgres://postgres@127.0.0.1:$db_port/postgres?sslmode=disable"

@@ -17,13 +17,7 @@ if [[ -f "$root/target/devdb-template/PG_VERSION" ]]; then
 fi
 # devdb exits by itself when this script (which becomes the console) exits.
 # --init adds a table with the longest names PostgreSQL allows (long_names.sql).
-node "$root/devdb/server.js" --data "$work/devdb" --port "$db_port" --parent-pid $$ \
-  --init "$root/end2end/long_names.sql" >"$work/devdb.log" 2>&1 &
-for _ in $(seq 1 600); do
-  grep -q "listening on" "$work/devdb.log" 2>/dev/null && break
-  sleep 0.2
-done
-grep -q "listening on" "$work/devdb.log" || { cat "$work/devdb.log" >&2; exit 1; }
+bash "$root/end2end/devdb.sh" "$work/devdb" "$db_port" $$ --init "$root/end2end/long_names.sql"
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$db_port/postgres?sslmode=disable"
 export MS5_ENV=development MS5_LISTEN_ADDR="127.0.0.1:$port"

@@ -310,14 +310,6 @@ async fn call(
     (reply.status, reply.body)
 }
 
-async fn job_state(pool: &sqlx::PgPool, job: i32) -> bool {
-    sqlx::query_scalar("SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = $1")
-        .bind(job)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
 /// Run now, pause and resume through the server functions, and what each role may do.
 async fn operate(console: &Console, job: i32) {
     console
@@ -354,7 +346,7 @@ async fn operate(console: &Console, job: i32) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(!job_state(&console.pool(), job).await);
+    assert!(!console.job_scheduled(job).await);
     let (status, _) = call(
         console,
         &vera,
@@ -364,7 +356,7 @@ async fn operate(console: &Console, job: i32) {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(
-        !job_state(&console.pool(), job).await,
+        !console.job_scheduled(job).await,
         "the viewer changed nothing"
     );
     let (status, _) = call(
@@ -375,7 +367,7 @@ async fn operate(console: &Console, job: i32) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(job_state(&console.pool(), job).await);
+    assert!(console.job_scheduled(job).await);
     // Rescheduling is for admins.
     let (status, _) = call(
         console,

@@ -122,10 +122,7 @@ async fn viewers_read_no_error_texts_and_nobody_reads_a_secret() {
 async fn timescaledbs_and_the_consoles_own_jobs_are_no_operator_controls() {
     let console = Console::start(true).await;
     // The start-up apply gives the console's history table its policies.
-    let (_stop, stopped) = server::shutdown::channel();
-    server::tasks::policy_reconciler::run(console.state.clone(), true, stopped)
-        .await
-        .unwrap();
+    console.apply_policies_at_startup().await;
     let pool = console.pool();
     let internal: i32 = sqlx::query_scalar(
         "SELECT min(job_id) FROM timescaledb_information.jobs WHERE job_id < 1000",

@@ -10,22 +10,11 @@ use serde_json::Value;
 use support::Console;
 use tsdb::types::Role;
 
-async fn scheduled(pool: &sqlx::PgPool, job: i32) -> bool {
-    sqlx::query_scalar("SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = $1")
-        .bind(job)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn jobs_in_the_path_answer_as_their_first_forms_and_refuse_hostile_ids() {
     let console = Console::start(true).await;
     // The start-up apply gives the demo's tables their policy jobs.
-    let (_stop, stopped) = server::shutdown::channel();
-    server::tasks::policy_reconciler::run(console.state.clone(), true, stopped)
-        .await
-        .unwrap();
+    console.apply_policies_at_startup().await;
     let pool = console.pool();
     let job: i32 = sqlx::query_scalar(
         "SELECT min(job_id) FROM timescaledb_information.jobs
@@ -57,10 +46,15 @@ async fn jobs_in_the_path_answer_as_their_first_forms_and_refuse_hostile_ids() {
     // The guard: nobody, then a viewer, may not pause; nothing changed.
     let pause = format!("/api/v1/jobs/{job}/pause");
     let anonymous = console.request("POST", &pause).send().await;
-    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.body);
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
     let refused = console.request("POST", &pause).bearer(&viewer).send().await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
-    assert!(scheduled(&pool, job).await);
+    assert!(console.job_scheduled(job).await);
 
     // An operator pauses twice at once: both succeed, the job is paused once.
     let (first, second) = tokio::join!(
@@ -69,14 +63,14 @@ async fn jobs_in_the_path_answer_as_their_first_forms_and_refuse_hostile_ids() {
     );
     assert_eq!(first.status, StatusCode::NO_CONTENT, "{}", first.body);
     assert_eq!(second.status, StatusCode::NO_CONTENT, "{}", second.body);
-    assert!(!scheduled(&pool, job).await, "paused through the path");
+    assert!(!console.job_scheduled(job).await, "paused through the path");
     let resumed = console
         .request("POST", &format!("/api/v1/jobs/{job}/resume"))
         .bearer(&operator)
         .send()
         .await;
     assert_eq!(resumed.status, StatusCode::NO_CONTENT, "{}", resumed.body);
-    assert!(scheduled(&pool, job).await, "resumed through the path");
+    assert!(console.job_scheduled(job).await, "resumed through the path");
 
     // Hostile ids: each refused as invalid_parameter naming `id`, nothing changed.
     for raw in [
@@ -98,7 +92,12 @@ async fn jobs_in_the_path_answer_as_their_first_forms_and_refuse_hostile_ids() {
             .bearer(&operator)
             .send()
             .await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{raw}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{raw}: {}",
+            reply.body
+        );
         let error: Value = serde_json::from_str(&reply.body).unwrap();
         assert_eq!(error["error"]["code"], "invalid_parameter", "{raw}");
         let message = error["error"]["message"].as_str().unwrap();
@@ -107,7 +106,7 @@ async fn jobs_in_the_path_answer_as_their_first_forms_and_refuse_hostile_ids() {
             "{raw}: {message}"
         );
     }
-    assert!(scheduled(&pool, job).await);
+    assert!(console.job_scheduled(job).await);
     let unknown = console
         .request("POST", "/api/v1/jobs/2147483647/pause")
         .bearer(&operator)
@@ -123,7 +122,10 @@ async fn jobs_in_the_path_answer_as_their_first_forms_and_refuse_hostile_ids() {
         .await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
-        wrong_method.headers.get("allow").and_then(|v| v.to_str().ok()),
+        wrong_method
+            .headers
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
         Some("POST")
     );
 
@@ -134,5 +136,10 @@ async fn jobs_in_the_path_answer_as_their_first_forms_and_refuse_hostile_ids() {
         .send()
         .await;
     assert_eq!(old.status, StatusCode::BAD_REQUEST);
-    assert!(old.body.contains("job_id: expected a positive whole number"), "{}", old.body);
+    assert!(
+        old.body
+            .contains("job_id: expected a positive whole number"),
+        "{}",
+        old.body
+    );
 }

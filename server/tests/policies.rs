@@ -17,10 +17,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// Runs the start-up reconciler as `serve` does and waits for its apply.
 async fn reconcile(console: &Console) {
-    let (_stop, stopped) = server::shutdown::channel();
-    server::tasks::policy_reconciler::run(console.state.clone(), true, stopped)
-        .await
-        .unwrap();
+    console.apply_policies_at_startup().await;
     let last = console
         .state
         .policies

@@ -296,6 +296,37 @@ pub struct JobFacts {
     pub left_behind: Option<ChunksLeftBehind>,
 }
 
+impl JobFacts {
+    /// The tests' example: an hourly compression job on `factory_telemetry.metric_hist`
+    /// whose last run succeeded half an hour before `now`, ten runs, no failure.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn example(id: i64, now: DateTime<Utc>) -> Self {
+        let half_hour = chrono::Duration::minutes(30);
+        JobFacts {
+            id,
+            kind: "policy_compression".into(),
+            hypertable: Some("factory_telemetry.metric_hist".into()),
+            schedule_interval: "01:00:00".into(),
+            schedule_seconds: 3600.0,
+            scheduled: true,
+            next_start: Some(now + half_hour),
+            running: false,
+            last_run_status: Some(RunStatus::Success),
+            last_run_started_at: Some(now - half_hour),
+            last_run_duration_seconds: Some(2.0),
+            last_successful_finish: Some(now - half_hour),
+            total_runs: 10,
+            total_failures: 0,
+            consecutive_failures: None,
+            last_error: None,
+            last_error_code: None,
+            known_cause: None,
+            config: None,
+            left_behind: None,
+        }
+    }
+}
+
 /// Chunks a compression job's last successful run should have compressed and did not.
 ///
 /// A compression run that fails on some chunks (a lock timeout, a constraint) can record a

@@ -383,28 +383,7 @@ mod tests {
     #[test]
     fn every_family_is_one_group() {
         let now = chrono::Utc::now();
-        let job = |id: i64| tsdb::facts::JobFacts {
-            id,
-            kind: "policy_compression".into(),
-            hypertable: Some("s.t".into()),
-            schedule_interval: "01:00:00".into(),
-            schedule_seconds: 3600.0,
-            scheduled: true,
-            next_start: None,
-            running: false,
-            last_run_status: Some(tsdb::facts::RunStatus::Success),
-            last_run_started_at: Some(now),
-            last_run_duration_seconds: Some(1.0),
-            last_successful_finish: Some(now),
-            total_runs: 3,
-            total_failures: 1,
-            consecutive_failures: None,
-            last_error: None,
-            last_error_code: None,
-            known_cause: None,
-            config: None,
-            left_behind: None,
-        };
+        let job = |id| tsdb::facts::JobFacts::example(id, now);
         let database = tsdb::facts::DatabaseFacts {
             name: "ms5".into(),
             server_version: "17".into(),

@@ -203,6 +203,23 @@ impl Console {
         self.state.pool().unwrap()
     }
 
+    /// Runs the start-up policy apply as `serve` does (steps that would drop data held).
+    pub async fn apply_policies_at_startup(&self) {
+        let (_stop, stopped) = server::shutdown::channel();
+        server::tasks::policy_reconciler::run(self.state.clone(), true, stopped)
+            .await
+            .unwrap();
+    }
+
+    /// Whether TimescaleDB schedules `job`, read in the database.
+    pub async fn job_scheduled(&self, job: i32) -> bool {
+        sqlx::query_scalar("SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = $1")
+            .bind(job)
+            .fetch_one(&self.pool())
+            .await
+            .unwrap()
+    }
+
     /// Creates a user through the engine (as the CLI does).
     pub async fn add_user(&self, username: &str, role: Role, password: &str) -> i64 {
         let hash = app::auth::password::hash(password).unwrap();

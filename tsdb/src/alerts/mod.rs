@@ -325,28 +325,7 @@ mod tests {
     }
 
     fn job(id: i64) -> JobFacts {
-        JobFacts {
-            id,
-            kind: "policy_compression".into(),
-            hypertable: Some("factory_telemetry.metric_hist".into()),
-            schedule_interval: "01:00:00".into(),
-            schedule_seconds: 3600.0,
-            scheduled: true,
-            next_start: Some(now() + Duration::minutes(30)),
-            running: false,
-            last_run_status: Some(RunStatus::Success),
-            last_run_started_at: Some(now() - Duration::minutes(30)),
-            last_run_duration_seconds: Some(2.0),
-            last_successful_finish: Some(now() - Duration::minutes(30)),
-            total_runs: 10,
-            total_failures: 0,
-            consecutive_failures: None,
-            last_error: None,
-            last_error_code: None,
-            known_cause: None,
-            config: None,
-            left_behind: None,
-        }
+        JobFacts::example(id, now())
     }
 
     fn console_run(job_id: i64, minutes_ago: i64, succeeded: bool) -> JobRun {

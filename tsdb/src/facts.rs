@@ -34,6 +34,37 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Each hypertable's chunks, grouped in one pass over them: what a rule or forecast
+    /// that visits every table reads (filtering all chunks per table cost hypertables ×
+    /// chunks).
+    pub fn chunks_by_hypertable(
+        &self,
+    ) -> std::collections::HashMap<(&str, &str), Vec<&ChunkFacts>> {
+        let mut grouped: std::collections::HashMap<(&str, &str), Vec<&ChunkFacts>> =
+            std::collections::HashMap::new();
+        for chunk in &self.chunks {
+            grouped
+                .entry((
+                    chunk.hypertable_schema.as_str(),
+                    chunk.hypertable_name.as_str(),
+                ))
+                .or_default()
+                .push(chunk);
+        }
+        grouped
+    }
+
+    /// One hypertable's chunks.
+    pub fn chunks_of<'a>(
+        &'a self,
+        schema: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a ChunkFacts> {
+        self.chunks
+            .iter()
+            .filter(move |c| c.hypertable_schema == schema && c.hypertable_name == name)
+    }
+
     /// What a pass learns of a database without TimescaleDB: the server, nothing else.
     pub fn without_timescaledb(database: DatabaseFacts, pass_seconds: f64) -> Snapshot {
         Snapshot {

@@ -143,11 +143,7 @@ pub async fn get_hypertable(schema: String, name: String) -> Result<HypertableDe
     let state = crate::state::app_state()?;
     let (snapshot, hypertable) = state.monitor.hypertable(&schema, &name)?;
     let qualified = hypertable.qualified();
-    let chunks: Vec<_> = snapshot
-        .chunks
-        .iter()
-        .filter(|c| c.hypertable_schema == schema && c.hypertable_name == name)
-        .collect();
+    let chunks: Vec<_> = snapshot.chunks_of(&schema, &name).collect();
     let (timeline, uncompressed, compressed) = HypertableDetail::windows(&chunks);
     Ok(HypertableDetail {
         header: header(&state, &snapshot),

@@ -2,7 +2,7 @@
 //! with the reason beside them.
 
 use super::{Check, Diagnosis, Finding, NotChecked, Severity};
-use crate::facts::{CaggStanding, HypertableFacts, Snapshot};
+use crate::facts::{CaggStanding, ChunkFacts, HypertableFacts, Snapshot};
 use crate::interval::postgres_interval_seconds;
 use crate::types::format_bytes;
 use chrono::{DateTime, Utc};
@@ -122,9 +122,13 @@ pub fn diagnose(snapshot: &Snapshot, facts: &Facts) -> Diagnosis {
     let mut findings = Vec::new();
     scheduler(snapshot, facts, &mut findings);
     failing_jobs(facts, &mut findings);
+    let chunks = snapshot.chunks_by_hypertable();
     for table in &snapshot.hypertables {
         growth(snapshot, facts, table, &mut findings);
-        chunk_sizes(snapshot, facts, table, &mut findings);
+        let mine = chunks
+            .get(&(table.schema.as_str(), table.name.as_str()))
+            .map_or(&[][..], Vec::as_slice);
+        chunk_sizes(snapshot, facts, table, mine, &mut findings);
     }
     caggs(snapshot, facts, &mut findings);
     batches(facts, &mut findings);
@@ -379,18 +383,18 @@ fn small_chunks(
     }
 }
 
+/// `chunks`: the table's own.
 fn chunk_sizes(
     snapshot: &Snapshot,
     facts: &Facts,
     table: &HypertableFacts,
+    chunks: &[&ChunkFacts],
     out: &mut Vec<Finding>,
 ) {
     let relation = table.qualified();
     // Raw size of each chunk: what it held before compression when compressed.
-    let mut chunks: Vec<(DateTime<Utc>, f64)> = snapshot
-        .chunks
+    let mut chunks: Vec<(DateTime<Utc>, f64)> = chunks
         .iter()
-        .filter(|c| c.hypertable_schema == table.schema && c.hypertable_name == table.name)
         .filter_map(|c| {
             let raw = if c.is_compressed {
                 c.before_compression_bytes.unwrap_or(c.total_bytes)

@@ -476,33 +476,36 @@ pub fn states_of(snapshot: &crate::facts::Snapshot) -> Vec<TableState> {
     use crate::interval::postgres_interval_seconds;
     let now = snapshot.taken_at;
     let days_of = |text: &str| postgres_interval_seconds(text).map(|s| s as f64 / 86_400.0);
-    let measured: Vec<f64> = snapshot
+    // A table that has compressed nothing yet is assumed to compress as the median of
+    // those that have.
+    let mut measured: Vec<f64> = snapshot
         .hypertables
         .iter()
         .filter(|h| h.before_compression_bytes > 0)
         .map(|h| h.after_compression_bytes as f64 / h.before_compression_bytes as f64)
         .collect();
+    measured.sort_by(f64::total_cmp);
+    let median = measured
+        .get(measured.len() / 2)
+        .copied()
+        .unwrap_or(ASSUMED_FRACTION);
+    let chunks = snapshot.chunks_by_hypertable();
     let mut states: Vec<TableState> = snapshot
         .hypertables
         .iter()
         .map(|h| {
             let relation = h.qualified();
-            let oldest = snapshot
-                .chunks
-                .iter()
-                .filter(|c| c.hypertable_schema == h.schema && c.hypertable_name == h.name)
+            let oldest = chunks
+                .get(&(h.schema.as_str(), h.name.as_str()))
+                .into_iter()
+                .flatten()
                 .filter_map(|c| c.range_start)
                 .min();
             let ratio_measured = h.before_compression_bytes > 0;
             let compressed_fraction = if ratio_measured {
                 h.after_compression_bytes as f64 / h.before_compression_bytes as f64
             } else {
-                let mut sorted = measured.clone();
-                sorted.sort_by(f64::total_cmp);
-                sorted
-                    .get(sorted.len() / 2)
-                    .copied()
-                    .unwrap_or(ASSUMED_FRACTION)
+                median
             };
             TableState {
                 kind: RelationKind::Hypertable,

@@ -304,11 +304,6 @@ fn capitalize(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The policy page of `schema.name`.
-fn policy_href(relation: &str) -> Option<String> {
-    crate::url::policy_page_named(relation)
-}
-
 #[component]
 fn WhatIfs(what_ifs: Vec<WhatIf>, horizon: u32) -> impl IntoView {
     if what_ifs.is_empty() {
@@ -322,7 +317,7 @@ fn WhatIfs(what_ifs: Vec<WhatIf>, horizon: u32) -> impl IntoView {
                 .map(|d| format!("; the budget would be reached in {d} days"))
                 .unwrap_or_default();
             let assumed = w.assumed_ratio.then_some(" (ratio assumed: nothing compressed yet)");
-            let href = policy_href(&w.relation);
+            let href = crate::url::policy_page_named(&w.relation);
             view! {
                 <li data-testid="what-if">
                     <strong>{w.relation.clone()}</strong>": "{w.change.clone()}": "
